@@ -1,0 +1,140 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolveCredentials, type ResolvedCredentials } from './auth/credentials.js';
+import { mediaPlacementFor } from './control-plane/media-placement.js';
+import { DEFAULT_LIFECYCLE_TIMEOUTS, type LifecycleTimeouts } from './control-plane/meeting-lifecycle.js';
+import { MeetingService } from './control-plane/meeting-service.js';
+import { InMemoryMeetingStore, type MeetingStore } from './control-plane/meeting-store.js';
+import { isApiPath } from './control-plane/routes.js';
+import { ChimeApiError, ChorusError } from './errors.js';
+import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
+import { createLogger, type Logger } from './logger.js';
+import { systemClock, type Clock } from './runtime/clock.js';
+import { derivePublicBaseUrl, isLoopbackHost, isWildcardHost } from './runtime/network.js';
+import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';
+
+export interface ChorusServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  publicUrl?: string;
+  /** Force TLS on a loopback bind. Non-loopback binds always use TLS. */
+  tls?: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  maxActiveMeetings?: number;
+  lifecycle?: Partial<LifecycleTimeouts>;
+}
+
+export interface ChorusServerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  store?: MeetingStore;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ChorusServer {
+  /** The URL the server is bound to (loopback or interface address). */
+  readonly url: string;
+  /** The URL advertised to clients in MediaPlacement. */
+  readonly publicUrl: string;
+  readonly port: number;
+  readonly tls: TlsMaterial | undefined;
+  readonly credentials: ResolvedCredentials;
+  readonly service: MeetingService;
+  /** Ends every meeting, closes every connection. Idempotent; resolves when all handles are released. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_ACTIVE_MEETINGS = 100;
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(new ChorusError('STARTUP_FAILED', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startChorusServer(config: ChorusServerConfig, deps: ChorusServerDeps = {}): Promise<ChorusServer> {
+  const logger = deps.logger ?? createLogger();
+  const clock = deps.clock ?? systemClock;
+  const credentials = await resolveCredentials(config.dataDir, deps.env ?? process.env);
+  const useTls = Boolean(config.tls || config.tlsCertFile || !isLoopbackHost(config.host));
+  const tls = useTls
+    ? await loadTlsMaterial({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostnames: [config.host] })
+    : undefined;
+
+  // The placement URLs need the real port, known only after listen(); the service reads it lazily.
+  let publicUrl = '';
+  const service = new MeetingService({
+    store: deps.store ?? new InMemoryMeetingStore(),
+    clock,
+    logger,
+    placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
+    maxActiveMeetings: config.maxActiveMeetings ?? DEFAULT_MAX_ACTIVE_MEETINGS,
+    lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
+  });
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (isApiPath(pathname)) {
+      void handleControlPlaneRequest(req, res, { service, credentials: credentials.credentials, logger }).catch((error: unknown) => {
+        logger.error('request_failed', { error });
+        if (!res.headersSent) res.destroy();
+      });
+      return;
+    }
+    if (pathname === '/health' && req.method === 'GET') {
+      const body = JSON.stringify({ status: 'ok' });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
+  };
+
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  server.on('clientError', (error, socket) => {
+    logger.debug('client_error', { error });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  // Keep-alive sockets must not hold shutdown hostage.
+  server.keepAliveTimeout = 5_000;
+
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.host, config.port);
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+  const scheme = tls ? 'https' : 'http';
+  const boundHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // A wildcard bind is reachable on the LAN address, which is the useful one to print.
+  const url = isWildcardHost(config.host)
+    ? derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls) })
+    : `${scheme}://${boundHost}:${address.port}`;
+  publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
+  logger.info('server_started', { url, publicUrl, tls: Boolean(tls) });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await service.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      logger.info('server_stopped', {});
+    })();
+    return closing;
+  };
+
+  return { url, publicUrl, port: address.port, tls, credentials, service, close };
+}

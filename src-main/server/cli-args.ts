@@ -1,0 +1,101 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ChorusServerConfig } from './chorus-server.js';
+import { ChorusError } from './errors.js';
+import { parseLogLevel, type LogLevel } from './logger.js';
+
+export interface CliOptions {
+  config: ChorusServerConfig;
+  logLevel: LogLevel;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run server -- [options]
+
+  --host HOST              interface to bind (default 127.0.0.1; 0.0.0.0 for every LAN interface)
+  --port PORT              TCP port (default 8080; 0 picks a free port)
+  --public-url URL         base URL advertised to clients (default: derived from the bound interface)
+  --tls                    serve HTTPS/WSS on loopback too (non-loopback binds always use TLS)
+  --tls-cert FILE          PEM certificate to use instead of the generated self-signed one
+  --tls-key FILE           PEM private key for --tls-cert
+  --data-dir DIR           where credentials and the TLS certificate are kept (default ~/.chorus)
+  --max-meetings N         active meetings allowed at once (default 100)
+  --no-join-timeout SEC    end a meeting nobody joined after SEC seconds (default 300)
+  --empty-timeout SEC      end a meeting everyone left after SEC seconds (default 300)
+  --max-duration SEC       end any meeting after SEC seconds (default 86400)
+  --log-level LEVEL        debug, info, warn or error (default info)
+  --help                   show this text
+
+Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
+CHORUS_DATA_DIR sets the default data directory.`;
+
+const FLAGS = new Set(['--tls', '--help']);
+const VALUED = new Set([
+  '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
+  '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level',
+]);
+
+function invalid(message: string): ChorusError {
+  return new ChorusError('CONFIG_INVALID', `${message}\n\n${USAGE}`);
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(`${flag} must be an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}
+
+/** Parses the headless server's command line. Pure: the environment is passed in. */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.indexOf('=');
+    const name = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    if (FLAGS.has(name)) {
+      flags.add(name);
+    } else if (VALUED.has(name)) {
+      const value = eq > 0 && raw.startsWith('--') ? raw.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '') throw invalid(`${name} needs a value`);
+      values.set(name, value);
+    } else {
+      throw invalid(`Unknown option '${raw}'`);
+    }
+  }
+
+  const publicUrl = values.get('--public-url');
+  if (publicUrl !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(publicUrl);
+    } catch {
+      throw invalid(`--public-url '${publicUrl}' is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid('--public-url must be an http:// or https:// URL');
+  }
+  const logLevelText = values.get('--log-level') ?? 'info';
+  const logLevel = parseLogLevel(logLevelText);
+  if (!logLevel) throw invalid(`--log-level must be debug, info, warn or error, got '${logLevelText}'`);
+  const seconds = (flag: string, fallback: number): number => integer(flag, values.get(flag) ?? String(fallback), 1, 7 * 86400) * 1000;
+
+  return {
+    help: flags.has('--help'),
+    logLevel,
+    config: {
+      host: values.get('--host') ?? '127.0.0.1',
+      port: integer('--port', values.get('--port') ?? '8080', 0, 65535),
+      publicUrl,
+      tls: flags.has('--tls'),
+      tlsCertFile: values.get('--tls-cert'),
+      tlsKeyFile: values.get('--tls-key'),
+      dataDir: values.get('--data-dir') ?? env.CHORUS_DATA_DIR ?? join(homedir(), '.chorus'),
+      maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
+      lifecycle: {
+        noJoinMs: seconds('--no-join-timeout', 300),
+        emptyMs: seconds('--empty-timeout', 300),
+        maxDurationMs: seconds('--max-duration', 86400),
+      },
+    },
+  };
+}

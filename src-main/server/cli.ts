@@ -1,0 +1,56 @@
+import { parseCliArgs, USAGE } from './cli-args.js';
+import { startChorusServer } from './chorus-server.js';
+import { ChorusError } from './errors.js';
+import { createLogger } from './logger.js';
+
+/** Entry point of `npm run server`: start, print where to reach the server, stop cleanly on a signal. */
+async function main(): Promise<void> {
+  const options = parseCliArgs(process.argv.slice(2));
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const logger = createLogger({ level: options.logLevel });
+  const server = await startChorusServer(options.config, { logger });
+
+  console.log(`Chorus server listening on ${server.url}`);
+  if (server.publicUrl !== server.url) console.log(`Advertised to clients as ${server.publicUrl}`);
+  if (server.tls) console.log(`TLS certificate SHA-256 fingerprint: ${server.tls.fingerprint256}`);
+  const source = server.credentials.source;
+  const keyId = server.credentials.credentials.accessKeyId;
+  if (source.kind === 'environment') {
+    console.log(`API access key ${keyId} (from CHORUS_ACCESS_KEY_ID / CHORUS_SECRET_ACCESS_KEY)`);
+  } else {
+    console.log(`API access key ${keyId}; ${source.generated ? 'generated and stored' : 'loaded from'} ${source.path} (owner-only)`);
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutdown_requested', { signal });
+    // A hard deadline: shutdown must never hang on a stuck handle.
+    setTimeout(() => {
+      logger.error('shutdown_timeout', {});
+      process.exit(1);
+    }, 5_000).unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown_failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ChorusError) {
+    console.error(`chorus: ${error.message}`);
+  } else {
+    console.error('chorus: failed to start', error);
+  }
+  process.exit(1);
+});

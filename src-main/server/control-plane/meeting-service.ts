@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CONTENT_SUFFIX,
+  MEETING_LIMITS,
+  type Attendee,
+  type AttendeeCapabilities,
+  type CreateAttendeeError,
+  type MediaPlacement,
+  type Meeting,
+} from '../../shared/chime-types.js';
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { badRequest, ChimeApiError, ChorusError, limitExceeded, notFound } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../runtime/clock.js';
+import { generateJoinToken, hashJoinToken, joinTokensEqual, parsePresentedToken } from './join-tokens.js';
+import { MeetingLifecycle, type LifecycleTimeouts, type MeetingEndReason } from './meeting-lifecycle.js';
+import type { AttendeeRecord, MeetingRecord, MeetingStore, NewAttendee } from './meeting-store.js';
+import {
+  checkCapabilitiesAgainstFeatures,
+  defaultCapabilities,
+  type AttendeeRequest,
+  type CreateMeetingInput,
+} from './validation.js';
+
+export interface MeetingServiceEvents extends Record<string, unknown> {
+  meetingCreated: { meeting: Meeting };
+  meetingEnded: { meeting: Meeting; reason: MeetingEndReason };
+  attendeeCreated: { meeting: Meeting; attendee: Attendee };
+  attendeeDeleted: { meeting: Meeting; attendee: Attendee; reason: 'deleted' | 'meeting-ended' };
+  capabilitiesUpdated: { meeting: Meeting; attendees: Attendee[] };
+}
+
+export interface MeetingServiceOptions {
+  store: MeetingStore;
+  clock: Clock;
+  logger: Logger;
+  placementFor: (meetingId: string) => MediaPlacement;
+  maxActiveMeetings: number;
+  lifecycle: LifecycleTimeouts;
+}
+
+/** What a join token resolves to. */
+export interface JoinIdentity {
+  meeting: Meeting;
+  attendee: Attendee;
+  /** True for the attendee's content-share session, `<AttendeeId>#content`. */
+  content: boolean;
+  /** `<AttendeeId>` or `<AttendeeId>#content`. */
+  participantId: string;
+}
+
+export interface CreateAttendeesOutcome {
+  attendees: Attendee[];
+  errors: CreateAttendeeError[];
+}
+
+const cloneAttendee = (attendee: Attendee): Attendee => ({ ...attendee, Capabilities: { ...attendee.Capabilities } });
+
+/**
+ * The control plane's domain logic: meetings, attendees, quotas, join tokens and
+ * lifecycle. Input arrives through methods and changes leave as typed events,
+ * so signaling, notifications and tests can all observe the same facts.
+ */
+export class MeetingService {
+  readonly events: TypedEmitter<MeetingServiceEvents>;
+  private readonly lifecycle: MeetingLifecycle;
+  private closed = false;
+
+  constructor(private readonly options: MeetingServiceOptions) {
+    this.events = new TypedEmitter((error, event) => options.logger.error('listener_failed', { event: String(event), error }));
+    this.lifecycle = new MeetingLifecycle(options.lifecycle, options.clock, (meetingId, reason) => {
+      void this.endMeeting(meetingId, reason).catch((error: unknown) => options.logger.error('meeting_expiry_failed', { meetingId, error }));
+    });
+  }
+
+  async createMeeting(input: CreateMeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+    this.assertOpen();
+    if (input.PrimaryMeetingId !== undefined && !(await this.options.store.getMeeting(input.PrimaryMeetingId))) {
+      throw notFound(`PrimaryMeetingId ${input.PrimaryMeetingId} does not exist`);
+    }
+    const meetingId = randomUUID();
+    const now = this.options.clock.now();
+    const meeting: Meeting = {
+      MeetingId: meetingId,
+      MeetingHostId: input.MeetingHostId,
+      ExternalMeetingId: input.ExternalMeetingId,
+      MediaRegion: input.MediaRegion,
+      MediaPlacement: this.options.placementFor(meetingId),
+      MeetingFeatures: input.MeetingFeatures,
+      PrimaryMeetingId: input.PrimaryMeetingId,
+      TenantIds: input.TenantIds,
+      MeetingArn: `arn:aws:chime:${input.MediaRegion}:000000000000:meeting/${meetingId}`,
+    };
+    const maxAttendees = Math.min(input.MeetingFeatures?.Attendee?.MaxCount ?? MEETING_LIMITS.maxAttendees, MEETING_LIMITS.maxAttendees);
+    const record: MeetingRecord = { meeting, clientRequestToken: input.ClientRequestToken, createdAt: now, maxAttendees, contentShares: [] };
+    const result = await this.options.store.insertMeeting(record, this.options.maxActiveMeetings);
+    if (result.kind === 'limit-exceeded') {
+      throw limitExceeded(`This server already hosts its limit of ${this.options.maxActiveMeetings} active meetings`);
+    }
+    if (result.kind === 'existing') return { meeting: result.record.meeting, created: false };
+    this.lifecycle.track(meetingId, now);
+    this.options.logger.info('meeting_created', { meetingId, region: meeting.MediaRegion });
+    this.events.emit('meetingCreated', { meeting });
+    return { meeting, created: true };
+  }
+
+  async getMeeting(meetingId: string): Promise<Meeting> {
+    return (await this.requireMeeting(meetingId)).meeting;
+  }
+
+  async listMeetings(): Promise<Meeting[]> {
+    return (await this.options.store.listMeetings()).map((record) => record.meeting);
+  }
+
+  async deleteMeeting(meetingId: string): Promise<void> {
+    if (!(await this.endMeeting(meetingId, 'deleted'))) throw notFound(`Meeting ${meetingId} not found`);
+  }
+
+  async createAttendees(meetingId: string, requests: AttendeeRequest[]): Promise<CreateAttendeesOutcome> {
+    this.assertOpen();
+    const record = await this.requireMeeting(meetingId);
+    const errors: CreateAttendeeError[] = [];
+    const candidates: NewAttendee[] = [];
+    const now = this.options.clock.now();
+    for (const request of requests) {
+      let capabilities: AttendeeCapabilities;
+      try {
+        capabilities = request.Capabilities ?? defaultCapabilities(record.meeting.MeetingFeatures);
+        checkCapabilitiesAgainstFeatures(capabilities, record.meeting.MeetingFeatures);
+      } catch (error) {
+        if (!(error instanceof ChimeApiError)) throw error;
+        errors.push({ ExternalUserId: request.ExternalUserId, ErrorCode: error.code, ErrorMessage: error.message });
+        continue;
+      }
+      const token = generateJoinToken();
+      candidates.push({
+        meetingId,
+        attendee: { ExternalUserId: request.ExternalUserId, AttendeeId: randomUUID(), JoinToken: token, Capabilities: capabilities },
+        tokenHash: hashJoinToken(token),
+        createdAt: now,
+      });
+    }
+    const results = (await this.options.store.insertAttendees(meetingId, candidates)) ?? [];
+    if (results.length !== candidates.length) throw notFound(`Meeting ${meetingId} not found`);
+    const attendees: Attendee[] = [];
+    results.forEach((result, i) => {
+      const candidate = candidates[i]!;
+      if (result.kind === 'limit-exceeded') {
+        errors.push({
+          ExternalUserId: candidate.attendee.ExternalUserId,
+          ErrorCode: 'ResourceLimitExceeded',
+          ErrorMessage: `Meeting ${meetingId} has reached its limit of ${record.maxAttendees} attendees`,
+        });
+        return;
+      }
+      attendees.push(cloneAttendee(result.record.attendee));
+      if (result.kind === 'created') {
+        this.options.logger.info('attendee_created', { meetingId, attendeeId: result.record.attendee.AttendeeId });
+        this.events.emit('attendeeCreated', { meeting: record.meeting, attendee: cloneAttendee(result.record.attendee) });
+      }
+    });
+    return { attendees, errors };
+  }
+
+  /** CreateAttendee: a single attendee, where a quota or rule failure is the whole call's error. */
+  async createAttendee(meetingId: string, request: AttendeeRequest): Promise<Attendee> {
+    const { attendees, errors } = await this.createAttendees(meetingId, [request]);
+    const error = errors[0];
+    if (error) {
+      throw error.ErrorCode === 'ResourceLimitExceeded' ? limitExceeded(error.ErrorMessage) : badRequest(error.ErrorMessage);
+    }
+    return attendees[0]!;
+  }
+
+  async getAttendee(meetingId: string, attendeeId: string): Promise<Attendee> {
+    await this.requireMeeting(meetingId);
+    const record = await this.options.store.getAttendee(meetingId, attendeeId);
+    if (!record) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
+    return cloneAttendee(record.attendee);
+  }
+
+  async listAttendees(meetingId: string, afterSeq: number, limit: number): Promise<{ attendees: Attendee[]; nextAfterSeq?: number }> {
+    await this.requireMeeting(meetingId);
+    const page = await this.options.store.listAttendees(meetingId, afterSeq, limit);
+    if (!page) throw notFound(`Meeting ${meetingId} not found`);
+    return { attendees: page.records.map((r) => cloneAttendee(r.attendee)), nextAfterSeq: page.nextAfterSeq };
+  }
+
+  async deleteAttendee(meetingId: string, attendeeId: string): Promise<void> {
+    const record = await this.requireMeeting(meetingId);
+    const removed = await this.options.store.removeAttendee(meetingId, attendeeId);
+    if (!removed) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
+    this.options.logger.info('attendee_deleted', { meetingId, attendeeId });
+    this.events.emit('attendeeDeleted', { meeting: record.meeting, attendee: cloneAttendee(removed.attendee), reason: 'deleted' });
+  }
+
+  async updateAttendeeCapabilities(meetingId: string, attendeeId: string, capabilities: AttendeeCapabilities): Promise<Attendee> {
+    const record = await this.requireMeeting(meetingId);
+    checkCapabilitiesAgainstFeatures(capabilities, record.meeting.MeetingFeatures);
+    const updated = await this.options.store.updateCapabilities(meetingId, [attendeeId], [], capabilities);
+    const attendee = updated?.[0];
+    if (!attendee) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
+    this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: [cloneAttendee(attendee.attendee)] });
+    return cloneAttendee(attendee.attendee);
+  }
+
+  async updateCapabilitiesExcept(meetingId: string, excludedAttendeeIds: string[], capabilities: AttendeeCapabilities): Promise<void> {
+    const record = await this.requireMeeting(meetingId);
+    checkCapabilitiesAgainstFeatures(capabilities, record.meeting.MeetingFeatures);
+    const updated = (await this.options.store.updateCapabilities(meetingId, 'all', excludedAttendeeIds, capabilities)) ?? [];
+    if (updated.length > 0) {
+      this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: updated.map((r) => cloneAttendee(r.attendee)) });
+    }
+  }
+
+  /**
+   * Resolves a presented join token (`<token>` or `<token>#content`) to its attendee.
+   * Returns undefined for unknown, revoked or malformed tokens; the caller refuses the join.
+   */
+  async resolveJoinToken(presented: string): Promise<JoinIdentity | undefined> {
+    if (this.closed || presented.length === 0 || presented.length > 256) return undefined;
+    const { token, content } = parsePresentedToken(presented);
+    const record: AttendeeRecord | undefined = await this.options.store.findAttendeeByTokenHash(hashJoinToken(token));
+    if (!record || !joinTokensEqual(token, record.attendee.JoinToken)) return undefined;
+    const meeting = await this.options.store.getMeeting(record.meetingId);
+    if (!meeting) return undefined;
+    const attendeeId = record.attendee.AttendeeId;
+    return {
+      meeting: meeting.meeting,
+      attendee: cloneAttendee(record.attendee),
+      content,
+      participantId: content ? attendeeId + CONTENT_SUFFIX : attendeeId,
+    };
+  }
+
+  /** Claims one of the meeting's content-share slots for `attendeeId`; throws LimitExceededException when none is free. */
+  async claimContentShare(meetingId: string, attendeeId: string): Promise<void> {
+    const result = await this.options.store.addContentShare(meetingId, attendeeId, MEETING_LIMITS.maxContentShares);
+    switch (result) {
+      case 'added':
+      case 'already':
+        return;
+      case 'content-limit':
+        throw limitExceeded(`Meeting ${meetingId} already has ${MEETING_LIMITS.maxContentShares} content shares`);
+      case 'attendee-limit':
+        throw limitExceeded(`Meeting ${meetingId} is full; a content share counts as an attendee`);
+      case 'no-meeting':
+        throw notFound(`Meeting ${meetingId} not found`);
+      default: {
+        const unreachable: never = result;
+        throw new Error(`unexpected content share result ${String(unreachable)}`);
+      }
+    }
+  }
+
+  async releaseContentShare(meetingId: string, attendeeId: string): Promise<void> {
+    await this.options.store.removeContentShare(meetingId, attendeeId);
+  }
+
+  /** Signaling reports presence here; it drives the idle-meeting expiry. */
+  participantJoined(meetingId: string, participantId: string): void {
+    this.lifecycle.joined(meetingId, participantId);
+  }
+
+  participantLeft(meetingId: string, participantId: string): void {
+    this.lifecycle.left(meetingId, participantId);
+  }
+
+  /** Ends every meeting and refuses further work. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const record of await this.options.store.listMeetings()) {
+      await this.endMeeting(record.meeting.MeetingId, 'server-shutdown');
+    }
+    this.lifecycle.close();
+  }
+
+  private async endMeeting(meetingId: string, reason: MeetingEndReason): Promise<boolean> {
+    this.lifecycle.forget(meetingId);
+    const removed = await this.options.store.removeMeeting(meetingId);
+    if (!removed) return false;
+    const meeting = removed.record.meeting;
+    for (const attendee of removed.attendees) {
+      this.events.emit('attendeeDeleted', { meeting, attendee: cloneAttendee(attendee.attendee), reason: 'meeting-ended' });
+    }
+    this.options.logger.info('meeting_ended', { meetingId, reason });
+    this.events.emit('meetingEnded', { meeting, reason });
+    return true;
+  }
+
+  private async requireMeeting(meetingId: string): Promise<MeetingRecord> {
+    const record = await this.options.store.getMeeting(meetingId);
+    if (!record) throw notFound(`Meeting ${meetingId} not found`);
+    return record;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ChorusError('CLOSED', 'The meeting service is shutting down');
+  }
+}
