@@ -44,6 +44,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  watchNpmParent(() => stop('SIGTERM'));
+}
+
+/**
+ * Under `npm run server`, npm passes SIGTERM to the shell it started, not to us, and
+ * the shell dies without passing it on. Becoming an orphan is therefore our SIGTERM.
+ */
+function watchNpmParent(onOrphaned: () => void): void {
+  if (process.env.npm_lifecycle_event !== 'server' || process.platform === 'win32') return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onOrphaned();
+    }
+  }, 500);
+  timer.unref();
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,49 @@
+// @ts-check
+import js from '@eslint/js';
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Process boundaries, enforced: only src-main/electron (and the preload, which
+ * must call contextBridge) may import Electron; src-main/shared runs in the
+ * renderer too, so it may not import Node built-ins.
+ */
+const electronImports = {
+  paths: [{ name: 'electron', message: 'Only src-main/electron/** (and the preload) may import electron.' }],
+  patterns: [{ group: ['electron/*'], message: 'Only src-main/electron/** (and the preload) may import electron.' }],
+};
+const nodeBuiltins = {
+  paths: builtinModules.map((name) => ({ name, message: 'src-main/shared runs in the renderer too: no Node built-ins.' })),
+  patterns: [{ group: ['node:*'], message: 'src-main/shared runs in the renderer too: no Node built-ins.' }],
+};
+
+export const boundaryRules = {
+  electronImports,
+  nodeBuiltins,
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-results/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', electronImports],
+    },
+  },
+  {
+    files: ['src-main/electron/**', 'src-preload/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src-main/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...electronImports.paths, ...nodeBuiltins.paths],
+        patterns: [...electronImports.patterns, ...nodeBuiltins.patterns],
+      }],
+    },
+  },
+);

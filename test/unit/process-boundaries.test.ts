@@ -1,0 +1,34 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function restrictedImportErrors(code: string, filePath: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('the lint rule that enforces process boundaries', () => {
+  it.each([
+    ["import { app } from 'electron';\nexport const a = app;\n", 'src-main/server/leak.ts'],
+    ["import { ipcRenderer } from 'electron/renderer';\nexport const a = ipcRenderer;\n", 'src-main/server/leak.ts'],
+    ["import { app } from 'electron';\nexport const a = app;\n", 'src-main/shared/leak.ts'],
+    ["import { app } from 'electron';\nexport const a = app;\n", 'src-renderer/src/leak.ts'],
+  ])('rejects %j in %s', async (code, file) => {
+    expect(await restrictedImportErrors(code, file)).toEqual([expect.stringContaining('may import electron')]);
+  });
+
+  it.each([
+    ["import { readFile } from 'node:fs';\nexport const a = readFile;\n"],
+    ["import { join } from 'path';\nexport const a = join;\n"],
+    ["import { createHash } from 'crypto';\nexport const a = createHash;\n"],
+  ])('rejects Node built-ins in src-main/shared: %j', async (code) => {
+    expect(await restrictedImportErrors(code, 'src-main/shared/leak.ts')).toEqual([expect.stringContaining('no Node built-ins')]);
+  });
+
+  it('allows electron in src-main/electron and the preload, and Node in the server', async () => {
+    expect(await restrictedImportErrors("import { app } from 'electron';\nexport const a = app;\n", 'src-main/electron/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { contextBridge } from 'electron';\nexport const a = contextBridge;\n", 'src-preload/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { readFile } from 'node:fs';\nexport const a = readFile;\n", 'src-main/server/ok.ts')).toEqual([]);
+  });
+});
