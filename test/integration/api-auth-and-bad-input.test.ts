@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 const meetingCount = async (): Promise<number> => (await t.server.service.listMeetings()).length;
-const createBody = JSON.stringify({ MediaRegion: 'us-east-1', ClientRequestToken: 'raw-token-1' });
+const createBody = JSON.stringify({ MediaRegion: 'us-east-1', ExternalMeetingId: 'raw-meeting', ClientRequestToken: 'raw-token-1' });
 
 function expectAwsError(res: { status: number; headers: Headers; json: () => Record<string, unknown> }, status: number, name: string): void {
   expect(res.status).toBe(status);
@@ -25,7 +25,7 @@ function expectAwsError(res: { status: number; headers: Headers; json: () => Rec
 
 describe('SigV4 authentication', () => {
   it('accepts a correctly signed raw request', async () => {
-    const res = await signedFetch(t.server.url, { method: 'POST', path: '/meetings', body: JSON.stringify({ MediaRegion: 'us-east-1' }) });
+    const res = await signedFetch(t.server.url, { method: 'POST', path: '/meetings', body: JSON.stringify({ MediaRegion: 'us-east-1', ExternalMeetingId: 'raw-meeting' }) });
     expect(res.status).toBe(200);
     expect((res.json().Meeting as { MeetingId: string }).MeetingId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -33,7 +33,7 @@ describe('SigV4 authentication', () => {
   it('refuses a wrong secret with ForbiddenException, and creates nothing', async () => {
     const before = await meetingCount();
     const bad = chimeClient(t.server.url, { ...TEST_CREDENTIALS, secretAccessKey: 'wrong-secret' });
-    const error = await bad.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' })).catch((e: unknown) => e);
+    const error = await bad.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' })).catch((e: unknown) => e);
     bad.destroy();
     expect(error).toBeInstanceOf(ChimeSDKMeetingsServiceException);
     expect((error as ChimeSDKMeetingsServiceException).name).toBe('ForbiddenException');
@@ -73,7 +73,7 @@ describe('SigV4 authentication', () => {
     const res = await signedFetch(t.server.url, {
       method: 'POST', path: '/meetings', body: createBody,
       tamper: (req) => {
-        req.body = JSON.stringify({ MediaRegion: 'us-west-2', ClientRequestToken: 'raw-token-1' });
+        req.body = JSON.stringify({ MediaRegion: 'us-west-2', ExternalMeetingId: 'raw-meeting', ClientRequestToken: 'raw-token-1' });
       },
     });
     expectAwsError(res, 403, 'ForbiddenException');
@@ -92,11 +92,11 @@ describe('SigV4 authentication', () => {
       maxAttempts: 1,
     });
     try {
-      const first = await skewed.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' })).catch((e: unknown) => e as Error);
+      const first = await skewed.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' })).catch((e: unknown) => e as Error);
       expect((first as Error).name).toBe('ForbiddenException');
       expect((first as Error).message).toMatch(/Signature expired/);
       expect(Math.abs(skewed.config.systemClockOffset ?? -1)).toBeLessThan(60_000);
-      const { Meeting } = await skewed.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+      const { Meeting } = await skewed.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
       expect(Meeting?.MeetingId).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       skewed.destroy();
@@ -135,11 +135,11 @@ describe('bad input on the API', () => {
   });
 
   it('an oversized body gets 413 and the server keeps serving', async () => {
-    const huge = JSON.stringify({ MediaRegion: 'us-east-1', Pad: 'x'.repeat(300 * 1024) });
+    const huge = JSON.stringify({ MediaRegion: 'us-east-1', ExternalMeetingId: 'big', Pad: 'x'.repeat(300 * 1024) });
     const res = await fetch(`${t.server.url}/meetings`, { method: 'POST', body: huge });
     expect(res.status).toBe(413);
     expect(res.headers.get('x-amzn-errortype')).toBe('BadRequestException');
-    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
     expect((await t.client.send(new GetMeetingCommand({ MeetingId: Meeting!.MeetingId }))).Meeting?.MeetingId).toBe(Meeting!.MeetingId);
   });
 
@@ -153,7 +153,7 @@ describe('bad input on the API', () => {
       socket.on('error', reject);
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
-    const ok = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+    const ok = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
     expect(ok.Meeting?.MeetingId).toBeDefined();
   });
 
@@ -169,9 +169,9 @@ describe('active meeting quota', () => {
   it('refuses meetings past --max-meetings with LimitExceededException', async () => {
     const small = await startTestServer({ maxActiveMeetings: 2 });
     try {
-      await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
-      await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
-      const error = await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' })).catch((e: unknown) => e);
+      await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
+      await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
+      const error = await small.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' })).catch((e: unknown) => e);
       expect((error as Error).name).toBe('LimitExceededException');
     } finally {
       await small.close();

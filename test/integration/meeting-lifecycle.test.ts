@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const create = async () => (await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }))).Meeting!.MeetingId!;
+const create = async () => (await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }))).Meeting!.MeetingId!;
 const exists = async (id: string) =>
   t.client.send(new GetMeetingCommand({ MeetingId: id })).then(() => true, (e: Error) => {
     if (e.name !== 'NotFoundException') throw e;

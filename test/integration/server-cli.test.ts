@@ -53,7 +53,7 @@ describe('the headless server process', () => {
     expect(server.stdout.join('\n')).not.toContain(credentials.secretAccessKey);
 
     const client = new ChimeSDKMeetingsClient({ region: 'us-east-1', endpoint: server.url, credentials, maxAttempts: 1 });
-    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
     const { Attendee } = await client.send(new CreateAttendeeCommand({ MeetingId: Meeting!.MeetingId, ExternalUserId: 'cli-user' }));
     client.destroy();
     expect(server.stderr.join('\n')).not.toContain(Attendee!.JoinToken!);
@@ -84,7 +84,7 @@ describe('the headless server process', () => {
       credentials: { accessKeyId: env.CHORUS_ACCESS_KEY_ID, secretAccessKey: env.CHORUS_SECRET_ACCESS_KEY },
       requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: certPem }) }),
     });
-    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
     client.destroy();
     expect(Meeting!.MediaPlacement!.SignalingUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/control\//);
     expect(Meeting!.MediaPlacement!.TurnControlUrl).toMatch(/^https:\/\//);
@@ -106,7 +106,7 @@ describe('the headless server process', () => {
       region: 'us-east-1', endpoint: server.url, maxAttempts: 1,
       credentials: { accessKeyId: env.CHORUS_ACCESS_KEY_ID, secretAccessKey: env.CHORUS_SECRET_ACCESS_KEY },
     });
-    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1' }));
+    const { Meeting } = await client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'standup' }));
     client.destroy();
     expect(Meeting!.MediaPlacement!.SignalingUrl).toBe(`wss://meet.example.test:8443/control/${Meeting!.MeetingId}`);
     expect(await server.stop('SIGINT')).toBe(0);

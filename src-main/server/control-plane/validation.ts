@@ -195,7 +195,7 @@ function parseTags(value: unknown): { Key: string; Value: string }[] | undefined
 
 export interface CreateMeetingInput {
   MediaRegion: string;
-  ExternalMeetingId?: string;
+  ExternalMeetingId: string;
   ClientRequestToken?: string;
   MeetingHostId?: string;
   MeetingFeatures?: MeetingFeaturesConfiguration;
@@ -210,7 +210,7 @@ export function parseCreateMeeting(value: unknown): CreateMeetingInput {
   checkLength('MediaRegion', mediaRegion, 2, 64);
   if (!MEDIA_REGION.test(mediaRegion)) throw badRequest(`MediaRegion '${mediaRegion}' is not a valid region name`);
 
-  const externalMeetingId = optionalString(body, 'ExternalMeetingId');
+  const externalMeetingId = requiredString(body, 'ExternalMeetingId');
   const clientRequestToken = optionalString(body, 'ClientRequestToken');
   if (clientRequestToken !== undefined) {
     checkLength('ClientRequestToken', clientRequestToken, 2, 64);
@@ -223,7 +223,7 @@ export function parseCreateMeeting(value: unknown): CreateMeetingInput {
 
   return {
     MediaRegion: mediaRegion,
-    ExternalMeetingId: externalMeetingId === undefined ? undefined : validateExternalId('ExternalMeetingId', externalMeetingId),
+    ExternalMeetingId: validateExternalId('ExternalMeetingId', externalMeetingId),
     ClientRequestToken: clientRequestToken,
     MeetingHostId: meetingHostId === undefined ? undefined : validateExternalId('MeetingHostId', meetingHostId),
     MeetingFeatures: parseFeatures(body.MeetingFeatures),
