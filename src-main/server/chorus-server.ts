@@ -10,6 +10,7 @@ import { isApiPath } from './control-plane/routes.js';
 import { ChimeApiError, ChorusError } from './errors.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { createLogger, type Logger } from './logger.js';
+import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { derivePublicBaseUrl, isLoopbackHost, isWildcardHost } from './runtime/network.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';
@@ -25,6 +26,10 @@ export interface ChorusServerConfig {
   tlsKeyFile?: string;
   maxActiveMeetings?: number;
   lifecycle?: Partial<LifecycleTimeouts>;
+  /** Restricts ICE to one local address (default: every interface). */
+  iceHost?: string;
+  /** The one UDP port all media shares; default: the same number as the TCP port; 0: a port per connection. */
+  udpPort?: number;
 }
 
 export interface ChorusServerDeps {
@@ -43,6 +48,7 @@ export interface ChorusServer {
   readonly tls: TlsMaterial | undefined;
   readonly credentials: ResolvedCredentials;
   readonly service: MeetingService;
+  readonly signaling: SignalingGateway;
   /** Ends every meeting, closes every connection. Idempotent; resolves when all handles are released. */
   close(): Promise<void>;
 }
@@ -99,6 +105,13 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   };
 
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  // The gateway needs the bound port (the default UDP port), so it is created after listen().
+  const signaling: { gateway?: SignalingGateway } = {};
+  server.on('upgrade', (req, socket, head) => {
+    if (!signaling.gateway?.handleUpgrade(req, socket, head)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    }
+  });
   server.on('clientError', (error, socket) => {
     logger.debug('client_error', { error });
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -121,12 +134,16 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     ? derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls) })
     : `${scheme}://${boundHost}:${address.port}`;
   publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
-  logger.info('server_started', { url, publicUrl, tls: Boolean(tls) });
+  const udpPort = config.udpPort ?? address.port;
+  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger });
+  signaling.gateway = gateway;
+  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all' });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await service.close();
+      gateway.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -136,5 +153,5 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     return closing;
   };
 
-  return { url, publicUrl, port: address.port, tls, credentials, service, close };
+  return { url, publicUrl, port: address.port, tls, credentials, service, signaling: gateway, close };
 }

@@ -18,6 +18,8 @@ export const USAGE = `Usage: npm run server -- [options]
   --tls                    serve HTTPS/WSS on loopback too (non-loopback binds always use TLS)
   --tls-cert FILE          PEM certificate to use instead of the generated self-signed one
   --tls-key FILE           PEM private key for --tls-cert
+  --ice-host ADDR          the one local address ICE offers (default: every interface)
+  --udp-port PORT          the UDP port all media shares (default: the TCP port's number; 0: one per connection)
   --data-dir DIR           where credentials and the TLS certificate are kept (default ~/.chorus)
   --max-meetings N         active meetings allowed at once (default 100)
   --no-join-timeout SEC    end a meeting nobody joined after SEC seconds (default 300)
@@ -32,7 +34,7 @@ CHORUS_DATA_DIR sets the default data directory.`;
 const FLAGS = new Set(['--tls', '--help']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
-  '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level',
+  '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
 ]);
 
 function invalid(message: string): ChorusError {
@@ -90,6 +92,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       tlsCertFile: values.get('--tls-cert'),
       tlsKeyFile: values.get('--tls-key'),
       dataDir: values.get('--data-dir') ?? env.CHORUS_DATA_DIR ?? join(homedir(), '.chorus'),
+      iceHost: values.get('--ice-host'),
+      udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
       lifecycle: {
         noJoinMs: seconds('--no-join-timeout', 300),

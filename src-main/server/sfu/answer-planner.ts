@@ -1,0 +1,131 @@
+import type { VideoCodec } from './keyframes.js';
+import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
+import { AUDIO_LEVEL_URI, findCodec, isBaselineH264, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+
+/**
+ * Turns a client's offer plus what the meeting can give it into an AnswerPlan.
+ * Pure: the room decides which streams exist; this decides how each m-section
+ * of the offer is answered, following the Chime client's conventions
+ * (receive_stream_ids aligned with the offer's video m-sections, labels `v_<mid>`).
+ */
+
+export interface PublishCandidate {
+  mid: string;
+  codec: VideoCodec;
+  payloadType: number;
+  /** The client's primary SSRC on this m-section (RTCP feedback is addressed to it). */
+  ssrc: number;
+}
+
+export interface PlannedSubscription {
+  mid: string;
+  streamId: number;
+  codec: VideoCodec;
+  payloadType: number;
+}
+
+export interface PlanInput {
+  offer: ParsedSdp;
+  /** SUBSCRIBE receive_stream_ids: one per video m-section, 0 where nothing is wanted. */
+  receiveStreamIds: number[];
+  /** Whether the client may publish video now (capacity, capabilities, send_streams). */
+  mayPublishVideo: boolean;
+  /** The codecs the meeting forwards, in order of preference. */
+  meetingCodecs: VideoCodec[];
+  /** The codec a stream is published in, or undefined when the stream does not exist. */
+  streamCodec: (streamId: number) => VideoCodec | undefined;
+  /** The SSRC this server sends on a given mid of this client (stable across renegotiations). */
+  ssrcForMid: (mid: string) => number;
+  audioSsrc: number;
+}
+
+export interface PlanResult {
+  plan: AnswerPlan;
+  publish?: PublishCandidate;
+  /** The client offered video but may not publish it now (the answer refuses that m-section). */
+  publishRefused: boolean;
+  subscriptions: PlannedSubscription[];
+  /** Video codecs this client can receive, from its offer. */
+  receivableCodecs: VideoCodec[];
+}
+
+export const AUDIO_STREAM_LABEL = 'chorus-audio';
+export const AUDIO_TRACK_ID = 'chorus-mix';
+
+function codecFor(section: MediaSection, codec: VideoCodec): RtpCodecDesc | undefined {
+  return codec === 'VP8' ? findCodec(section, 'VP8') : findCodec(section, 'H264', isBaselineH264);
+}
+
+export function receivableCodecs(offer: ParsedSdp): VideoCodec[] {
+  const video = offer.sections.find((s) => s.kind === 'video');
+  if (!video) return [];
+  return (['VP8', 'H264'] as const).filter((codec) => codecFor(video, codec) !== undefined);
+}
+
+export function planAnswer(input: PlanInput): PlanResult {
+  const plan: AnswerPlan = { sendVideos: [], receiveVideos: [], inactive: [] };
+  const subscriptions: PlannedSubscription[] = [];
+  let publish: PublishCandidate | undefined;
+  let publishRefused = false;
+  let videoIndex = 0;
+  let audioDone = false;
+
+  for (const section of input.offer.sections) {
+    if (section.kind === 'audio') {
+      const opus = findCodec(section, 'opus', (c) => c.clockRate === 48000);
+      if (!audioDone && opus && section.port !== 0 && section.direction !== 'inactive') {
+        audioDone = true;
+        plan.audio = {
+          mid: section.mid,
+          payloadType: opus.payloadType,
+          ssrc: input.audioSsrc,
+          streamLabel: AUDIO_STREAM_LABEL,
+          trackId: AUDIO_TRACK_ID,
+          audioLevelExtensionId: section.extensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id,
+        };
+      } else if (section.port !== 0) {
+        plan.inactive.push({ mid: section.mid, kind: 'audio' });
+      }
+      continue;
+    }
+    if (section.kind !== 'video') continue;
+    const receiveId = input.receiveStreamIds[videoIndex++] ?? 0;
+    if (section.port === 0) continue;
+
+    const sending = section.direction === 'sendrecv' || section.direction === 'sendonly';
+    if (sending && !publish && section.ssrcs.length > 0) {
+      const chosen = input.meetingCodecs.map((codec) => ({ codec, desc: codecFor(section, codec) })).find((c) => c.desc);
+      if (input.mayPublishVideo && chosen?.desc) {
+        const rtx = new Set(section.rtxSsrcs.values());
+        const primary = section.ssrcs.find((s) => !rtx.has(s)) ?? section.ssrcs[0]!;
+        publish = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, ssrc: primary };
+        const spec: ReceiveVideoSpec = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType };
+        plan.receiveVideos.push(spec);
+        continue;
+      }
+      publishRefused = true;
+      plan.inactive.push({ mid: section.mid, kind: 'video' });
+      continue;
+    }
+
+    const wantsReceive = section.direction === 'recvonly' || section.direction === 'sendrecv';
+    const codec = receiveId > 0 ? input.streamCodec(receiveId) : undefined;
+    const desc = codec ? codecFor(section, codec) : undefined;
+    if (wantsReceive && codec && desc) {
+      const spec: SendVideoSpec = {
+        mid: section.mid,
+        codec,
+        payloadType: desc.payloadType,
+        ssrc: input.ssrcForMid(section.mid),
+        streamLabel: `v_${section.mid}`,
+        trackId: `v_${section.mid}_track`,
+      };
+      plan.sendVideos.push(spec);
+      subscriptions.push({ mid: section.mid, streamId: receiveId, codec, payloadType: desc.payloadType });
+    } else {
+      plan.inactive.push({ mid: section.mid, kind: 'video' });
+    }
+  }
+
+  return { plan, publish, publishRefused, subscriptions, receivableCodecs: receivableCodecs(input.offer) };
+}

@@ -1,0 +1,70 @@
+import { buildRtp } from './rtp.js';
+
+/**
+ * Until the mixer (which replaces this) feeds the audio m-line, every client
+ * gets a continuous 50 packets/s Opus stream of silence: the client treats a
+ * thin audio stream as a poor connection, and DTX would look exactly like that.
+ */
+
+/** An Opus packet (TOC 0xF8: CELT-only, fullband, 20 ms, one frame) that decodes to silence. */
+export const OPUS_SILENCE_FRAME = Buffer.from([0xf8, 0xff, 0xfe]);
+export const OPUS_FRAME_MS = 20;
+/** RTP timestamp step for 20 ms at Opus's 48 kHz RTP clock, whatever the coded rate. */
+export const OPUS_TIMESTAMP_STEP = 960;
+
+export interface AudioOutput {
+  payloadType: number;
+  ssrc: number;
+  sequenceNumber: number;
+  timestamp: number;
+}
+
+export function newAudioOutput(payloadType: number, ssrc: number): AudioOutput {
+  return { payloadType, ssrc, sequenceNumber: Math.floor(Math.random() * 0x8000), timestamp: Math.floor(Math.random() * 0x7fffffff) };
+}
+
+/** The next packet of `output`, advancing its sequence number and timestamp. */
+export function nextAudioPacket(output: AudioOutput, payload: Uint8Array): Buffer {
+  const packet = buildRtp({
+    payloadType: output.payloadType,
+    sequenceNumber: output.sequenceNumber,
+    timestamp: output.timestamp,
+    ssrc: output.ssrc,
+    payload,
+  });
+  output.sequenceNumber = (output.sequenceNumber + 1) & 0xffff;
+  output.timestamp = (output.timestamp + OPUS_TIMESTAMP_STEP) >>> 0;
+  return packet;
+}
+
+/**
+ * A drift-free 20 ms tick: each deadline is computed from the start time, not
+ * from when the previous callback ran, so timer lateness never accumulates.
+ */
+export class FrameClock {
+  private timer: NodeJS.Timeout | undefined;
+  private tick = 0;
+  private readonly start = performance.now();
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly onTick: (lateMs: number) => void,
+  ) {
+    this.schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const due = this.start + (this.tick + 1) * this.periodMs;
+    this.timer = setTimeout(() => {
+      this.tick++;
+      this.onTick(Math.max(0, performance.now() - due));
+      if (this.timer) this.schedule();
+    }, Math.max(0, due - performance.now()));
+    this.timer.unref();
+  }
+}

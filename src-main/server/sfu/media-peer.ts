@@ -1,0 +1,240 @@
+import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { ChorusError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { guarded } from './guard.js';
+import type { VideoCodec } from './keyframes.js';
+import { isRtcpPacket } from './rtp.js';
+import { stripTransportCc } from './sdp.js';
+
+/** Where ICE listens: one host address (or every interface) and one UDP port shared by all peers (or any). */
+export interface IceConfig {
+  host?: string;
+  udpPort?: number;
+}
+
+export interface SendAudioSpec {
+  mid: string;
+  payloadType: number;
+  ssrc: number;
+  streamLabel: string;
+  trackId: string;
+  /** The offer's id for the RFC 6464 audio-level extension, kept in the answer so clients send it. */
+  audioLevelExtensionId?: number;
+}
+
+export interface SendVideoSpec {
+  mid: string;
+  codec: VideoCodec;
+  payloadType: number;
+  ssrc: number;
+  streamLabel: string;
+  trackId: string;
+}
+
+export interface ReceiveVideoSpec {
+  mid: string;
+  codec: VideoCodec;
+  payloadType: number;
+}
+
+/** What the answer says for every m-section of the offer. */
+export interface AnswerPlan {
+  audio?: SendAudioSpec;
+  sendVideos: SendVideoSpec[];
+  receiveVideos: ReceiveVideoSpec[];
+  inactive: { mid: string; kind: 'audio' | 'video' }[];
+}
+
+export interface MediaPeerEvents extends Record<string, unknown> {
+  rtp: { mid: string; packet: Buffer };
+  rtcp: { mid: string; packet: Buffer };
+  trackOpen: { mid: string };
+  state: { state: string };
+  closed: Record<string, never>;
+}
+
+const CNAME = 'chorus';
+const GATHERING_TIMEOUT_MS = 5_000;
+
+function addVideoCodec(video: Video, codec: VideoCodec, payloadType: number): void {
+  switch (codec) {
+    case 'VP8':
+      video.addVP8Codec(payloadType);
+      return;
+    case 'H264':
+      video.addH264Codec(payloadType);
+      return;
+    default: {
+      const unreachable: never = codec;
+      throw new Error(`unsupported codec ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * One WebRTC connection to one signaling session, over libdatachannel. The client
+ * offers, this answers according to an AnswerPlan; media arrives as typed events
+ * and leaves through `send`. Every native callback is guarded.
+ */
+export class MediaPeer {
+  readonly events: TypedEmitter<MediaPeerEvents>;
+  private readonly pc: PeerConnection;
+  private readonly tracks = new Map<string, Track>();
+  private readonly retainedTracks: Track[] = [];
+  /** What each mid was last answered with; an unchanged mid keeps its track, since re-adding one cuts its media. */
+  private readonly answered = new Map<string, string>();
+  private negotiated = false;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    ice: IceConfig,
+    private readonly logger: Logger,
+  ) {
+    this.events = new TypedEmitter((error, event) => logger.error('media_listener_failed', { event: String(event), error }));
+    const port = ice.udpPort ?? 0;
+    this.pc = new PeerConnection(id, {
+      iceServers: [],
+      bindAddress: ice.host,
+      enableIceUdpMux: port !== 0,
+      portRangeBegin: port || undefined,
+      portRangeEnd: port || undefined,
+      disableAutoNegotiation: true,
+    });
+    this.pc.onStateChange(guarded(logger, 'onStateChange', (state: string) => {
+      logger.debug('media_peer_state', { peer: id, state });
+      this.events.emit('state', { state });
+      if (state === 'closed' || state === 'failed') this.close();
+    }));
+    // node-datachannel closes a track's native object when its JS wrapper is garbage-collected, and
+    // every wrapper of one mid (from onTrack, and from each addTrack for that mid) shares that object.
+    // Dropping any of them cuts the m-section's media some seconds later, so all are kept until close().
+    this.pc.onTrack(guarded(logger, 'onTrack', (track: Track) => {
+      this.retainedTracks.push(track);
+    }));
+  }
+
+  get state(): string {
+    return this.closed ? 'closed' : this.pc.state();
+  }
+
+  /** Applies a (re-)offer and returns the answer SDP. */
+  async answer(offerSdp: string, plan: AnswerPlan): Promise<string> {
+    if (this.closed) throw new ChorusError('CLOSED', 'media peer is closed');
+    this.pc.setRemoteDescription(stripTransportCc(offerSdp), 'offer');
+
+    if (plan.audio) {
+      const spec = plan.audio;
+      this.addTrackIfChanged(spec.mid, { kind: 'audio', ...spec }, () => {
+        const audio = new Audio(spec.mid, 'SendRecv');
+        audio.addOpusCodec(spec.payloadType);
+        audio.addSSRC(spec.ssrc, CNAME, spec.streamLabel, spec.trackId);
+        if (spec.audioLevelExtensionId !== undefined) {
+          audio.parseSdpLine(`a=extmap:${spec.audioLevelExtensionId} urn:ietf:params:rtp-hdrext:ssrc-audio-level`);
+        }
+        return audio;
+      });
+    }
+    for (const spec of plan.sendVideos) {
+      this.addTrackIfChanged(spec.mid, { kind: 'send', ...spec }, () => {
+        const video = new Video(spec.mid, 'SendOnly');
+        addVideoCodec(video, spec.codec, spec.payloadType);
+        // Our SSRC must be in our description, or libdatachannel never routes the receiver's RTCP to this track.
+        video.addSSRC(spec.ssrc, CNAME, spec.streamLabel, spec.trackId);
+        return video;
+      });
+    }
+    for (const spec of plan.receiveVideos) {
+      this.addTrackIfChanged(spec.mid, { kind: 'receive', ...spec }, () => {
+        const video = new Video(spec.mid, 'RecvOnly');
+        addVideoCodec(video, spec.codec, spec.payloadType);
+        return video;
+      });
+    }
+    for (const spec of plan.inactive) {
+      this.addTrackIfChanged(spec.mid, { kind: 'inactive', media: spec.kind }, () => {
+        if (spec.kind === 'audio') {
+          const audio = new Audio(spec.mid, 'Inactive');
+          audio.addOpusCodec(111);
+          return audio;
+        }
+        const video = new Video(spec.mid, 'Inactive');
+        video.addVP8Codec(96);
+        return video;
+      });
+    }
+
+    this.pc.setLocalDescription('answer');
+    if (!this.negotiated) {
+      this.negotiated = true;
+      await this.waitForGathering();
+    }
+    const local = this.pc.localDescription();
+    if (!local) throw new ChorusError('STARTUP_FAILED', 'libdatachannel produced no answer');
+    return local.sdp;
+  }
+
+  /** Sends one RTP or RTCP packet on the track of `mid`; false when it is not open yet. */
+  send(mid: string, packet: Buffer): boolean {
+    const track = this.tracks.get(mid);
+    if (!track || this.closed || !track.isOpen()) return false;
+    try {
+      return track.sendMessageBinary(packet);
+    } catch (error) {
+      this.logger.debug('media_send_failed', { peer: this.id, mid, error });
+      return false;
+    }
+  }
+
+  isTrackOpen(mid: string): boolean {
+    return !this.closed && (this.tracks.get(mid)?.isOpen() ?? false);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.pc.close();
+    } catch (error) {
+      this.logger.debug('media_close_failed', { peer: this.id, error });
+    }
+    this.tracks.clear();
+    this.retainedTracks.length = 0;
+    this.events.emit('closed', {});
+    this.events.removeAllListeners();
+  }
+
+  private addTrackIfChanged(mid: string, description: object, create: () => Audio | Video): void {
+    const signature = JSON.stringify(description);
+    if (this.answered.get(mid) === signature) return;
+    this.answered.set(mid, signature);
+    this.attach(mid, this.pc.addTrack(create()));
+  }
+
+  private attach(mid: string, track: Track): void {
+    this.tracks.set(mid, track);
+    this.retainedTracks.push(track);
+    track.onMessage(guarded(this.logger, 'track.onMessage', (message: Buffer) => {
+      if (this.closed) return;
+      this.events.emit(isRtcpPacket(message) ? 'rtcp' : 'rtp', { mid, packet: message });
+    }));
+    track.onOpen(guarded(this.logger, 'track.onOpen', () => {
+      if (!this.closed) this.events.emit('trackOpen', { mid });
+    }));
+    track.onError(guarded(this.logger, 'track.onError', (error: string) => this.logger.debug('track_error', { peer: this.id, mid, error })));
+  }
+
+  private waitForGathering(): Promise<void> {
+    if (this.pc.gatheringState() === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, GATHERING_TIMEOUT_MS);
+      this.pc.onGatheringStateChange(guarded(this.logger, 'onGatheringStateChange', (state: string) => {
+        if (state === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      }));
+    });
+  }
+}

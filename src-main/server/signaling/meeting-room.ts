@@ -1,0 +1,379 @@
+import { MEETING_LIMITS, type Meeting } from '../../shared/chime-types.js';
+import {
+  SdkServerSideNetworkAdaption,
+  SdkStreamMediaType,
+  SdkVideoCodecCapability,
+  serverFrame,
+  type SdkJoinFrame,
+  type SdkSubscribeFrame,
+} from '../../shared/signaling/frames.js';
+import type { MeetingService } from '../control-plane/meeting-service.js';
+import { ChimeApiError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { planAnswer } from '../sfu/answer-planner.js';
+import { FrameClock, newAudioOutput, nextAudioPacket, OPUS_FRAME_MS, OPUS_SILENCE_FRAME } from '../sfu/audio-silence.js';
+import type { VideoCodec } from '../sfu/keyframes.js';
+import { MediaPeer, type IceConfig } from '../sfu/media-peer.js';
+import { parseSdp } from '../sfu/sdp.js';
+import { VideoRouter } from '../sfu/video-router.js';
+import type { Participant, SessionPort, VideoPublication } from './participant.js';
+import { AUDIO_STATUS, CLOSE_CODES, SignalingProtocolError } from './signaling-errors.js';
+
+export interface MeetingRoomDeps {
+  service: MeetingService;
+  ice: IceConfig;
+  logger: Logger;
+  createPeer?: (id: string) => MediaPeer;
+}
+
+/** Default upper bounds on what a publisher may send, enforced with REMB. */
+const CAMERA_MAX_KBPS = 1500;
+const CONTENT_MAX_KBPS = 2500;
+const REMB_EVERY_TICKS = 50;
+
+const CODEC_CAPABILITY: Record<VideoCodec, SdkVideoCodecCapability> = {
+  VP8: SdkVideoCodecCapability.VP8,
+  H264: SdkVideoCodecCapability.H264_CONSTRAINED_BASELINE_PROFILE,
+};
+
+const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
+const sendsVideo = (capability: string): boolean => capability === 'Send' || capability === 'SendReceive';
+
+/**
+ * One meeting's live state: who is connected, what each publishes and receives,
+ * and the INDEX and presence frames that describe it to every client.
+ * Sessions call in through methods; media is wired to the VideoRouter here.
+ */
+export class MeetingRoom {
+  private readonly participants = new Map<string, Participant>();
+  private readonly router: VideoRouter;
+  private nextStreamId = 1;
+  private nextGroupId = 1;
+  private clock: FrameClock | undefined;
+  private ticks = 0;
+  private closed = false;
+
+  constructor(
+    readonly meeting: Meeting,
+    private readonly deps: MeetingRoomDeps,
+  ) {
+    this.router = new VideoRouter((pid, mid, packet) => this.participants.get(pid)?.peer?.send(mid, packet) ?? false, deps.logger);
+  }
+
+  get size(): number {
+    return this.participants.size;
+  }
+
+  participant(id: string): Participant | undefined {
+    return this.participants.get(id);
+  }
+
+  get routerStats() {
+    return this.router.stats;
+  }
+
+  async join(session: SessionPort, identity: { attendee: Participant['attendee']; participantId: string; content: boolean }, join: SdkJoinFrame): Promise<Participant> {
+    if (this.closed) throw new SignalingProtocolError(CLOSE_CODES.meetingEnded, 'The meeting has ended');
+    const id = identity.participantId;
+    const existing = this.participants.get(id);
+    if (existing) {
+      const reconnect = existing.audioSessionId === join.audioSessionId;
+      if (!reconnect) existing.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.joinedFromAnotherDevice }));
+      existing.session.close(CLOSE_CODES.replaced, reconnect ? 'Reconnected' : 'Joined from another device');
+      this.removeParticipant(existing, false, { silent: true });
+    }
+    if (identity.content) {
+      try {
+        await this.deps.service.claimContentShare(this.meeting.MeetingId, identity.attendee.AttendeeId);
+      } catch (error) {
+        if (error instanceof ChimeApiError && error.exception === 'LimitExceededException') {
+          session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.atCapacity }));
+          throw new SignalingProtocolError(CLOSE_CODES.atCapacity, error.message);
+        }
+        throw error;
+      }
+    }
+
+    const participant: Participant = {
+      id,
+      attendee: identity.attendee,
+      content: identity.content,
+      session,
+      audioSessionId: join.audioSessionId,
+      audioStreamId: this.nextStreamId++,
+      muted: false,
+      videoSsrcs: new Map(),
+      sendMids: new Set(),
+      receivableCodecs: ['VP8', 'H264'],
+    };
+    this.participants.set(id, participant);
+    this.deps.service.participantJoined(this.meeting.MeetingId, id);
+    this.deps.logger.info('participant_joined', { meetingId: this.meeting.MeetingId, participantId: id });
+
+    session.send(serverFrame.joinAck({
+      videoSubscriptionLimit: MEETING_LIMITS.maxVideoPublishers,
+      wantsCompressedSdp: false,
+      defaultServerSideNetworkAdaption: SdkServerSideNetworkAdaption.NONE,
+    }));
+    session.send(this.indexFrame());
+    // The first presence frame a session gets is a full snapshot, itself included.
+    session.send(serverFrame.audioStreamIdInfo({ streams: [...this.participants.values()].map((p) => this.presenceEntry(p)) }));
+    this.broadcast(serverFrame.audioStreamIdInfo({ streams: [this.presenceEntry(participant)] }), participant);
+    this.ensureClock();
+    return participant;
+  }
+
+  async subscribe(participant: Participant, subscribe: SdkSubscribeFrame): Promise<void> {
+    if (!this.isCurrent(participant)) return;
+    const offer = parseSdp(subscribe.sdpOffer);
+    if (!offer || offer.sections.length === 0) {
+      throw new SignalingProtocolError(CLOSE_CODES.badRequest, 'SUBSCRIBE carries no usable SDP offer (compressed SDP is not negotiated)');
+    }
+    participant.muted = subscribe.audioMuted;
+    const capability = participant.content ? participant.attendee.Capabilities.Content : participant.attendee.Capabilities.Video;
+    const wantsVideo = subscribe.sendStreams.some((s) => s.mediaType === SdkStreamMediaType.VIDEO);
+    const hasRoom = participant.publication !== undefined || participant.content || this.cameraCount() < MEETING_LIMITS.maxVideoPublishers;
+    const meetingCodecs = this.meetingCodecs();
+
+    const result = planAnswer({
+      offer,
+      receiveStreamIds: subscribe.receiveStreamIds,
+      mayPublishVideo: wantsVideo && hasRoom && sendsVideo(capability),
+      meetingCodecs,
+      streamCodec: (streamId) => this.publicationByStream(streamId)?.publication?.codec,
+      ssrcForMid: (mid) => {
+        let ssrc = participant.videoSsrcs.get(mid);
+        if (ssrc === undefined) {
+          ssrc = randomSsrc();
+          participant.videoSsrcs.set(mid, ssrc);
+        }
+        return ssrc;
+      },
+      audioSsrc: participant.audioOutput?.ssrc ?? randomSsrc(),
+    });
+
+    const peer = participant.peer ?? this.createPeer(participant);
+    const answer = await peer.answer(subscribe.sdpOffer, result.plan);
+    if (!this.isCurrent(participant)) return;
+
+    if (result.plan.audio) {
+      participant.audioMid = result.plan.audio.mid;
+      participant.audioOutput ??= newAudioOutput(result.plan.audio.payloadType, result.plan.audio.ssrc);
+      participant.audioOutput.payloadType = result.plan.audio.payloadType;
+    }
+    const codecsBefore = meetingCodecs.join();
+    participant.receivableCodecs = result.receivableCodecs.length > 0 ? result.receivableCodecs : participant.receivableCodecs;
+    const publicationsChanged = this.applyPublication(participant, result.publish, subscribe);
+    participant.sendMids = new Set(result.subscriptions.map((s) => s.mid));
+    this.router.setSubscriptions(participant.id, result.subscriptions.map((s) => ({
+      mid: s.mid,
+      streamId: s.streamId,
+      payloadType: s.payloadType,
+      ssrc: participant.videoSsrcs.get(s.mid)!,
+    })));
+
+    const publication = participant.publication;
+    participant.session.send(serverFrame.subscribeAck({
+      duplex: subscribe.duplex,
+      sdpAnswer: answer.replace(/\r?\n/g, '\r\n'),
+      allocations: publication ? [{ trackLabel: 'AmazonChimeExpressVideo', streamId: publication.streamId, groupId: publication.groupId }] : [],
+      tracks: result.subscriptions.map((s) => ({ streamId: s.streamId, ssrc: participant.videoSsrcs.get(s.mid)!, trackLabel: `v_${s.mid}` })),
+      ...(result.publishRefused && wantsVideo
+        ? { error: { status: AUDIO_STATUS.videoViewOnly, description: 'Video capacity reached: this meeting already has its maximum number of videos' } }
+        : {}),
+    }));
+    if (publicationsChanged || codecsBefore !== this.meetingCodecs().join()) this.broadcastIndex();
+  }
+
+  setPaused(participant: Participant, streamIds: number[], paused: boolean): void {
+    if (this.isCurrent(participant)) this.router.setPaused(participant.id, streamIds, paused);
+  }
+
+  setMuted(participant: Participant, muted: boolean): void {
+    if (!this.isCurrent(participant) || participant.muted === muted) return;
+    participant.muted = muted;
+    this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted }] }));
+  }
+
+  /** A session ended: LEAVE (dropped=false) or a lost connection (dropped=true). */
+  leave(participant: Participant, dropped: boolean): void {
+    if (this.isCurrent(participant)) this.removeParticipant(participant, dropped, { silent: false });
+  }
+
+  /** DeleteAttendee: the attendee and its content share are told (411) and disconnected. */
+  removeAttendee(attendeeId: string): void {
+    for (const p of [...this.participants.values()]) {
+      if (p.attendee.AttendeeId !== attendeeId) continue;
+      p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.attendeeRemoved }));
+      p.session.close(CLOSE_CODES.removed, 'Removed from the meeting');
+      this.removeParticipant(p, false, { silent: false });
+    }
+  }
+
+  /** The meeting ended: everyone is told (410) and disconnected. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.participants.values()]) {
+      p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.meetingEnded }));
+      p.session.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
+      p.peer?.close();
+    }
+    this.participants.clear();
+    this.clock?.stop();
+    this.router.close();
+  }
+
+  private isCurrent(participant: Participant): boolean {
+    return !this.closed && this.participants.get(participant.id) === participant;
+  }
+
+  private createPeer(participant: Participant): MediaPeer {
+    const peer = this.deps.createPeer?.(participant.id) ?? new MediaPeer(`${this.meeting.MeetingId}/${participant.id}`, this.deps.ice, this.deps.logger);
+    participant.peer = peer;
+    peer.events.on('rtp', ({ mid, packet }) => {
+      const publication = participant.publication;
+      if (publication && mid === publication.mid) this.router.onPublisherRtp(publication.streamId, packet);
+    });
+    peer.events.on('rtcp', ({ mid, packet }) => {
+      if (participant.sendMids.has(mid)) this.router.onSubscriberRtcp(participant.id, mid, packet);
+    });
+    peer.events.on('trackOpen', ({ mid }) => {
+      if (participant.sendMids.has(mid)) this.router.subscriberTrackOpened(participant.id, mid);
+    });
+    return peer;
+  }
+
+  /** Updates what `participant` publishes; returns whether the INDEX changed. */
+  private applyPublication(participant: Participant, publish: ReturnType<typeof planAnswer>['publish'], subscribe: SdkSubscribeFrame): boolean {
+    const previous = participant.publication;
+    if (!publish) {
+      if (!previous) return false;
+      this.router.unpublish(previous.streamId);
+      participant.publication = undefined;
+      return true;
+    }
+    const descriptor = subscribe.sendStreams.find((s) => s.mediaType === SdkStreamMediaType.VIDEO);
+    const cap = participant.content ? CONTENT_MAX_KBPS : CAMERA_MAX_KBPS;
+    const maxBitrateKbps = Math.min(cap, descriptor?.maxBitrateKbps || cap);
+    // A stream keeps its id while the same m-section keeps publishing; a new publication gets new ids,
+    // and a higher group id, which is how the client tells the newest publication of an attendee.
+    const same = previous && previous.mid === publish.mid;
+    const publication: VideoPublication = {
+      streamId: same ? previous.streamId : this.nextStreamId++,
+      groupId: same ? previous.groupId : this.nextGroupId++,
+      mid: publish.mid,
+      codec: publish.codec,
+      payloadType: publish.payloadType,
+      ssrc: publish.ssrc,
+      maxBitrateKbps,
+    };
+    if (previous && !same) this.router.unpublish(previous.streamId);
+    participant.publication = publication;
+    this.router.publish({
+      streamId: publication.streamId,
+      publisherId: participant.id,
+      mid: publication.mid,
+      codec: publication.codec,
+      payloadType: publication.payloadType,
+      ssrc: publication.ssrc,
+      maxBitrateBps: maxBitrateKbps * 1000,
+    });
+    return !same || previous.codec !== publication.codec || previous.maxBitrateKbps !== maxBitrateKbps;
+  }
+
+  private removeParticipant(participant: Participant, dropped: boolean, options: { silent: boolean }): void {
+    if (this.participants.get(participant.id) !== participant) return;
+    this.participants.delete(participant.id);
+    const removedStreams = this.router.removeParticipant(participant.id);
+    participant.peer?.close();
+    this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
+    if (participant.content) {
+      void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>
+        this.deps.logger.error('content_release_failed', { participantId: participant.id, error }));
+    }
+    this.deps.logger.info('participant_left', { meetingId: this.meeting.MeetingId, participantId: participant.id, dropped });
+    if (!options.silent) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, dropped }] }));
+    if (removedStreams.length > 0) this.broadcastIndex();
+    if (this.participants.size === 0) {
+      this.clock?.stop();
+      this.clock = undefined;
+    }
+  }
+
+  private presenceEntry(p: Participant) {
+    return {
+      audioStreamId: p.audioStreamId,
+      attendeeId: p.id,
+      externalUserId: p.attendee.ExternalUserId,
+      ...(p.muted ? { muted: true } : {}),
+    };
+  }
+
+  private cameraCount(): number {
+    let n = 0;
+    for (const p of this.participants.values()) if (p.publication && !p.content) n++;
+    return n;
+  }
+
+  private publicationByStream(streamId: number): Participant | undefined {
+    for (const p of this.participants.values()) if (p.publication?.streamId === streamId) return p;
+    return undefined;
+  }
+
+  /** Codecs every participant can receive, VP8 first; VP8 when nobody said. */
+  private meetingCodecs(): VideoCodec[] {
+    let codecs: VideoCodec[] = ['VP8', 'H264'];
+    for (const p of this.participants.values()) codecs = codecs.filter((c) => p.receivableCodecs.includes(c));
+    return codecs.length > 0 ? codecs : ['VP8'];
+  }
+
+  private indexFrame(): Uint8Array {
+    const sources = [];
+    for (const p of this.participants.values()) {
+      const pub = p.publication;
+      if (!pub) continue;
+      sources.push({
+        streamId: pub.streamId,
+        groupId: pub.groupId,
+        attendeeId: p.id,
+        externalUserId: p.attendee.ExternalUserId,
+        mediaType: SdkStreamMediaType.VIDEO,
+        maxBitrateKbps: pub.maxBitrateKbps,
+        avgBitrateBps: pub.maxBitrateKbps * 500,
+        framerate: 15,
+      });
+    }
+    return serverFrame.index({
+      atCapacity: this.cameraCount() >= MEETING_LIMITS.maxVideoPublishers,
+      sources,
+      numParticipants: [...this.participants.values()].filter((p) => !p.content).length,
+      supportedReceiveCodecIntersection: this.meetingCodecs().map((c) => CODEC_CAPABILITY[c]),
+    });
+  }
+
+  private broadcastIndex(): void {
+    this.broadcast(this.indexFrame());
+  }
+
+  private broadcast(frame: Uint8Array, except?: Participant): void {
+    for (const p of this.participants.values()) if (p !== except) p.session.send(frame);
+  }
+
+  /** One 20 ms clock per meeting drives the audio stream to every client and periodic REMB. */
+  private ensureClock(): void {
+    if (this.clock || this.closed) return;
+    this.clock = new FrameClock(OPUS_FRAME_MS, () => {
+      try {
+        for (const p of this.participants.values()) {
+          if (p.peer && p.audioMid && p.audioOutput && p.peer.isTrackOpen(p.audioMid)) {
+            p.peer.send(p.audioMid, nextAudioPacket(p.audioOutput, OPUS_SILENCE_FRAME));
+          }
+        }
+        if (++this.ticks % REMB_EVERY_TICKS === 0) this.router.enforceBitrateCaps();
+      } catch (error) {
+        this.deps.logger.error('room_tick_failed', { meetingId: this.meeting.MeetingId, error });
+      }
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import type { Attendee } from '../../shared/chime-types.js';
+import type { VideoCodec } from '../sfu/keyframes.js';
+import type { MediaPeer } from '../sfu/media-peer.js';
+import type { AudioOutput } from '../sfu/audio-silence.js';
+
+/** The room's view of one signaling connection: how to talk to it and how to end it. */
+export interface SessionPort {
+  readonly id: string;
+  send(frame: Uint8Array): void;
+  /** Closes the connection; `code` is a WebSocket close code. */
+  close(code: number, reason: string): void;
+}
+
+export interface VideoPublication {
+  streamId: number;
+  groupId: number;
+  mid: string;
+  codec: VideoCodec;
+  payloadType: number;
+  ssrc: number;
+  maxBitrateKbps: number;
+}
+
+/** One joined attendee session (`<AttendeeId>` or `<AttendeeId>#content`) in a room. */
+export interface Participant {
+  /** The participant id: the attendee id, with `#content` for a content share. */
+  id: string;
+  attendee: Attendee;
+  content: boolean;
+  session: SessionPort;
+  audioSessionId: bigint;
+  audioStreamId: number;
+  muted: boolean;
+  peer?: MediaPeer;
+  audioMid?: string;
+  audioOutput?: AudioOutput;
+  /** Our SSRC per mid we send video on, stable across renegotiations. */
+  videoSsrcs: Map<string, number>;
+  /** Mids on which we send this participant video. */
+  sendMids: Set<string>;
+  publication?: VideoPublication;
+  receivableCodecs: VideoCodec[];
+}

@@ -1,0 +1,42 @@
+/**
+ * Status and close codes the server uses on the signaling channel, with the
+ * meaning amazon-chime-sdk-js gives them (MeetingSessionStatus).
+ */
+export const AUDIO_STATUS = {
+  ok: 200,
+  /** Terminal for the old session: the attendee joined again elsewhere. */
+  joinedFromAnotherDevice: 301,
+  authenticationRejected: 403,
+  /** Terminal: no room (attendees or content shares). */
+  atCapacity: 409,
+  meetingEnded: 410,
+  attendeeRemoved: 411,
+  /** On a frame's error.status: the client stops sending video and keeps the session. */
+  videoViewOnly: 206,
+  internalError: 500,
+} as const;
+
+export const CLOSE_CODES = {
+  normal: 1000,
+  /** Frames we cannot decode, or that make no sense in the session's state. */
+  badRequest: 4400,
+  invalidToken: 4403,
+  atCapacity: 4409,
+  /** The client treats 4410 during the join as "meeting ended". */
+  meetingEnded: 4410,
+  removed: 4411,
+  replaced: 4301,
+  /** 4500-4599: the client reconnects. */
+  internalError: 4500,
+} as const;
+
+/** A protocol violation by one session: the session is closed with `closeCode`, nobody else is affected. */
+export class SignalingProtocolError extends Error {
+  constructor(
+    readonly closeCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignalingProtocolError';
+  }
+}

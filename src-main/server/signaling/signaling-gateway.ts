@@ -1,0 +1,148 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_SIGNAL_FRAME_BYTES } from '../../shared/signaling/frames.js';
+import type { Meeting } from '../../shared/chime-types.js';
+import type { MeetingService } from '../control-plane/meeting-service.js';
+import type { Logger } from '../logger.js';
+import type { IceConfig, MediaPeer } from '../sfu/media-peer.js';
+import { MeetingRoom } from './meeting-room.js';
+import { CLOSE_CODES } from './signaling-errors.js';
+import { SignalingSession } from './signaling-session.js';
+
+export const SESSION_SUBPROTOCOL = '_aws_wt_session';
+const CONTROL_PATH = /^\/control\/([0-9a-fA-F-]{36})$/;
+const ENDED_MEMORY = 1000;
+
+/** The join token from the second WebSocket subprotocol (JS client) or the `_aws_wt_session` cookie (C++ client). */
+export function extractJoinToken(headers: IncomingMessage['headers']): string | undefined {
+  const protocols = (headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const at = protocols.indexOf(SESSION_SUBPROTOCOL);
+  if (at >= 0 && protocols[at + 1]) return protocols[at + 1];
+  for (const pair of (headers.cookie ?? '').split(';')) {
+    const [name, ...rest] = pair.trim().split('=');
+    if (name === SESSION_SUBPROTOCOL && rest.length > 0) return rest.join('=');
+  }
+  return undefined;
+}
+
+export interface SignalingGatewayOptions {
+  service: MeetingService;
+  ice: IceConfig;
+  logger: Logger;
+  createPeer?: (id: string) => MediaPeer;
+}
+
+/**
+ * Accepts signaling WebSockets at `/control/<MeetingId>`, authenticates the join
+ * token before any meeting state is touched, and keeps one MeetingRoom per meeting.
+ * A refused token still gets a WebSocket, closed at once with 4403: rejecting the
+ * HTTP upgrade would make the Chime client retry for two minutes.
+ */
+export class SignalingGateway {
+  private readonly wss: WebSocketServer;
+  private readonly rooms = new Map<string, MeetingRoom>();
+  private readonly ended = new Set<string>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly options: SignalingGatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_SIGNAL_FRAME_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SESSION_SUBPROTOCOL) ? SESSION_SUBPROTOCOL : false),
+    });
+    const { events } = options.service;
+    this.unsubscribe.push(
+      events.on('meetingEnded', ({ meeting }) => {
+        this.rememberEnded(meeting.MeetingId);
+        this.rooms.get(meeting.MeetingId)?.close();
+        this.rooms.delete(meeting.MeetingId);
+      }),
+      events.on('attendeeDeleted', ({ meeting, attendee, reason }) => {
+        if (reason === 'deleted') this.rooms.get(meeting.MeetingId)?.removeAttendee(attendee.AttendeeId);
+      }),
+    );
+  }
+
+  room(meetingId: string): MeetingRoom | undefined {
+    return this.rooms.get(meetingId);
+  }
+
+  /** Handles an HTTP upgrade; returns false when the path is not ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const match = CONTROL_PATH.exec(path);
+    if (!match || this.closed) return false;
+    const meetingId = match[1]!.toLowerCase();
+    socket.on('error', (error) => this.options.logger.debug('signaling_socket_error', { error }));
+    void this.authenticate(req, meetingId).then(
+      (outcome) => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meetingId, outcome)),
+      (error: unknown) => {
+        this.options.logger.error('signaling_upgrade_failed', { error });
+        socket.destroy();
+      },
+    );
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.unsubscribe) off();
+    for (const room of this.rooms.values()) room.close();
+    this.rooms.clear();
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+  }
+
+  private async authenticate(req: IncomingMessage, meetingId: string) {
+    const token = extractJoinToken(req.headers);
+    const identity = token ? await this.options.service.resolveJoinToken(token) : undefined;
+    if (identity && identity.meeting.MeetingId === meetingId) return { identity };
+    return { refused: this.ended.has(meetingId) ? ('ended' as const) : ('token' as const) };
+  }
+
+  private accept(ws: WebSocket, meetingId: string, outcome: Awaited<ReturnType<SignalingGateway['authenticate']>>): void {
+    if (!('identity' in outcome) || !outcome.identity) {
+      const ended = outcome.refused === 'ended';
+      this.options.logger.info('signaling_refused', { meetingId, reason: outcome.refused });
+      ws.close(ended ? CLOSE_CODES.meetingEnded : CLOSE_CODES.invalidToken, ended ? 'The meeting has ended' : 'Invalid join token');
+      return;
+    }
+    const identity = outcome.identity;
+    this.sockets.add(ws);
+    const room = this.roomFor(identity.meeting);
+    const session = new SignalingSession(identity, {
+      send: (frame) => {
+        if (ws.readyState === ws.OPEN) ws.send(frame);
+      },
+      close: (code, reason) => ws.close(code, reason),
+    }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }));
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      session.receive(bytes, isBinary);
+    });
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      session.disconnected();
+    });
+    ws.on('error', (error) => this.options.logger.info('signaling_ws_error', { meetingId, error }));
+  }
+
+  private roomFor(meeting: Meeting): MeetingRoom {
+    let room = this.rooms.get(meeting.MeetingId);
+    if (!room) {
+      room = new MeetingRoom(meeting, { service: this.options.service, ice: this.options.ice, logger: this.options.logger, createPeer: this.options.createPeer });
+      this.rooms.set(meeting.MeetingId, room);
+    }
+    return room;
+  }
+
+  private rememberEnded(meetingId: string): void {
+    this.ended.add(meetingId);
+    if (this.ended.size > ENDED_MEMORY) this.ended.delete(this.ended.values().next().value!);
+  }
+}

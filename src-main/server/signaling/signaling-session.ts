@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { assertNever, decodeSignalFrame, SdkPingPongType, serverFrame, type ClientFrame } from '../../shared/signaling/frames.js';
+import type { JoinIdentity } from '../control-plane/meeting-service.js';
+import type { Logger } from '../logger.js';
+import type { MeetingRoom } from './meeting-room.js';
+import type { Participant, SessionPort } from './participant.js';
+import { CLOSE_CODES, SignalingProtocolError } from './signaling-errors.js';
+
+/** The transport under a session: a WebSocket in production, anything with these two methods in tests. */
+export interface SignalingConnection {
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** A client that sends nothing for this long (it pings every 10 s) is gone. */
+export const SILENCE_TIMEOUT_MS = 45_000;
+
+/**
+ * One client connection speaking the Chime signaling protocol. It decodes
+ * frames at the boundary, enforces the order JOIN → SUBSCRIBE → ..., and hands
+ * meeting-level work to the room. Frames are processed one at a time, in order,
+ * because SUBSCRIBE is asynchronous and must not race a following LEAVE.
+ */
+export class SignalingSession implements SessionPort {
+  readonly id = randomUUID();
+  private participant: Participant | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private lastHeard = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(
+    private readonly identity: JoinIdentity,
+    private readonly connection: SignalingConnection,
+    private readonly room: MeetingRoom,
+    private readonly logger: Logger,
+  ) {
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastHeard > SILENCE_TIMEOUT_MS) this.fail(new SignalingProtocolError(CLOSE_CODES.normal, 'No frames for too long'), true);
+    }, 5_000);
+    this.watchdog.unref();
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.closed) this.connection.send(frame);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    this.connection.close(code, reason);
+  }
+
+  /** A message from the socket. Text messages are protocol errors: the protocol is binary. */
+  receive(data: Uint8Array, isBinary: boolean): void {
+    if (this.closed) return;
+    this.lastHeard = Date.now();
+    if (!isBinary) {
+      this.fail(new SignalingProtocolError(CLOSE_CODES.badRequest, 'Signaling frames must be binary'), false);
+      return;
+    }
+    const decoded = decodeSignalFrame(data);
+    if (!decoded.ok) {
+      this.logger.info('signaling_bad_frame', { participantId: this.identity.participantId, code: decoded.error.code, detail: decoded.error.message });
+      this.fail(new SignalingProtocolError(CLOSE_CODES.badRequest, `Malformed frame: ${decoded.error.code}`), false);
+      return;
+    }
+    const frame = decoded.frame;
+    // PING is answered at once, even before JOIN and while a SUBSCRIBE is being answered.
+    if (frame.kind === 'pingPong') {
+      if (frame.pingPong.type === SdkPingPongType.PING) this.send(serverFrame.pong(frame.pingPong.pingId));
+      return;
+    }
+    this.queue = this.queue
+      .then(() => (this.closed ? undefined : this.handle(frame)))
+      .catch((error: unknown) => this.fail(error, false));
+  }
+
+  /** The socket closed. Without a LEAVE first, that is a dropped connection. */
+  disconnected(): void {
+    const wasClosed = this.closed;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    if (this.participant) this.room.leave(this.participant, !wasClosed);
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    switch (frame.kind) {
+      case 'join':
+        if (this.participant) throw new SignalingProtocolError(CLOSE_CODES.badRequest, 'JOIN received twice');
+        this.participant = await this.room.join(this, this.identity, frame.join);
+        return;
+      case 'subscribe':
+        await this.room.subscribe(this.requireJoined('SUBSCRIBE'), frame.subscribe);
+        return;
+      case 'leave': {
+        const participant = this.requireJoined('LEAVE');
+        this.send(serverFrame.leaveAck());
+        this.room.leave(participant, false);
+        this.close(CLOSE_CODES.normal, 'Left');
+        return;
+      }
+      case 'pause':
+        this.room.setPaused(this.requireJoined('PAUSE'), frame.pause.streamIds, true);
+        return;
+      case 'resume':
+        this.room.setPaused(this.requireJoined('RESUME'), frame.resume.streamIds, false);
+        return;
+      case 'audioControl':
+        this.room.setMuted(this.requireJoined('AUDIO_CONTROL'), frame.audioControl.muted);
+        return;
+      case 'dataMessage':
+      case 'clientMetric':
+      case 'remoteVideoUpdate':
+      case 'primaryMeetingJoin':
+      case 'primaryMeetingLeave':
+      case 'ignored':
+      case 'pingPong':
+        return;
+      default:
+        assertNever(frame);
+    }
+  }
+
+  private requireJoined(what: string): Participant {
+    if (!this.participant) throw new SignalingProtocolError(CLOSE_CODES.badRequest, `${what} before JOIN`);
+    return this.participant;
+  }
+
+  /** Ends this session on a protocol error or an internal failure; no other session is touched. */
+  private fail(error: unknown, dropped: boolean): void {
+    if (this.closed) return;
+    if (error instanceof SignalingProtocolError) {
+      this.logger.info('signaling_session_closed', { participantId: this.identity.participantId, code: error.closeCode, reason: error.message });
+      this.close(error.closeCode, error.message.slice(0, 120));
+    } else {
+      this.logger.error('signaling_session_failed', { participantId: this.identity.participantId, error });
+      this.close(CLOSE_CODES.internalError, 'Internal error');
+    }
+    if (this.participant) this.room.leave(this.participant, dropped);
+  }
+}

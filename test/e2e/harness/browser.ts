@@ -1,0 +1,91 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildHarness } from './build-harness.js';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface HarnessBrowser {
+  browser: Browser;
+  url: string;
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Real headless Chromium with fake devices, and a loopback page that loads the harness. */
+export async function launchHarness(): Promise<HarnessBrowser> {
+  const script = await buildHarness();
+  const html = '<!doctype html><html><head><meta charset="utf-8"><title>harness</title></head><body><script type="module" src="/harness.js"></script></body></html>';
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/harness.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(script);
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(html);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  // Playwright gives every launch a fresh temporary user-data-dir of its own.
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const contexts: BrowserContext[] = [];
+  return {
+    browser,
+    url,
+    async newPage() {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error('[page error]', error.message));
+      await page.goto(url);
+      await page.waitForFunction(() => 'harness' in window);
+      return page;
+    },
+    async close() {
+      await browser.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface HarnessSnapshot {
+  started: boolean;
+  stopped?: { code: number; name: string };
+  canStartLocalVideo: boolean;
+  videoSendUnavailable: boolean;
+  presence: Record<string, boolean>;
+  localTile: boolean;
+  remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number }[];
+  events: string[];
+}
+
+export function snapshot(page: Page): Promise<HarnessSnapshot> {
+  return page.evaluate(() => (window as unknown as { harness: { snapshot(): HarnessSnapshot } }).harness.snapshot());
+}
+
+/** Polls the page until `predicate` holds, failing with the last snapshot. */
+export async function waitForSnapshot(page: Page, predicate: (s: HarnessSnapshot) => boolean, timeoutMs = 30_000): Promise<HarnessSnapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let last: HarnessSnapshot | undefined;
+  while (Date.now() < deadline) {
+    last = await snapshot(page);
+    if (predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out; last snapshot: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,184 @@
+/**
+ * Test harness page: the real, unmodified amazon-chime-sdk-js joining a Chorus
+ * meeting with Chromium's fake camera and microphone. Tests drive it through
+ * window.harness and read what the SDK reports.
+ */
+import {
+  ConsoleLogger,
+  DefaultDeviceController,
+  DefaultMeetingSession,
+  LogLevel,
+  MeetingSessionConfiguration,
+  type AudioVideoObserver,
+  type MeetingSessionStatus,
+  type VideoTileState,
+} from 'amazon-chime-sdk-js';
+
+interface TileInfo {
+  tileId: number;
+  attendeeId: string;
+  isContent: boolean;
+  local: boolean;
+}
+
+const state = {
+  started: false,
+  stopped: undefined as undefined | { code: number; name: string },
+  tiles: new Map<number, TileInfo>(),
+  presence: new Map<string, boolean>(),
+  canStartLocalVideo: true,
+  videoSendUnavailable: false,
+  events: [] as string[],
+  errors: [] as string[],
+};
+
+let session: DefaultMeetingSession | undefined;
+let content: MediaStream | undefined;
+
+function videoElementFor(tileId: number): HTMLVideoElement {
+  let el = document.getElementById(`tile-${tileId}`) as HTMLVideoElement | null;
+  if (!el) {
+    el = document.createElement('video');
+    el.id = `tile-${tileId}`;
+    el.muted = true;
+    el.autoplay = true;
+    el.playsInline = true;
+    el.width = 320;
+    document.body.appendChild(el);
+  }
+  return el;
+}
+
+async function join(meeting: unknown, attendee: unknown, options: { video?: boolean } = {}): Promise<void> {
+  const logger = new ConsoleLogger('harness', LogLevel.WARN);
+  const deviceController = new DefaultDeviceController(logger);
+  const configuration = new MeetingSessionConfiguration(meeting, attendee);
+  session = new DefaultMeetingSession(configuration, logger, deviceController);
+  const av = session.audioVideo;
+  const observer: AudioVideoObserver = {
+    audioVideoDidStart: () => {
+      state.started = true;
+      state.events.push('started');
+    },
+    audioVideoDidStop: (status: MeetingSessionStatus) => {
+      state.stopped = { code: status.statusCode(), name: String(status.statusCode()) };
+      state.events.push(`stopped:${status.statusCode()}`);
+    },
+    videoTileDidUpdate: (tile: VideoTileState) => {
+      if (!tile.boundAttendeeId || tile.tileId === null) return;
+      state.tiles.set(tile.tileId, { tileId: tile.tileId, attendeeId: tile.boundAttendeeId, isContent: tile.isContent, local: tile.localTile });
+      if (!tile.localTile) av.bindVideoElement(tile.tileId, videoElementFor(tile.tileId));
+    },
+    videoTileWasRemoved: (tileId: number) => {
+      state.tiles.delete(tileId);
+      document.getElementById(`tile-${tileId}`)?.remove();
+    },
+    videoAvailabilityDidChange: (availability) => {
+      state.canStartLocalVideo = availability.canStartLocalVideo;
+    },
+    videoSendDidBecomeUnavailable: () => {
+      state.videoSendUnavailable = true;
+    },
+  };
+  av.addObserver(observer);
+  av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present) => {
+    state.presence.set(attendeeId, present);
+  });
+  const audioInputs = await av.listAudioInputDevices();
+  if (audioInputs[0]) await av.startAudioInput(audioInputs[0].deviceId);
+  if (options.video) {
+    const videoInputs = await av.listVideoInputDevices();
+    if (videoInputs[0]) await av.startVideoInput(videoInputs[0].deviceId);
+  }
+  const audioElement = document.createElement('audio');
+  document.body.appendChild(audioElement);
+  await av.bindAudioElement(audioElement);
+  av.start();
+  if (options.video) {
+    await new Promise<void>((resolve) => {
+      const check = () => (state.started ? resolve() : setTimeout(check, 50));
+      check();
+    });
+    av.startLocalVideoTile();
+  }
+}
+
+function startVideo(): void {
+  session?.audioVideo.startLocalVideoTile();
+}
+
+function stopVideo(): void {
+  session?.audioVideo.stopLocalVideoTile();
+}
+
+async function shareCanvas(): Promise<void> {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const ctx = canvas.getContext('2d')!;
+  let n = 0;
+  setInterval(() => {
+    ctx.fillStyle = `hsl(${(n++ * 7) % 360} 70% 50%)`;
+    ctx.fillRect(0, 0, 640, 360);
+    ctx.fillStyle = '#fff';
+    ctx.font = '48px sans-serif';
+    ctx.fillText(`content ${n}`, 40, 180);
+  }, 66);
+  content = canvas.captureStream(15);
+  await session!.audioVideo.startContentShare(content);
+}
+
+function stopContentShare(): void {
+  session?.audioVideo.stopContentShare();
+}
+
+async function leave(): Promise<void> {
+  session?.audioVideo.stop();
+}
+
+/** Decoding facts for each remote tile, from its video element. */
+function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number }[] {
+  return [...state.tiles.values()].filter((t) => !t.local).map((t) => {
+    const el = document.getElementById(`tile-${t.tileId}`) as HTMLVideoElement | null;
+    return {
+      tileId: t.tileId,
+      attendeeId: t.attendeeId,
+      isContent: t.isContent,
+      width: el?.videoWidth ?? 0,
+      frames: el?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+    };
+  });
+}
+
+/** A summary of the SDK's RTCPeerConnection statistics, for diagnosing media flow. */
+async function rtcStats(): Promise<Record<string, unknown>[]> {
+  const report = await session?.audioVideo.getRTCPeerConnectionStats();
+  const out: Record<string, unknown>[] = [];
+  const candidates = new Map<string, string>();
+  report?.forEach((s: Record<string, unknown>) => {
+    if (s.type === 'local-candidate' || s.type === 'remote-candidate') candidates.set(String(s.id), `${String(s.candidateType)}:${String(s.address)}:${String(s.port)}`);
+  });
+  report?.forEach((s: Record<string, unknown>) => {
+    if (s.type === 'candidate-pair' && s.nominated) out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state });
+    if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp' || (s.type === 'candidate-pair' && s.nominated)) {
+      const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active } = s;
+      out.push({ type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active });
+    }
+  });
+  return out;
+}
+
+function snapshot() {
+  return {
+    started: state.started,
+    stopped: state.stopped,
+    canStartLocalVideo: state.canStartLocalVideo,
+    videoSendUnavailable: state.videoSendUnavailable,
+    presence: Object.fromEntries(state.presence),
+    localTile: [...state.tiles.values()].some((t) => t.local),
+    remote: remoteTiles(),
+    events: state.events,
+  };
+}
+
+(window as unknown as Record<string, unknown>).harness = { join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats };
