@@ -2,7 +2,7 @@ import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/clien
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
 
 let t: TestServer;
 let h: HarnessBrowser;
@@ -26,10 +26,7 @@ async function meetingWith(names: string[]) {
 }
 
 async function join(page: Page, meeting: unknown, attendee: unknown, video: boolean): Promise<void> {
-  await page.evaluate(
-    ([m, a, v]) => (window as unknown as { harness: { join(m: unknown, a: unknown, o: { video: boolean }): Promise<void> } }).harness.join(m, a, { video: v as boolean }),
-    [meeting, attendee, video] as const,
-  );
+  await harness(page, 'join', meeting, attendee, { video });
 }
 
 const decoding = (minTiles: number) => (s: Awaited<ReturnType<typeof snapshot>>) =>
@@ -52,11 +49,49 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
       expect(later.remote).toHaveLength(2);
     }
 
-    await pages[0]!.evaluate(() => (window as unknown as { harness: { stopVideo(): void } }).harness.stopVideo());
+    await harness(pages[0]!, 'stopVideo');
     for (const page of pages.slice(1)) {
       const s = await waitForSnapshot(page, (x) => !x.remote.some((r) => r.attendeeId === attendees[0]!.AttendeeId), 15_000);
       expect(s.remote.map((r) => r.attendeeId)).not.toContain(attendees[0]!.AttendeeId);
     }
     await Promise.all(pages.map((p) => p.context().close()));
+  }, 120_000);
+
+  it('content share appears to the others as <id>#content, a third share is refused, and leave/rejoin work', async () => {
+    const { meeting, attendees } = await meetingWith(['dan', 'eve', 'fay']);
+    const [dan, eve, fay] = attendees;
+    const pages = await Promise.all(attendees.map(() => h.newPage()));
+    await Promise.all(pages.map((page, i) => join(page, meeting, attendees[i], false)));
+    await Promise.all(pages.map((page) => waitForSnapshot(page, (x) => x.started)));
+    const [danPage, evePage, fayPage] = pages as [Page, Page, Page];
+
+    await harness(danPage, 'shareCanvas');
+    await waitForSnapshot(danPage, (x) => x.contentShare.includes('started'));
+    for (const page of [evePage, fayPage]) {
+      const s = await waitForSnapshot(page, (x) => x.remote.some((r) => r.attendeeId === `${dan!.AttendeeId}#content` && r.isContent && r.frames > 5 && r.width >= 320));
+      expect(s.presence[`${dan!.AttendeeId}#content`]).toBe(true);
+    }
+    // The sharer's own content tile is the SDK's local preview: the server sends its main session no video at all.
+    const room = t.server.signaling.room(meeting.MeetingId!)!;
+    expect(room.participant(dan!.AttendeeId!)!.sendMids.size).toBe(0);
+    expect(room.participant(eve!.AttendeeId!)!.sendMids.size).toBe(1);
+
+    await harness(evePage, 'shareCanvas');
+    await waitForSnapshot(fayPage, (x) => x.remote.some((r) => r.attendeeId === `${eve!.AttendeeId}#content` && r.frames > 5));
+    await harness(fayPage, 'shareCanvas').catch(() => undefined);
+    const refused = await waitForSnapshot(fayPage, (x) => x.contentShare.includes('stopped'));
+    expect(refused.contentShare).not.toContain('started');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await snapshot(danPage)).remote.some((r) => r.attendeeId === `${fay!.AttendeeId}#content`)).toBe(false);
+
+    // Leaving removes the leaver's content tile and presence for the others; rejoining works.
+    await harness(evePage, 'leave');
+    const afterLeave = await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === false && !x.remote.some((r) => r.attendeeId.startsWith(eve!.AttendeeId!)), 5_000);
+    expect(afterLeave.presence[eve!.AttendeeId!]).toBe(false);
+    const rejoined = await h.newPage();
+    await join(rejoined, meeting, eve, true);
+    await waitForSnapshot(rejoined, (x) => x.started && x.remote.some((r) => r.attendeeId === `${dan!.AttendeeId}#content` && r.frames > 5));
+    await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === true && x.remote.some((r) => r.attendeeId === eve!.AttendeeId && r.frames > 5));
+    await Promise.all([...pages, rejoined].map((p) => p.context().close()));
   }, 120_000);
 });

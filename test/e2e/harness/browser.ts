@@ -72,6 +72,27 @@ export interface HarnessSnapshot {
   localTile: boolean;
   remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number }[];
   events: string[];
+  contentShare: string[];
+}
+
+type HarnessApi = {
+  join(m: unknown, a: unknown, o: { video: boolean }): Promise<void>;
+  startVideo(): void;
+  stopVideo(): void;
+  shareCanvas(): Promise<void>;
+  stopContentShare(): void;
+  leave(): Promise<void>;
+};
+
+/** Calls one harness function in the page. */
+export function harness<K extends keyof HarnessApi>(page: Page, name: K, ...args: Parameters<HarnessApi[K]>): Promise<unknown> {
+  return page.evaluate(
+    ([n, a]) => {
+      const api = (window as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
+      return api[n as string]!(...(a as unknown[]));
+    },
+    [name, args] as const,
+  );
 }
 
 export function snapshot(page: Page): Promise<HarnessSnapshot> {

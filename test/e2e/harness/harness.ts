@@ -29,6 +29,7 @@ const state = {
   canStartLocalVideo: true,
   videoSendUnavailable: false,
   events: [] as string[],
+  contentShare: [] as string[],
   errors: [] as string[],
 };
 
@@ -81,6 +82,10 @@ async function join(meeting: unknown, attendee: unknown, options: { video?: bool
     },
   };
   av.addObserver(observer);
+  av.addContentShareObserver({
+    contentShareDidStart: () => state.contentShare.push('started'),
+    contentShareDidStop: () => state.contentShare.push('stopped'),
+  });
   av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present) => {
     state.presence.set(attendeeId, present);
   });
@@ -132,7 +137,9 @@ function stopContentShare(): void {
   session?.audioVideo.stopContentShare();
 }
 
+/** Leaves as an app does: stop any content share, then the meeting session. */
 async function leave(): Promise<void> {
+  session?.audioVideo.stopContentShare();
   session?.audioVideo.stop();
 }
 
@@ -178,6 +185,7 @@ function snapshot() {
     localTile: [...state.tiles.values()].some((t) => t.local),
     remote: remoteTiles(),
     events: state.events,
+    contentShare: state.contentShare,
   };
 }
 
