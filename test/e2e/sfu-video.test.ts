@@ -8,7 +8,8 @@ let t: TestServer;
 let h: HarnessBrowser;
 
 beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1', udpPort: 0 });
+  // The UDP port is left at its default, the TCP port's number, so every peer shares one muxed UDP port.
+  t = await startTestServer({ iceHost: '127.0.0.1' });
   h = await launchHarness();
 }, 60_000);
 afterAll(async () => {
@@ -47,6 +48,14 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
       const before = Math.min(...s.remote.map((r) => r.frames));
       const later = await waitForSnapshot(page, (x) => Math.min(...x.remote.map((r) => r.frames)) > before + 5, 10_000);
       expect(later.remote).toHaveLength(2);
+    }
+
+    // Every peer connection uses the one muxed UDP port, which by default has the TCP port's number.
+    for (const page of pages) {
+      const stats = (await page.evaluate(() => (window as unknown as { harness: { rtcStats(): Promise<{ pair?: string }[]> } }).harness.rtcStats())) as { pair?: string }[];
+      const pairs = stats.filter((x) => x.pair).map((x) => x.pair!);
+      expect(pairs.length).toBeGreaterThan(0);
+      for (const pair of pairs) expect(pair).toMatch(new RegExp(`-> host:127\\.0\\.0\\.1:${t.server.port}$`));
     }
 
     await harness(pages[0]!, 'stopVideo');
