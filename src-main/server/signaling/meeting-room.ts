@@ -1,6 +1,8 @@
 import { MEETING_LIMITS, type Meeting } from '../../shared/chime-types.js';
 import {
+  encodeSignalFrame,
   SdkServerSideNetworkAdaption,
+  SdkSignalFrame_Type,
   SdkStreamMediaType,
   SdkVideoCodecCapability,
   serverFrame,
@@ -173,15 +175,20 @@ export class MeetingRoom {
     })));
 
     const publication = participant.publication;
-    participant.session.send(serverFrame.subscribeAck({
+    const suback = {
       duplex: subscribe.duplex,
       sdpAnswer: answer.replace(/\r?\n/g, '\r\n'),
       allocations: publication ? [{ trackLabel: 'AmazonChimeExpressVideo', streamId: publication.streamId, groupId: publication.groupId }] : [],
       tracks: result.subscriptions.map((s) => ({ streamId: s.streamId, ssrc: participant.videoSsrcs.get(s.mid)!, trackLabel: `v_${s.mid}` })),
-      ...(result.publishRefused && wantsVideo
-        ? { error: { status: AUDIO_STATUS.videoViewOnly, description: 'Video capacity reached: this meeting already has its maximum number of videos' } }
-        : {}),
-    }));
+    };
+    // A refused camera rides on the frame's error status: 206 makes the client drop its local video and stay.
+    participant.session.send(result.publishRefused && wantsVideo
+      ? encodeSignalFrame({
+        type: SdkSignalFrame_Type.SUBSCRIBE_ACK,
+        suback,
+        error: { status: AUDIO_STATUS.videoViewOnly, description: 'Video capacity reached: this meeting already has its maximum number of videos' },
+      })
+      : serverFrame.subscribeAck(suback));
     if (publicationsChanged || codecsBefore !== this.meetingCodecs().join()) this.broadcastIndex();
   }
 

@@ -1,0 +1,243 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
+import WebSocket from 'ws';
+import {
+  encodeSignalFrame,
+  SdkSignalFrame_Type,
+  SdkSignalFrameSchema,
+  SdkStreamMediaType,
+  SdkStreamServiceType,
+  SdkJoinFlags,
+  SdkPingPongType,
+  type SdkSignalFrame,
+} from '../../src-main/shared/signaling/frames.js';
+import { buildRtp, parseRtp, isRtcpPacket } from '../../src-main/server/sfu/rtp.js';
+import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
+
+/**
+ * A Chime signaling client in Node, with node-datachannel for media: it joins like
+ * amazon-chime-sdk-js does (JOIN, INDEX, SUBSCRIBE with a full offer), publishes a
+ * synthetic VP8 stream, subscribes to others and counts what arrives. Used where
+ * tests or benchmarks need more attendees than browsers a 2-core machine can run.
+ */
+
+export interface HeadlessOptions {
+  publishVideo?: boolean;
+  /** How many remote videos this client can receive at once. */
+  receiveSlots?: number;
+  /** Bytes per synthetic video packet. */
+  packetBytes?: number;
+  /** Synthetic video packets per second while publishing. */
+  packetsPerSecond?: number;
+}
+
+interface Meeting { MediaPlacement?: { SignalingUrl?: string; AudioHostUrl?: string } }
+interface Attendee { AttendeeId?: string; JoinToken?: string }
+
+const SENT_AT = new Map<number, number>();
+
+export class HeadlessClient {
+  readonly frames: SdkSignalFrame[] = [];
+  readonly received = new Map<string, number>();
+  /** Send time (performance.now) of each tagged packet, shared by all clients in this process. */
+  readonly sentAt = SENT_AT;
+  readonly latenciesMs: number[] = [];
+  pliReceived = 0;
+  private readonly ws: WebSocket;
+  private pc: PeerConnection | undefined;
+  private readonly tracks: Track[] = [];
+  private cameraTrack: Track | undefined;
+  private sendTimer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private ts = 0;
+  private keyframeDue = true;
+  private readonly videoSsrc = 1 + Math.floor(Math.random() * 0xfffffff0);
+  private readonly waiters: { type: SdkSignalFrame_Type; resolve: (f: SdkSignalFrame) => void }[] = [];
+  closeCode: number | undefined;
+
+  private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
+    this.ws = new WebSocket(url, ['_aws_wt_session', token]);
+    this.ws.on('message', (data: Buffer) => {
+      const frame = fromBinary(SdkSignalFrameSchema, new Uint8Array(data.subarray(1)));
+      this.frames.push(frame);
+      for (const w of [...this.waiters]) {
+        if (w.type === frame.type) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(frame);
+        }
+      }
+    });
+    this.ws.on('close', (code) => {
+      this.closeCode = code;
+    });
+  }
+
+  static async join(meeting: Meeting, attendee: Attendee, options: HeadlessOptions = {}): Promise<HeadlessClient> {
+    const url = `${meeting.MediaPlacement!.SignalingUrl}?X-Chime-Control-Protocol-Version=3`;
+    const client = new HeadlessClient(url, attendee.JoinToken!, options);
+    await new Promise<void>((resolve, reject) => {
+      client.ws.once('open', () => resolve());
+      client.ws.once('error', reject);
+    });
+    client.send({ type: SdkSignalFrame_Type.PING_PONG, pingPong: { type: SdkPingPongType.PING, pingId: 1 } });
+    const index = client.next(SdkSignalFrame_Type.INDEX);
+    client.send({
+      type: SdkSignalFrame_Type.JOIN,
+      join: { protocolVersion: 2, flags: SdkJoinFlags.HAS_STREAM_UPDATE, audioSessionId: BigInt(Math.floor(Math.random() * 2 ** 32)), clientDetails: { clientSource: 'chorus-headless' } },
+    });
+    await index;
+    await client.subscribe(meeting.MediaPlacement!.AudioHostUrl ?? '');
+    return client;
+  }
+
+  next(type: SdkSignalFrame_Type, timeoutMs = 10_000): Promise<SdkSignalFrame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${SdkSignalFrame_Type[type]} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ type, resolve: (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      } });
+    });
+  }
+
+  /** Stream ids of the latest INDEX, minus this client's own. */
+  latestSources(ownAttendeeId?: string): number[] {
+    const index = [...this.frames].reverse().find((f) => f.type === SdkSignalFrame_Type.INDEX)?.index;
+    return (index?.sources ?? []).filter((s) => s.attendeeId !== ownAttendeeId).map((s) => s.streamId);
+  }
+
+  latestIndex() {
+    return [...this.frames].reverse().find((f) => f.type === SdkSignalFrame_Type.INDEX)?.index;
+  }
+
+  /** Offers one audio, one camera and `receiveSlots` receive m-sections, subscribing to `streamIds`. */
+  async subscribe(audioHost: string, streamIds: number[] = []): Promise<SdkSignalFrame> {
+    const slots = this.options.receiveSlots ?? 0;
+    let pc = this.pc;
+    if (pc) {
+      // A re-SUBSCRIBE renegotiates the same connection, as the JS client does.
+      pc.setLocalDescription('offer');
+    } else {
+      pc = this.createPeerConnection(slots);
+      const gathered = new Promise<void>((resolve) => pc!.onGatheringStateChange((state) => state === 'complete' && resolve()));
+      pc.setLocalDescription('offer');
+      await Promise.race([gathered, new Promise((r) => setTimeout(r, 2000))]);
+    }
+    const offer = pc.localDescription()!.sdp;
+    const ack = this.next(SdkSignalFrame_Type.SUBSCRIBE_ACK);
+    const receiveStreamIds = [0, ...Array.from({ length: slots }, (_, i) => streamIds[i] ?? 0)];
+    this.send({
+      type: SdkSignalFrame_Type.SUBSCRIBE,
+      sub: {
+        duplex: this.options.publishVideo ? SdkStreamServiceType.DUPLEX : SdkStreamServiceType.RX,
+        sendStreams: [
+          { mediaType: SdkStreamMediaType.AUDIO, trackLabel: 'AmazonChimeExpressAudio', streamId: 1, groupId: 1 },
+          ...(this.options.publishVideo ? [{ mediaType: SdkStreamMediaType.VIDEO, trackLabel: 'AmazonChimeExpressVideo', streamId: 2, groupId: 2, maxBitrateKbps: 1200 }] : []),
+        ],
+        receiveStreamIds,
+        sdpOffer: offer,
+        audioHost,
+      },
+    });
+    const frame = await ack;
+    pc.setRemoteDescription(frame.suback!.sdpAnswer, 'answer');
+    if (this.options.publishVideo) this.startPublishing();
+    return frame;
+  }
+
+  private createPeerConnection(slots: number): PeerConnection {
+    const pc = new PeerConnection('headless', { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
+    this.pc = pc;
+    const audio = new Audio('0', 'SendRecv');
+    audio.addOpusCodec(111);
+    audio.addSSRC(1 + Math.floor(Math.random() * 0xfffffff0), 'headless', 'mic', 'mic');
+    const audioTrack = pc.addTrack(audio);
+    this.tracks.push(audioTrack);
+    // libdatachannel may route RTCP by its sender SSRC, so a PLI can surface on any track.
+    audioTrack.onMessage((msg: Buffer) => this.onRtcp(msg));
+    const camera = new Video('1', this.options.publishVideo ? 'SendRecv' : 'Inactive');
+    camera.addVP8Codec(96);
+    if (this.options.publishVideo) camera.addSSRC(this.videoSsrc, 'headless', 'cam', 'cam');
+    this.cameraTrack = pc.addTrack(camera);
+    this.tracks.push(this.cameraTrack);
+    for (let i = 0; i < slots; i++) {
+      const mid = String(2 + i);
+      const video = new Video(mid, 'RecvOnly');
+      video.addVP8Codec(96);
+      const track = pc.addTrack(video);
+      this.tracks.push(track);
+      track.onMessage((msg: Buffer) => {
+        try {
+          if (isRtcpPacket(msg)) return this.onRtcp(msg);
+          this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
+          const info = parseRtp(msg);
+          const sent = info ? this.sentAt.get(msg.readUInt32BE(info.payloadOffset + 2)) : undefined;
+          if (sent !== undefined) this.latenciesMs.push(performance.now() - sent);
+        } catch {
+          // guarded: exceptions must not escape a native callback
+        }
+      });
+    }
+    this.cameraTrack.onMessage((msg: Buffer) => this.onRtcp(msg));
+    return pc;
+  }
+
+  private onRtcp(msg: Buffer): void {
+    try {
+      if (isRtcpPacket(msg) && parseRtcp(msg).some((m) => m.kind === 'pli' || m.kind === 'fir')) {
+        this.pliReceived++;
+        this.keyframeDue = true;
+      }
+    } catch {
+      // guarded: exceptions must not escape a native callback
+    }
+  }
+
+  /** Waits until the peer connection is up. */
+  async connected(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pc?.state() !== 'connected') {
+      if (Date.now() > deadline) throw new Error(`peer not connected: ${this.pc?.state()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private startPublishing(): void {
+    clearInterval(this.sendTimer);
+    const pps = this.options.packetsPerSecond ?? 100;
+    const bytes = this.options.packetBytes ?? 1000;
+    this.sendTimer = setInterval(() => {
+      if (!this.cameraTrack?.isOpen()) return;
+      const key = this.keyframeDue;
+      this.keyframeDue = false;
+      const payload = Buffer.alloc(bytes);
+      // VP8 payload descriptor: S=1, partition 0; frame tag P bit 0 marks a keyframe.
+      payload[0] = 0x10;
+      payload[1] = key ? 0x00 : 0x01;
+      const seq = this.seq++ & 0xffff;
+      // A send-time tag inside the payload lets the receiver measure latency through the SFU.
+      const tag = (this.videoSsrc ^ Math.imul(this.seq, 7919)) >>> 0;
+      payload.writeUInt32BE(tag, 2);
+      this.sentAt.set(tag, performance.now());
+      if (this.sentAt.size > 50_000) this.sentAt.delete(this.sentAt.keys().next().value!);
+      this.ts = (this.ts + 9000 / 10) >>> 0;
+      try {
+        this.cameraTrack.sendMessageBinary(buildRtp({ payloadType: 96, sequenceNumber: seq, timestamp: this.ts, ssrc: this.videoSsrc, marker: true, payload }));
+      } catch {
+        // a closed track
+      }
+    }, 1000 / pps);
+  }
+
+  send(frame: Parameters<typeof encodeSignalFrame>[0]): void {
+    this.ws.send(encodeSignalFrame(frame));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sendTimer);
+    this.pc?.close();
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+

@@ -1,0 +1,73 @@
+import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeadlessClient } from '../helpers/headless-client.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let t: TestServer;
+const clients: HeadlessClient[] = [];
+
+beforeAll(async () => {
+  t = await startTestServer({ iceHost: '127.0.0.1' });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await t.close();
+});
+
+async function meetingWith(count: number) {
+  const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `headless-${Date.now()}` }));
+  const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
+    MeetingId: Meeting!.MeetingId,
+    Attendees: Array.from({ length: count }, (_, i) => ({ ExternalUserId: `bot-${i}` })),
+  }));
+  return { meeting: Meeting!, attendees: Attendees! };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the SFU with headless node-datachannel clients', () => {
+  it('forwards a publisher to a subscriber, starting on a keyframe requested with PLI', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 50 });
+    clients.push(publisher);
+    // The viewer arrives mid-stream, so it can only start once PLI has made the publisher send a keyframe.
+    await publisher.connected();
+    await sleep(1000);
+    const pliBefore = publisher.pliReceived;
+    const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 2 });
+    clients.push(viewer);
+    const sources = viewer.latestSources(attendees[1]!.AttendeeId);
+    expect(sources).toHaveLength(1);
+    const ack = await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, sources);
+    expect(ack.suback!.tracks.map((tr) => [tr.streamId, tr.trackLabel])).toEqual([[sources[0], 'v_2']]);
+    await viewer.connected();
+    await sleep(1500);
+    expect(viewer.received.get('2') ?? 0).toBeGreaterThan(20);
+    expect(publisher.pliReceived).toBeGreaterThan(pliBefore);
+    expect(viewer.latenciesMs.length).toBeGreaterThan(10);
+  }, 30_000);
+
+  it('allows 16 cameras; the 17th publisher is refused with at_capacity and status 206', async () => {
+    const { meeting, attendees } = await meetingWith(17);
+    const publishers: HeadlessClient[] = [];
+    for (const attendee of attendees.slice(0, 16)) {
+      const client = await HeadlessClient.join(meeting, attendee, { publishVideo: true, packetsPerSecond: 5 });
+      clients.push(client);
+      publishers.push(client);
+    }
+    const last = await HeadlessClient.join(meeting, attendees[16]!, { publishVideo: true, packetsPerSecond: 5 });
+    clients.push(last);
+    const index = last.latestIndex();
+    expect(index?.atCapacity).toBe(true);
+    expect(index?.sources).toHaveLength(16);
+    const ack = [...last.frames].reverse().find((f) => f.suback);
+    expect(ack?.suback?.allocations).toEqual([]);
+    expect(ack?.error?.status).toBe(206);
+    expect(ack?.suback?.sdpAnswer).toMatch(/a=mid:1\r\na=inactive/);
+
+    // One camera leaving frees a slot.
+    await publishers[0]!.close();
+    await sleep(500);
+    expect(last.latestIndex()?.atCapacity).toBe(false);
+  }, 60_000);
+});
