@@ -1,4 +1,5 @@
 import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessClient } from '../helpers/headless-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -70,4 +71,32 @@ describe('the SFU with headless node-datachannel clients', () => {
     await sleep(500);
     expect(last.latestIndex()?.atCapacity).toBe(false);
   }, 60_000);
+
+  it('garbage datagrams on the media port are dropped without disturbing a running stream', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 50 });
+    const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 1 });
+    clients.push(publisher, viewer);
+    await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, viewer.latestSources(attendees[1]!.AttendeeId));
+    await viewer.connected();
+    await sleep(500);
+
+    const socket = createSocket('udp4');
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < 3000; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256)));
+      // Some look like RTP/RTCP (version 2) or STUN (leading zero bits and the magic cookie).
+      if (i % 3 === 0) bytes[0] = 0x80 | (bytes[0]! & 0x3f);
+      if (i % 5 === 0 && bytes.length >= 8) bytes.writeUInt32BE(0x2112a442, 4);
+      socket.send(bytes, t.server.port, '127.0.0.1');
+      if (i % 500 === 0) await sleep(10);
+    }
+    const before = viewer.received.get('2') ?? 0;
+    await sleep(1500);
+    socket.close();
+    expect((viewer.received.get('2') ?? 0) - before).toBeGreaterThan(30);
+    const health = await fetch(`${t.server.url}/health`);
+    expect(health.status).toBe(200);
+  }, 30_000);
 });
