@@ -48,6 +48,8 @@ const sendsVideo = (capability: string): boolean => capability === 'Send' || cap
  */
 export class MeetingRoom {
   private readonly participants = new Map<string, Participant>();
+  /** Attendees removed by DeleteAttendee; a socket they opened earlier must not JOIN afterwards. Ids are never reused. */
+  private readonly removedAttendees = new Set<string>();
   private readonly router: VideoRouter;
   private nextStreamId = 1;
   private nextGroupId = 1;
@@ -76,15 +78,20 @@ export class MeetingRoom {
 
   async join(session: SessionPort, identity: { attendee: Participant['attendee']; participantId: string; content: boolean }, join: SdkJoinFrame): Promise<Participant> {
     if (this.closed) throw new SignalingProtocolError(CLOSE_CODES.meetingEnded, 'The meeting has ended');
+    if (this.removedAttendees.has(identity.attendee.AttendeeId)) {
+      session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.attendeeRemoved }));
+      throw new SignalingProtocolError(CLOSE_CODES.removed, 'Removed from the meeting');
+    }
     const id = identity.participantId;
     const existing = this.participants.get(id);
     if (existing) {
       const reconnect = existing.audioSessionId === join.audioSessionId;
       if (!reconnect) existing.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.joinedFromAnotherDevice }));
       existing.session.close(CLOSE_CODES.replaced, reconnect ? 'Reconnected' : 'Joined from another device');
-      this.removeParticipant(existing, false, { silent: true });
+      // A replaced content share hands its slot straight to its successor rather than releasing and re-claiming it.
+      this.removeParticipant(existing, false, { silent: true, keepContentSlot: true });
     }
-    if (identity.content) {
+    if (identity.content && !existing) {
       try {
         await this.deps.service.claimContentShare(this.meeting.MeetingId, identity.attendee.AttendeeId);
       } catch (error) {
@@ -209,6 +216,7 @@ export class MeetingRoom {
 
   /** DeleteAttendee: the attendee and its content share are told (411) and disconnected. */
   removeAttendee(attendeeId: string): void {
+    this.removedAttendees.add(attendeeId);
     for (const p of [...this.participants.values()]) {
       if (p.attendee.AttendeeId !== attendeeId) continue;
       p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.attendeeRemoved }));
@@ -289,13 +297,13 @@ export class MeetingRoom {
     return !same || previous.codec !== publication.codec || previous.maxBitrateKbps !== maxBitrateKbps;
   }
 
-  private removeParticipant(participant: Participant, dropped: boolean, options: { silent: boolean }): void {
+  private removeParticipant(participant: Participant, dropped: boolean, options: { silent: boolean; keepContentSlot?: boolean }): void {
     if (this.participants.get(participant.id) !== participant) return;
     this.participants.delete(participant.id);
     const removedStreams = this.router.removeParticipant(participant.id);
     participant.peer?.close();
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
-    if (participant.content) {
+    if (participant.content && !options.keepContentSlot) {
       void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>
         this.deps.logger.error('content_release_failed', { participantId: participant.id, error }));
     }

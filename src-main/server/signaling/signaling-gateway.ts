@@ -113,6 +113,11 @@ export class SignalingGateway {
       return;
     }
     const identity = outcome.identity;
+    // The meeting may have ended while the token was being checked.
+    if (this.ended.has(meetingId) || this.closed) {
+      ws.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
+      return;
+    }
     this.sockets.add(ws);
     const room = this.roomFor(identity.meeting);
     const session = new SignalingSession(identity, {
