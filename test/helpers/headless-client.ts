@@ -29,7 +29,11 @@ export interface HeadlessOptions {
   packetBytes?: number;
   /** Synthetic video packets per second while publishing. */
   packetsPerSecond?: number;
+  /** Video codecs offered, in order (default VP8 only). */
+  codecs?: ('VP8' | 'H264')[];
 }
+
+const CODEC_PT = { VP8: 96, H264: 102 } as const;
 
 interface Meeting { MediaPlacement?: { SignalingUrl?: string; AudioHostUrl?: string } }
 interface Attendee { AttendeeId?: string; JoinToken?: string }
@@ -51,6 +55,8 @@ export class HeadlessClient {
   private seq = 0;
   private ts = 0;
   private keyframeDue = true;
+  /** The codec and payload type the server's answer chose for our camera. */
+  sendCodec: { codec: 'VP8' | 'H264'; payloadType: number } | undefined;
   private readonly videoSsrc = 1 + Math.floor(Math.random() * 0xfffffff0);
   private readonly waiters: { type: SdkSignalFrame_Type; resolve: (f: SdkSignalFrame) => void }[] = [];
   closeCode: number | undefined;
@@ -141,6 +147,9 @@ export class HeadlessClient {
     });
     const frame = await ack;
     pc.setRemoteDescription(frame.suback!.sdpAnswer, 'answer');
+    const cameraSection = frame.suback!.sdpAnswer.split(/\r\nm=/).find((m) => /\r\na=mid:1\r\n/.test(m));
+    const pt = Number(/^video \d+ \S+ (\d+)/.exec(cameraSection ?? '')?.[1]);
+    this.sendCodec = pt === CODEC_PT.H264 ? { codec: 'H264', payloadType: pt } : { codec: 'VP8', payloadType: CODEC_PT.VP8 };
     if (this.options.publishVideo) this.startPublishing();
     return frame;
   }
@@ -156,14 +165,14 @@ export class HeadlessClient {
     // libdatachannel may route RTCP by its sender SSRC, so a PLI can surface on any track.
     audioTrack.onMessage((msg: Buffer) => this.onRtcp(msg));
     const camera = new Video('1', this.options.publishVideo ? 'SendRecv' : 'Inactive');
-    camera.addVP8Codec(96);
+    this.addCodecs(camera);
     if (this.options.publishVideo) camera.addSSRC(this.videoSsrc, 'headless', 'cam', 'cam');
     this.cameraTrack = pc.addTrack(camera);
     this.tracks.push(this.cameraTrack);
     for (let i = 0; i < slots; i++) {
       const mid = String(2 + i);
       const video = new Video(mid, 'RecvOnly');
-      video.addVP8Codec(96);
+      this.addCodecs(video);
       const track = pc.addTrack(video);
       this.tracks.push(track);
       track.onMessage((msg: Buffer) => {
@@ -180,6 +189,13 @@ export class HeadlessClient {
     }
     this.cameraTrack.onMessage((msg: Buffer) => this.onRtcp(msg));
     return pc;
+  }
+
+  private addCodecs(video: Video): void {
+    for (const codec of this.options.codecs ?? ['VP8']) {
+      if (codec === 'VP8') video.addVP8Codec(CODEC_PT.VP8);
+      else video.addH264Codec(CODEC_PT.H264);
+    }
   }
 
   private onRtcp(msg: Buffer): void {
@@ -211,9 +227,15 @@ export class HeadlessClient {
       const key = this.keyframeDue;
       this.keyframeDue = false;
       const payload = Buffer.alloc(bytes);
-      // VP8 payload descriptor: S=1, partition 0; frame tag P bit 0 marks a keyframe.
-      payload[0] = 0x10;
-      payload[1] = key ? 0x00 : 0x01;
+      const h264 = this.sendCodec?.codec === 'H264';
+      if (h264) {
+        // A single NAL unit: IDR slice (5) for keyframes, non-IDR slice (1) otherwise.
+        payload[0] = key ? 0x65 : 0x41;
+      } else {
+        // VP8 payload descriptor: S=1, partition 0; frame tag P bit 0 marks a keyframe.
+        payload[0] = 0x10;
+        payload[1] = key ? 0x00 : 0x01;
+      }
       const seq = this.seq++ & 0xffff;
       // A send-time tag inside the payload lets the receiver measure latency through the SFU.
       const tag = (this.videoSsrc ^ Math.imul(this.seq, 7919)) >>> 0;
@@ -222,7 +244,7 @@ export class HeadlessClient {
       if (this.sentAt.size > 50_000) this.sentAt.delete(this.sentAt.keys().next().value!);
       this.ts = (this.ts + 9000 / 10) >>> 0;
       try {
-        this.cameraTrack.sendMessageBinary(buildRtp({ payloadType: 96, sequenceNumber: seq, timestamp: this.ts, ssrc: this.videoSsrc, marker: true, payload }));
+        this.cameraTrack.sendMessageBinary(buildRtp({ payloadType: this.sendCodec?.payloadType ?? CODEC_PT.VP8, sequenceNumber: seq, timestamp: this.ts, ssrc: this.videoSsrc, marker: true, payload }));
       } catch {
         // a closed track
       }

@@ -99,4 +99,23 @@ describe('the SFU with headless node-datachannel clients', () => {
     const health = await fetch(`${t.server.url}/health`);
     expect(health.status).toBe(200);
   }, 30_000);
+
+  it('switches the meeting to H.264 when a participant cannot receive VP8, and forwards it', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    const viewer = await HeadlessClient.join(meeting, attendees[0]!, { receiveSlots: 1, codecs: ['H264'] });
+    clients.push(viewer);
+    const publisher = await HeadlessClient.join(meeting, attendees[1]!, { publishVideo: true, codecs: ['VP8', 'H264'], packetsPerSecond: 50 });
+    clients.push(publisher);
+    expect(publisher.sendCodec?.codec).toBe('H264');
+    // INDEX advertises the meeting's codec: H.264 constrained baseline (3) only.
+    expect(publisher.latestIndex()?.supportedReceiveCodecIntersection).toEqual([3]);
+    // The INDEX announcing the publisher reaches the viewer just after the publisher's SUBSCRIBE_ACK.
+    for (let i = 0; i < 50 && viewer.latestSources(attendees[0]!.AttendeeId).length === 0; i++) await sleep(20);
+    const ack = await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, viewer.latestSources(attendees[0]!.AttendeeId));
+    expect(ack.suback!.tracks).toHaveLength(1);
+    expect(ack.suback!.sdpAnswer).toMatch(/a=rtpmap:102 H264\/90000/);
+    await viewer.connected();
+    await sleep(1500);
+    expect(viewer.received.get('2') ?? 0).toBeGreaterThan(20);
+  }, 30_000);
 });

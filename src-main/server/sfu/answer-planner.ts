@@ -62,6 +62,12 @@ export function receivableCodecs(offer: ParsedSdp): VideoCodec[] {
   return (['VP8', 'H264'] as const).filter((codec) => codecFor(video, codec) !== undefined);
 }
 
+/** How to answer a refused m-section: inactive, with the first media codec the offer listed for it. */
+function inactive(section: MediaSection, kind: 'audio' | 'video'): AnswerPlan['inactive'][number] {
+  const codec = section.codecs.find((c) => c.name && !/^(rtx|red|ulpfec|flexfec-03|CN|telephone-event)$/i.test(c.name)) ?? section.codecs[0];
+  return { mid: section.mid, kind, payloadType: codec?.payloadType ?? (kind === 'audio' ? 111 : 96), codecName: codec?.name || (kind === 'audio' ? 'opus' : 'VP8') };
+}
+
 export function planAnswer(input: PlanInput): PlanResult {
   const plan: AnswerPlan = { sendVideos: [], receiveVideos: [], inactive: [] };
   const subscriptions: PlannedSubscription[] = [];
@@ -84,7 +90,7 @@ export function planAnswer(input: PlanInput): PlanResult {
           audioLevelExtensionId: section.extensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id,
         };
       } else if (section.port !== 0) {
-        plan.inactive.push({ mid: section.mid, kind: 'audio' });
+        plan.inactive.push(inactive(section, 'audio'));
       }
       continue;
     }
@@ -104,7 +110,7 @@ export function planAnswer(input: PlanInput): PlanResult {
         continue;
       }
       publishRefused = true;
-      plan.inactive.push({ mid: section.mid, kind: 'video' });
+      plan.inactive.push(inactive(section, 'video'));
       continue;
     }
 
@@ -123,7 +129,7 @@ export function planAnswer(input: PlanInput): PlanResult {
       plan.sendVideos.push(spec);
       subscriptions.push({ mid: section.mid, streamId: receiveId, codec, payloadType: desc.payloadType });
     } else {
-      plan.inactive.push({ mid: section.mid, kind: 'video' });
+      plan.inactive.push(inactive(section, 'video'));
     }
   }
 

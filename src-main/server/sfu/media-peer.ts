@@ -43,7 +43,8 @@ export interface AnswerPlan {
   audio?: SendAudioSpec;
   sendVideos: SendVideoSpec[];
   receiveVideos: ReceiveVideoSpec[];
-  inactive: { mid: string; kind: 'audio' | 'video' }[];
+  /** Refused m-sections, answered inactive with a codec the offer listed (libdatachannel rejects unknown ones). */
+  inactive: { mid: string; kind: 'audio' | 'video'; payloadType: number; codecName: string }[];
 }
 
 export interface MediaPeerEvents extends Record<string, unknown> {
@@ -153,14 +154,14 @@ export class MediaPeer {
       });
     }
     for (const spec of plan.inactive) {
-      this.addTrackIfChanged(spec.mid, { kind: 'inactive', media: spec.kind }, () => {
+      this.addTrackIfChanged(spec.mid, { answer: 'inactive', ...spec }, () => {
         if (spec.kind === 'audio') {
           const audio = new Audio(spec.mid, 'Inactive');
-          audio.addOpusCodec(111);
+          audio.addAudioCodec(spec.payloadType, spec.codecName);
           return audio;
         }
         const video = new Video(spec.mid, 'Inactive');
-        video.addVP8Codec(96);
+        video.addVideoCodec(spec.payloadType, spec.codecName);
         return video;
       });
     }
