@@ -323,6 +323,22 @@ describe('bad input on a live session', () => {
     },
     { name: 'JOIN twice', join: true, send: (c) => c.sendJoin(), code: CLOSE.badRequest },
     {
+      name: 'a SUBSCRIBE whose offer is not SDP',
+      join: true,
+      send: (c) => c.send({ type: T.SUBSCRIBE, sub: { duplex: SdkStreamServiceType.RX, sdpOffer: 'hello, world', receiveStreamIds: [0] } }),
+      code: CLOSE.badRequest,
+    },
+    {
+      // Parses as SDP, but has no ICE credentials or DTLS fingerprint, so libdatachannel refuses it.
+      name: 'a SUBSCRIBE whose SDP offer libdatachannel refuses',
+      join: true,
+      send: (c) => c.send({
+        type: T.SUBSCRIBE,
+        sub: { duplex: SdkStreamServiceType.RX, sdpOffer: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n', receiveStreamIds: [] },
+      }),
+      code: CLOSE.badRequest,
+    },
+    {
       name: 'a frame over MAX_SIGNAL_FRAME_BYTES',
       join: true,
       send: (c) => {

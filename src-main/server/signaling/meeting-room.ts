@@ -109,6 +109,7 @@ export class MeetingRoom {
       content: identity.content,
       session,
       audioSessionId: join.audioSessionId,
+      maxVideos: join.maxNumOfVideos,
       audioStreamId: this.nextStreamId++,
       muted: false,
       videoSsrcs: new Map(),
@@ -146,7 +147,7 @@ export class MeetingRoom {
 
     const result = planAnswer({
       offer,
-      receiveStreamIds: subscribe.receiveStreamIds,
+      receiveStreamIds: subscribe.receiveStreamIds.slice(0, this.maxReceiveSlots(participant, offer)),
       mayPublishVideo: wantsVideo && hasRoom && sendsVideo(capability),
       meetingCodecs,
       streamCodec: (streamId) => this.publicationByStream(streamId)?.publication?.codec,
@@ -162,7 +163,13 @@ export class MeetingRoom {
     });
 
     const peer = participant.peer ?? this.createPeer(participant);
-    const answer = await peer.answer(subscribe.sdpOffer, result.plan);
+    let answer: string;
+    try {
+      answer = await peer.answer(subscribe.sdpOffer, result.plan);
+    } catch (error) {
+      // libdatachannel refuses offers it cannot use (no ICE credentials, no fingerprint, ...): the client's fault.
+      throw new SignalingProtocolError(CLOSE_CODES.badRequest, `SDP offer refused: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (!this.isCurrent(participant)) return;
 
     if (result.plan.audio) {
@@ -237,6 +244,17 @@ export class MeetingRoom {
     this.participants.clear();
     this.clock?.stop();
     this.router.close();
+  }
+
+  /**
+   * How many video m-sections may carry a subscription: the limit JOIN_ACK announced, and the
+   * client's own JOIN max_num_of_videos when it set one. Entries past it are answered inactive.
+   */
+  private maxReceiveSlots(participant: Participant, offer: NonNullable<ReturnType<typeof parseSdp>>): number {
+    const limit = Math.min(MEETING_LIMITS.maxVideoPublishers, participant.maxVideos || MEETING_LIMITS.maxVideoPublishers);
+    // receive_stream_ids holds one entry per video m-section, the camera first, so keep the camera's slot too.
+    const videoSections = offer.sections.filter((s) => s.kind === 'video').length;
+    return Math.min(videoSections, limit + 1);
   }
 
   private isCurrent(participant: Participant): boolean {

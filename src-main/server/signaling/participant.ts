@@ -29,6 +29,8 @@ export interface Participant {
   content: boolean;
   session: SessionPort;
   audioSessionId: bigint;
+  /** JOIN max_num_of_videos; 0 when the client did not set one. */
+  maxVideos: number;
   audioStreamId: number;
   muted: boolean;
   peer?: MediaPeer;
