@@ -21,6 +21,7 @@ import {
 } from '../../src-main/shared/signaling/frames.js';
 import { isCloseInfo, randomAudioSessionId, signalingUrl, SignalClient, type ConnectOptions } from '../helpers/signaling-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * The signaling WebSocket of the real server, driven by a raw `ws` client:
@@ -426,17 +427,6 @@ describe('bad input on a live session', () => {
   });
 });
 
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Random client messages. `aggression` is the share of hostile ones: mutations of

@@ -3,18 +3,8 @@ import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/s
 import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/sfu/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/sfu/rtp.js';
 import { findCodec, isBaselineH264, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/sfu/sdp.js';
+import { prng } from '../helpers/prng.js';
 
-/** A small deterministic PRNG so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('RTP', () => {
   const payload = Buffer.from([0x10, 0x00, 0x9d, 0x01, 0x2a]);

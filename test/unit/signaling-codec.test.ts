@@ -31,6 +31,7 @@ import {
   type SignalDecodeErrorCode,
   type SignalFrameInit,
 } from '../../src-main/shared/signaling/frames.js';
+import { prng } from '../helpers/prng.js';
 
 // --- helpers ---------------------------------------------------------------
 
@@ -590,17 +591,6 @@ describe('decodeSignalFrame on bad input', () => {
 
 // --- fuzzing -------------------------------------------------------------------
 
-/** mulberry32: tiny, seedable, good enough to spread inputs around. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KNOWN_KINDS = new Set<ClientFrame['kind']>([
   'join', 'subscribe', 'leave', 'pause', 'resume', 'audioControl', 'pingPong', 'clientMetric',

@@ -150,15 +150,21 @@ export function rewriteRtp(packet: Buffer, info: RtpPacketInfo, rewrite: RtpRewr
     }
     extensionBlock = encodeExtensionBlock(mapped);
   }
+  const out = allocWithHeader({ ...rewrite, marker: info.marker }, extensionBlock, info.payloadLength);
+  packet.copy(out, out.length - info.payloadLength, info.payloadOffset, info.payloadOffset + info.payloadLength);
+  return out;
+}
+
+/** A buffer with a fixed RTP header (no CSRCs) and the extension block written, room left for the payload. */
+function allocWithHeader(fields: { payloadType: number; sequenceNumber: number; timestamp: number; ssrc: number; marker?: boolean }, extensionBlock: Buffer | undefined, payloadLength: number): Buffer {
   const extLength = extensionBlock?.length ?? 0;
-  const out = Buffer.allocUnsafe(12 + extLength + info.payloadLength);
+  const out = Buffer.allocUnsafe(12 + extLength + payloadLength);
   out[0] = 0x80 | (extensionBlock ? 0x10 : 0);
-  out[1] = (info.marker ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
-  out.writeUInt16BE(rewrite.sequenceNumber & 0xffff, 2);
-  out.writeUInt32BE(rewrite.timestamp >>> 0, 4);
-  out.writeUInt32BE(rewrite.ssrc >>> 0, 8);
+  out[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
+  out.writeUInt16BE(fields.sequenceNumber & 0xffff, 2);
+  out.writeUInt32BE(fields.timestamp >>> 0, 4);
+  out.writeUInt32BE(fields.ssrc >>> 0, 8);
   extensionBlock?.copy(out, 12);
-  packet.copy(out, 12 + extLength, info.payloadOffset, info.payloadOffset + info.payloadLength);
   return out;
 }
 
@@ -170,15 +176,7 @@ export function seqDelta(a: number, b: number): number {
 
 /** Builds a minimal RTP packet; used by the silence generator, the headless client and tests. */
 export function buildRtp(fields: { payloadType: number; sequenceNumber: number; timestamp: number; ssrc: number; marker?: boolean; payload: Uint8Array; extensions?: RtpHeaderExtension[] }): Buffer {
-  const block = encodeExtensionBlock(fields.extensions ?? []);
-  const extLength = block?.length ?? 0;
-  const out = Buffer.allocUnsafe(12 + extLength + fields.payload.length);
-  out[0] = 0x80 | (block ? 0x10 : 0);
-  out[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
-  out.writeUInt16BE(fields.sequenceNumber & 0xffff, 2);
-  out.writeUInt32BE(fields.timestamp >>> 0, 4);
-  out.writeUInt32BE(fields.ssrc >>> 0, 8);
-  block?.copy(out, 12);
-  out.set(fields.payload, 12 + extLength);
+  const out = allocWithHeader(fields, encodeExtensionBlock(fields.extensions ?? []), fields.payload.length);
+  out.set(fields.payload, out.length - fields.payload.length);
   return out;
 }
