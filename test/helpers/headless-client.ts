@@ -31,6 +31,8 @@ export interface HeadlessOptions {
   packetsPerSecond?: number;
   /** Video codecs offered, in order (default VP8 only). */
   codecs?: ('VP8' | 'H264')[];
+  /** JOIN audio_session_id; the same value again means the same client reconnecting. */
+  audioSessionId?: bigint;
 }
 
 const CODEC_PT = { VP8: 96, H264: 102 } as const;
@@ -89,7 +91,7 @@ export class HeadlessClient {
     const index = client.next(SdkSignalFrame_Type.INDEX);
     client.send({
       type: SdkSignalFrame_Type.JOIN,
-      join: { protocolVersion: 2, flags: SdkJoinFlags.HAS_STREAM_UPDATE, audioSessionId: BigInt(Math.floor(Math.random() * 2 ** 32)), clientDetails: { clientSource: 'chorus-headless' } },
+      join: { protocolVersion: 2, flags: SdkJoinFlags.HAS_STREAM_UPDATE, audioSessionId: options.audioSessionId ?? BigInt(Math.floor(Math.random() * 2 ** 32)), clientDetails: { clientSource: 'chorus-headless' } },
     });
     await index;
     await client.subscribe(meeting.MediaPlacement!.AudioHostUrl ?? '');

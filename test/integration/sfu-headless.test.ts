@@ -118,4 +118,36 @@ describe('the SFU with headless node-datachannel clients', () => {
     await sleep(1500);
     expect(viewer.received.get('2') ?? 0).toBeGreaterThan(20);
   }, 30_000);
+
+  it('a publisher that reconnects keeps its stream ids, and its subscribers keep receiving without re-subscribing', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    const audioSessionId = 424242n;
+    const first = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 50, audioSessionId });
+    clients.push(first);
+    const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 1 });
+    clients.push(viewer);
+    const [streamId] = viewer.latestSources(attendees[1]!.AttendeeId);
+    await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, [streamId!]);
+    await viewer.connected();
+    await sleep(800);
+    const audioStreamIds = () => viewer.frames.flatMap((f) => f.audioStreamIdInfo?.streams ?? []).filter((e) => e.attendeeId === attendees[0]!.AttendeeId).map((e) => e.audioStreamId);
+    const audioBefore = audioStreamIds();
+    const indexFramesBefore = viewer.frames.filter((f) => f.index).length;
+
+    // The same client comes back on a new connection, as the SDK does after a network drop.
+    const second = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 50, audioSessionId });
+    clients.push(second);
+    await second.connected();
+    expect(second.latestIndex()?.sources.map((src) => src.streamId)).toEqual([streamId]);
+    const ownAllocation = [...second.frames].reverse().find((f) => f.suback)?.suback?.allocations[0];
+    expect(ownAllocation?.streamId).toBe(streamId);
+    await sleep(300);
+    const receivedAfterReconnect = viewer.received.get('2') ?? 0;
+    await sleep(1000);
+    expect((viewer.received.get('2') ?? 0) - receivedAfterReconnect).toBeGreaterThan(20);
+    // Nothing the viewer sees changed: no new INDEX dropping the stream, and the same audio stream id.
+    expect(viewer.frames.filter((f) => f.index).slice(indexFramesBefore).every((f) => f.index!.sources.some((src) => src.streamId === streamId))).toBe(true);
+    expect(new Set(audioStreamIds())).toEqual(new Set(audioBefore));
+    expect(first.closeCode).toBe(4301);
+  }, 30_000);
 });

@@ -84,12 +84,14 @@ export class MeetingRoom {
     }
     const id = identity.participantId;
     const existing = this.participants.get(id);
+    // The same audio_session_id is the same client reconnecting: it keeps its stream ids, so the
+    // others' tiles and subscriptions carry on once it publishes again.
+    const reconnected = existing && existing.audioSessionId === join.audioSessionId ? existing : undefined;
     if (existing) {
-      const reconnect = existing.audioSessionId === join.audioSessionId;
-      if (!reconnect) existing.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.joinedFromAnotherDevice }));
-      existing.session.close(CLOSE_CODES.replaced, reconnect ? 'Reconnected' : 'Joined from another device');
+      if (!reconnected) existing.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.joinedFromAnotherDevice }));
+      existing.session.close(CLOSE_CODES.replaced, reconnected ? 'Reconnected' : 'Joined from another device');
       // A replaced content share hands its slot straight to its successor rather than releasing and re-claiming it.
-      this.removeParticipant(existing, false, { silent: true, keepContentSlot: true });
+      this.removeParticipant(existing, false, { silent: true, keepContentSlot: true, keepStreams: Boolean(reconnected) });
     }
     if (identity.content && !existing) {
       try {
@@ -110,8 +112,9 @@ export class MeetingRoom {
       session,
       audioSessionId: join.audioSessionId,
       maxVideos: join.maxNumOfVideos,
-      audioStreamId: this.nextStreamId++,
-      muted: false,
+      audioStreamId: reconnected?.audioStreamId ?? this.nextStreamId++,
+      muted: reconnected?.muted ?? false,
+      publication: reconnected?.publication,
       videoSsrcs: new Map(),
       sendMids: new Set(),
       receivableCodecs: ['VP8', 'H264'],
@@ -315,10 +318,20 @@ export class MeetingRoom {
     return !same || previous.codec !== publication.codec || previous.maxBitrateKbps !== maxBitrateKbps;
   }
 
-  private removeParticipant(participant: Participant, dropped: boolean, options: { silent: boolean; keepContentSlot?: boolean }): void {
+  private removeParticipant(
+    participant: Participant,
+    dropped: boolean,
+    options: { silent: boolean; keepContentSlot?: boolean; keepStreams?: boolean },
+  ): void {
     if (this.participants.get(participant.id) !== participant) return;
     this.participants.delete(participant.id);
-    const removedStreams = this.router.removeParticipant(participant.id);
+    let removedStreams: number[] = [];
+    if (options.keepStreams) {
+      // Its subscribers stay attached to its stream; its successor re-publishes under the same id.
+      this.router.setSubscriptions(participant.id, []);
+    } else {
+      removedStreams = this.router.removeParticipant(participant.id);
+    }
     participant.peer?.close();
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
     if (participant.content && !options.keepContentSlot) {
