@@ -30,6 +30,8 @@ export interface ChorusServerConfig {
   iceHost?: string;
   /** The one UDP port all media shares; default: the same number as the TCP port; 0: a port per connection. */
   udpPort?: number;
+  /** How long a signaling session may stay silent before it counts as dropped (tests shorten it). */
+  signalingSilenceTimeoutMs?: number;
 }
 
 export interface ChorusServerDeps {
@@ -135,7 +137,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     : `${scheme}://${boundHost}:${address.port}`;
   publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const udpPort = config.udpPort ?? address.port;
-  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger });
+  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs });
   signaling.gateway = gateway;
   logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all' });
 

@@ -712,3 +712,36 @@ describe('content-share quota', () => {
     expect(attendeeIds(retry.snapshot)).toEqual([`${b!.AttendeeId}#content`, `${c!.AttendeeId}#content`].sort());
   });
 });
+
+describe('silent sessions', () => {
+  it('a session that sends nothing for the silence timeout is dropped; one that keeps pinging stays', async () => {
+    const quick = await startTestServer({ iceHost: '127.0.0.1', udpPort: 0, signalingSilenceTimeoutMs: 600 });
+    try {
+      const { Meeting } = await quick.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'silence' }));
+      const { Attendees } = await quick.client.send(new BatchCreateAttendeeCommand({
+        MeetingId: Meeting!.MeetingId,
+        Attendees: [{ ExternalUserId: 'talker' }, { ExternalUserId: 'mute-socket' }],
+      }));
+      const url = signalingUrl(Meeting!);
+      const talker = await connect(url, { token: Attendees![0]!.JoinToken! });
+      await talker.join();
+      const silent = await connect(url, { token: Attendees![1]!.JoinToken! });
+      const { snapshot } = await silent.join();
+      const silentStream = SignalClient.own(snapshot, Attendees![1]!.AttendeeId!).audioStreamId;
+      const pinger = setInterval(() => void talker.ping().catch(() => undefined), 150);
+      try {
+        const info = await silent.closed();
+        expect(info.code).toBe(1000);
+        const gone = await talker.presence((e) => e.audioStreamId === silentStream && !e.attendeeId);
+        expect(gone.dropped).toBe(true);
+        await new Promise((r) => setTimeout(r, 800));
+        expect(talker.closeInfo).toBeUndefined();
+      } finally {
+        clearInterval(pinger);
+      }
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await quick.close();
+    }
+  });
+});

@@ -31,6 +31,8 @@ export interface SignalingGatewayOptions {
   ice: IceConfig;
   logger: Logger;
   createPeer?: (id: string) => MediaPeer;
+  /** How long a session may send nothing before it is dropped (default SILENCE_TIMEOUT_MS). */
+  silenceTimeoutMs?: number;
 }
 
 /**
@@ -125,7 +127,7 @@ export class SignalingGateway {
         if (ws.readyState === ws.OPEN) ws.send(frame);
       },
       close: (code, reason) => ws.close(code, reason),
-    }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }));
+    }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }), this.options.silenceTimeoutMs);
     ws.on('message', (data, isBinary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       session.receive(bytes, isBinary);
