@@ -11,7 +11,7 @@ import {
   SdkPingPongType,
   type SdkSignalFrame,
 } from '../../src-main/shared/signaling/frames.js';
-import { buildRtp, parseRtp, isRtcpPacket } from '../../src-main/server/sfu/rtp.js';
+import { buildRtp, parseRtp, isRtcpPacket, readHeaderExtensions } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
 
 /**
@@ -33,6 +33,8 @@ export interface HeadlessOptions {
   codecs?: ('VP8' | 'H264')[];
   /** JOIN audio_session_id; the same value again means the same client reconnecting. */
   audioSessionId?: bigint;
+  /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
+  videoOrientationId?: number;
 }
 
 const CODEC_PT = { VP8: 96, H264: 102 } as const;
@@ -49,6 +51,8 @@ export class HeadlessClient {
   readonly sentAt = SENT_AT;
   readonly latenciesMs: number[] = [];
   pliReceived = 0;
+  /** Header extensions (id to bytes) of the latest video packet received. */
+  lastExtensions = new Map<number, number[]>();
   private readonly ws: WebSocket;
   private pc: PeerConnection | undefined;
   private readonly tracks: Track[] = [];
@@ -182,6 +186,7 @@ export class HeadlessClient {
           if (isRtcpPacket(msg)) return this.onRtcp(msg);
           this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
           const info = parseRtp(msg);
+          if (info) this.lastExtensions = new Map(readHeaderExtensions(msg, info).map((e) => [e.id, [...e.data]]));
           const sent = info ? this.sentAt.get(msg.readUInt32BE(info.payloadOffset + 2)) : undefined;
           if (sent !== undefined) this.latenciesMs.push(performance.now() - sent);
         } catch {
@@ -198,6 +203,7 @@ export class HeadlessClient {
       if (codec === 'VP8') video.addVP8Codec(CODEC_PT.VP8);
       else video.addH264Codec(CODEC_PT.H264);
     }
+    if (this.options.videoOrientationId !== undefined) video.parseSdpLine(`a=extmap:${this.options.videoOrientationId} urn:3gpp:video-orientation`);
   }
 
   private onRtcp(msg: Buffer): void {
@@ -246,7 +252,12 @@ export class HeadlessClient {
       if (this.sentAt.size > 50_000) this.sentAt.delete(this.sentAt.keys().next().value!);
       this.ts = (this.ts + 9000 / 10) >>> 0;
       try {
-        this.cameraTrack.sendMessageBinary(buildRtp({ payloadType: this.sendCodec?.payloadType ?? CODEC_PT.VP8, sequenceNumber: seq, timestamp: this.ts, ssrc: this.videoSsrc, marker: true, payload }));
+        const orientation = this.options.videoOrientationId;
+        this.cameraTrack.sendMessageBinary(buildRtp({
+          payloadType: this.sendCodec?.payloadType ?? CODEC_PT.VP8, sequenceNumber: seq, timestamp: this.ts, ssrc: this.videoSsrc, marker: true, payload,
+          // Rotation 90° (CVO byte 0x01), plus an id nobody negotiated, which the SFU must drop.
+          extensions: orientation === undefined ? [] : [{ id: orientation, data: Buffer.from([0x01]) }, { id: 14, data: Buffer.from([0xaa, 0xbb]) }],
+        }));
       } catch {
         // a closed track
       }

@@ -150,4 +150,17 @@ describe('the SFU with headless node-datachannel clients', () => {
     expect(new Set(audioStreamIds())).toEqual(new Set(audioBefore));
     expect(first.closeCode).toBe(4301);
   }, 30_000);
+
+  it('forwards the video-orientation header extension renumbered to each subscriber\'s id, and drops the rest', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 50, videoOrientationId: 7 });
+    const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 1, videoOrientationId: 3 });
+    clients.push(publisher, viewer);
+    const ack = await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, viewer.latestSources(attendees[1]!.AttendeeId));
+    expect(ack.suback!.sdpAnswer).toMatch(/a=extmap:3 urn:3gpp:video-orientation/);
+    await viewer.connected();
+    await sleep(1000);
+    expect(viewer.received.get('2') ?? 0).toBeGreaterThan(10);
+    expect([...viewer.lastExtensions]).toEqual([[3, [0x01]]]);
+  }, 30_000);
 });

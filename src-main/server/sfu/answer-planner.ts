@@ -1,6 +1,16 @@
 import type { VideoCodec } from './keyframes.js';
 import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
-import { AUDIO_LEVEL_URI, findCodec, isBaselineH264, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+import { AUDIO_LEVEL_URI, findCodec, isBaselineH264, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+
+/**
+ * Video header extensions the SFU negotiates on both legs and forwards, renumbered per subscriber.
+ * Video orientation lets phones send unrotated frames; the rest describe one hop and are not forwarded.
+ */
+export const FORWARDED_VIDEO_EXTENSIONS = [VIDEO_ORIENTATION_URI];
+
+function forwardedExtensions(section: MediaSection): HeaderExtension[] {
+  return section.extensions.filter((e) => FORWARDED_VIDEO_EXTENSIONS.includes(e.uri));
+}
 
 /**
  * Turns a client's offer plus what the meeting can give it into an AnswerPlan.
@@ -13,6 +23,7 @@ export interface PublishCandidate {
   mid: string;
   codec: VideoCodec;
   payloadType: number;
+  extensions: HeaderExtension[];
   /** The client's primary SSRC on this m-section (RTCP feedback is addressed to it). */
   ssrc: number;
 }
@@ -22,6 +33,7 @@ export interface PlannedSubscription {
   streamId: number;
   codec: VideoCodec;
   payloadType: number;
+  extensions: HeaderExtension[];
 }
 
 export interface PlanInput {
@@ -104,8 +116,9 @@ export function planAnswer(input: PlanInput): PlanResult {
       if (input.mayPublishVideo && chosen?.desc) {
         const rtx = new Set(section.rtxSsrcs.values());
         const primary = section.ssrcs.find((s) => !rtx.has(s)) ?? section.ssrcs[0]!;
-        publish = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, ssrc: primary };
-        const spec: ReceiveVideoSpec = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType };
+        const extensions = forwardedExtensions(section);
+        publish = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, ssrc: primary, extensions };
+        const spec: ReceiveVideoSpec = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, extensions };
         plan.receiveVideos.push(spec);
         continue;
       }
@@ -125,9 +138,10 @@ export function planAnswer(input: PlanInput): PlanResult {
         ssrc: input.ssrcForMid(section.mid),
         streamLabel: `v_${section.mid}`,
         trackId: `v_${section.mid}_track`,
+        extensions: forwardedExtensions(section),
       };
       plan.sendVideos.push(spec);
-      subscriptions.push({ mid: section.mid, streamId: receiveId, codec, payloadType: desc.payloadType });
+      subscriptions.push({ mid: section.mid, streamId: receiveId, codec, payloadType: desc.payloadType, extensions: spec.extensions });
     } else {
       plan.inactive.push(inactive(section, 'video'));
     }

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { guarded } from './guard.js';
 import type { VideoCodec } from './keyframes.js';
 import { isRtcpPacket } from './rtp.js';
-import { stripTransportCc } from './sdp.js';
+import { stripTransportCc, type HeaderExtension } from './sdp.js';
 
 /** Where ICE listens: one host address (or every interface) and one UDP port shared by all peers (or any). */
 export interface IceConfig {
@@ -30,12 +30,15 @@ export interface SendVideoSpec {
   ssrc: number;
   streamLabel: string;
   trackId: string;
+  /** Header extensions negotiated on this m-section, with the client's ids. */
+  extensions: HeaderExtension[];
 }
 
 export interface ReceiveVideoSpec {
   mid: string;
   codec: VideoCodec;
   payloadType: number;
+  extensions: HeaderExtension[];
 }
 
 /** What the answer says for every m-section of the offer. */
@@ -71,6 +74,10 @@ function addVideoCodec(video: Video, codec: VideoCodec, payloadType: number): vo
       throw new Error(`unsupported codec ${String(unreachable)}`);
     }
   }
+}
+
+function addExtensions(video: Video, extensions: HeaderExtension[]): void {
+  for (const ext of extensions) video.parseSdpLine(`a=extmap:${ext.id} ${ext.uri}`);
 }
 
 /**
@@ -141,6 +148,7 @@ export class MediaPeer {
       this.addTrackIfChanged(spec.mid, { kind: 'send', ...spec }, () => {
         const video = new Video(spec.mid, 'SendOnly');
         addVideoCodec(video, spec.codec, spec.payloadType);
+        addExtensions(video, spec.extensions);
         // Our SSRC must be in our description, or libdatachannel never routes the receiver's RTCP to this track.
         video.addSSRC(spec.ssrc, CNAME, spec.streamLabel, spec.trackId);
         return video;
@@ -150,6 +158,7 @@ export class MediaPeer {
       this.addTrackIfChanged(spec.mid, { kind: 'receive', ...spec }, () => {
         const video = new Video(spec.mid, 'RecvOnly');
         addVideoCodec(video, spec.codec, spec.payloadType);
+        addExtensions(video, spec.extensions);
         return video;
       });
     }

@@ -22,7 +22,7 @@ export interface MediaSection {
   /** Port 0 marks a rejected or stopped m-section. */
   port: number;
   codecs: RtpCodecDesc[];
-  extensions: { id: number; uri: string }[];
+  extensions: HeaderExtension[];
   ssrcs: number[];
   /** Primary SSRC to RTX SSRC, from `a=ssrc-group:FID`. */
   rtxSsrcs: Map<number, number>;
@@ -37,6 +37,12 @@ export interface ParsedSdp {
 export const TRANSPORT_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 export const ABS_SEND_TIME_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
+export const VIDEO_ORIENTATION_URI = 'urn:3gpp:video-orientation';
+
+export interface HeaderExtension {
+  id: number;
+  uri: string;
+}
 
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 

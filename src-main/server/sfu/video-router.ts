@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import { isKeyframeStart, type VideoCodec } from './keyframes.js';
 import { buildPli, buildRemb, parseRtcp } from './rtcp.js';
 import { parseRtp, rewriteRtp, seqDelta } from './rtp.js';
+import type { HeaderExtension } from './sdp.js';
 
 /**
  * Forwards published video to subscribers: one incoming stream, many outgoing
@@ -20,6 +21,8 @@ export interface PublicationInfo {
   ssrc: number;
   /** Upper bound on the publisher's send rate, enforced with REMB. */
   maxBitrateBps: number;
+  /** Header extensions negotiated with the publisher, by the publisher's ids. */
+  extensions: HeaderExtension[];
 }
 
 export interface SubscriptionInfo {
@@ -27,6 +30,8 @@ export interface SubscriptionInfo {
   streamId: number;
   payloadType: number;
   ssrc: number;
+  /** Header extensions negotiated with the subscriber, by the subscriber's ids. */
+  extensions: HeaderExtension[];
 }
 
 export type PacketSender = (participantId: string, mid: string, packet: Buffer) => boolean;
@@ -49,6 +54,8 @@ interface Subscription {
   lastTs: number;
   started: boolean;
   cache: (Buffer | undefined)[];
+  /** Publisher extension id to subscriber extension id, for the publication it was computed against. */
+  extensionIds?: { for: PublicationInfo; map: Map<number, number> };
 }
 
 interface Publication {
@@ -112,6 +119,7 @@ export class VideoRouter {
           sub.waitingKeyframe = true;
         }
         sub.info = info;
+        sub.extensionIds = undefined;
       } else {
         sub = {
           subscriberId, info, paused: false, waitingKeyframe: true,
@@ -193,7 +201,13 @@ export class VideoRouter {
         sub.lastSeq = seq;
         sub.lastTs = ts;
       }
-      const out = rewriteRtp(packet, info, { ssrc: sub.info.ssrc, payloadType: sub.info.payloadType, sequenceNumber: seq, timestamp: ts });
+      const out = rewriteRtp(packet, info, {
+        ssrc: sub.info.ssrc,
+        payloadType: sub.info.payloadType,
+        sequenceNumber: seq,
+        timestamp: ts,
+        extensionIds: this.extensionIdsFor(sub, publication.info),
+      });
       sub.cache[seq % RETRANSMIT_SLOTS] = out;
       if (this.send(sub.subscriberId, sub.info.mid, out)) this.stats.packetsForwarded++;
     }
@@ -247,6 +261,18 @@ export class VideoRouter {
   close(): void {
     this.publications.clear();
     this.subscribers.clear();
+  }
+
+  private extensionIdsFor(sub: Subscription, publication: PublicationInfo): Map<number, number> {
+    if (sub.extensionIds?.for !== publication) {
+      const map = new Map<number, number>();
+      for (const ext of publication.extensions) {
+        const theirs = sub.info.extensions.find((e) => e.uri === ext.uri);
+        if (theirs) map.set(ext.id, theirs.id);
+      }
+      sub.extensionIds = { for: publication, map };
+    }
+    return sub.extensionIds.map;
   }
 
   private detach(sub: Subscription): void {

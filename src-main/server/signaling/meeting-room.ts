@@ -189,6 +189,7 @@ export class MeetingRoom {
       streamId: s.streamId,
       payloadType: s.payloadType,
       ssrc: participant.videoSsrcs.get(s.mid)!,
+      extensions: s.extensions,
     })));
 
     const publication = participant.publication;
@@ -314,6 +315,7 @@ export class MeetingRoom {
       payloadType: publication.payloadType,
       ssrc: publication.ssrc,
       maxBitrateBps: maxBitrateKbps * 1000,
+      extensions: publish.extensions,
     });
     return !same || previous.codec !== publication.codec || previous.maxBitrateKbps !== maxBitrateKbps;
   }
