@@ -95,7 +95,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
 
     // Leaving removes the leaver's content tile and presence for the others; rejoining works.
     await harness(evePage, 'leave');
-    const afterLeave = await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === false && !x.remote.some((r) => r.attendeeId.startsWith(eve!.AttendeeId!)), 2_500);
+    const afterLeave = await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === false && !x.remote.some((r) => r.attendeeId.startsWith(eve!.AttendeeId!)), 2_000);
     expect(afterLeave.presence[eve!.AttendeeId!]).toBe(false);
     const rejoined = await h.newPage();
     await join(rejoined, meeting, eve, true);
