@@ -1,38 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../helpers/prng.js';
+import { concatPcm as concat, toneFrames, toneShare } from '../helpers/audio-analysis.js';
 import { FRAME_SAMPLES } from '../../src-main/server/mixer/mix.js';
 import { createOpusDecoder, createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
-
-/** Goertzel: the power of one frequency in a 16 kHz signal, relative to its total power. */
-function toneShare(pcm: Int16Array, hz: number): number {
-  const k = (2 * Math.cos((2 * Math.PI * hz) / 16000));
-  let s1 = 0;
-  let s2 = 0;
-  let total = 0;
-  for (const x of pcm) {
-    const s = x + k * s1 - s2;
-    s2 = s1;
-    s1 = s;
-    total += x * x;
-  }
-  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
-  return total === 0 ? 0 : power / (total * pcm.length / 2);
-}
-
-function toneFrames(hz: number, frames: number): Int16Array[] {
-  return Array.from({ length: frames }, (_, f) =>
-    Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (f * FRAME_SAMPLES + i)) / 16000))));
-}
-
-const concat = (frames: Int16Array[]) => {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let o = 0;
-  for (const f of frames) {
-    out.set(f, o);
-    o += f.length;
-  }
-  return out;
-};
 
 describe('Opus codec (libopus-wasm), 16 kHz mono 20 ms', () => {
   it('round-trips a tone: the decoded signal is dominated by that frequency', async () => {

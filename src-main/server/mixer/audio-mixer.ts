@@ -1,0 +1,237 @@
+import type { Logger } from '../logger.js';
+import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, type AudioOutput } from '../sfu/audio-silence.js';
+import { parseRtp, readHeaderExtensions } from '../sfu/rtp.js';
+import { JitterBuffer } from './jitter-buffer.js';
+import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
+import type { OpusFrameDecoder, OpusFrameEncoder } from './opus-codec.js';
+import { SpeakerSelector } from './speaker-selection.js';
+
+/**
+ * Server-side mix-minus for one meeting. Every 20 ms `tick()` takes one frame
+ * from each attendee's jitter buffer, mixes the few loudest voices, and sends
+ * each attendee the mix without its own voice. Attendees who are not in the
+ * mix all receive one shared encode; only mixed speakers cost an encode each.
+ * Attendees whose audio-level extension says they are quiet are not decoded.
+ */
+
+export interface MixerCodecs {
+  createEncoder(): Promise<OpusFrameEncoder>;
+  createDecoder(): Promise<OpusFrameDecoder>;
+}
+
+export interface MixerOptions {
+  codecs: MixerCodecs;
+  logger: Logger;
+  maxSpeakers?: number;
+  now?: () => number;
+}
+
+export interface AttendeeLevel {
+  id: string;
+  /** dBov of what this attendee sent in the last tick (127 = silence). */
+  level: number;
+  muted: boolean;
+}
+
+export interface TickReport {
+  decodes: number;
+  encodes: number;
+  speakers: string[];
+}
+
+interface Member {
+  id: string;
+  send: (packet: Buffer) => void;
+  output: AudioOutput;
+  buffer: JitterBuffer<{ payload: Uint8Array; level?: number }>;
+  decoder?: OpusFrameDecoder;
+  muted: boolean;
+  audioLevelExtensionId?: number;
+  /** Level of the most recent frame (dBov), from the extension or from decoding. */
+  level: number;
+  frame?: Int16Array;
+  encoder?: OpusFrameEncoder;
+}
+
+/** Louder than this (dBov) by the audio-level extension: worth decoding. */
+const DECODE_THRESHOLD_DBOV = 60;
+
+export class AudioMixer {
+  private readonly members = new Map<string, Member>();
+  private readonly selector: SpeakerSelector;
+  private readonly encoderPool: OpusFrameEncoder[] = [];
+  private sharedEncoder: OpusFrameEncoder | undefined;
+  private readonly acc = new Int32Array(FRAME_SAMPLES);
+  private readonly scratch = new Int16Array(FRAME_SAMPLES);
+  private readonly now: () => number;
+  private ready: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly options: MixerOptions) {
+    const maxSpeakers = options.maxSpeakers ?? 4;
+    this.selector = new SpeakerSelector({ maxSpeakers });
+    this.now = options.now ?? (() => performance.now());
+    // Encoders are made ahead of time: a tick must never wait for one.
+    this.ready = (async () => {
+      this.sharedEncoder = await options.codecs.createEncoder();
+      for (let i = 0; i < maxSpeakers + 1; i++) this.encoderPool.push(await options.codecs.createEncoder());
+    })();
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** Adds (or re-targets) an attendee's audio: what it sends arrives through onRtp, the mix leaves through `send`. */
+  async addMember(id: string, out: { payloadType: number; ssrc: number; audioLevelExtensionId?: number }, send: (packet: Buffer) => void): Promise<void> {
+    const existing = this.members.get(id);
+    if (existing) {
+      existing.send = send;
+      existing.output.payloadType = out.payloadType;
+      existing.audioLevelExtensionId = out.audioLevelExtensionId;
+      return;
+    }
+    const member: Member = {
+      id,
+      send,
+      output: newAudioOutput(out.payloadType, out.ssrc),
+      buffer: new JitterBuffer({ targetDepth: 2, capacity: 25 }),
+      muted: false,
+      audioLevelExtensionId: out.audioLevelExtensionId,
+      level: 127,
+    };
+    this.members.set(id, member);
+    const decoder = await this.options.codecs.createDecoder();
+    if (this.closed || this.members.get(id) !== member) decoder.close();
+    else member.decoder = decoder;
+  }
+
+  removeMember(id: string): void {
+    const member = this.members.get(id);
+    if (!member) return;
+    this.members.delete(id);
+    this.selector.remove(id);
+    member.decoder?.close();
+    if (member.encoder) this.encoderPool.push(member.encoder);
+  }
+
+  setMuted(id: string, muted: boolean): void {
+    const member = this.members.get(id);
+    if (!member) return;
+    member.muted = muted;
+    if (muted) {
+      member.buffer.reset();
+      member.level = 127;
+      this.selector.remove(id);
+    }
+  }
+
+  /** One RTP packet from an attendee's microphone. Malformed packets are dropped. */
+  onRtp(id: string, packet: Buffer): void {
+    const member = this.members.get(id);
+    if (!member || member.muted) return;
+    const info = parseRtp(packet);
+    if (!info || info.payloadLength === 0) return;
+    let level: number | undefined;
+    if (member.audioLevelExtensionId !== undefined) {
+      const ext = readHeaderExtensions(packet, info).find((e) => e.id === member.audioLevelExtensionId);
+      if (ext && ext.data.length >= 1) level = ext.data[0]! & 0x7f;
+    }
+    const payload = new Uint8Array(packet.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength));
+    member.buffer.push(info.sequenceNumber, { payload, level });
+  }
+
+  /** Levels of every attendee for AUDIO_METADATA. */
+  levels(): AttendeeLevel[] {
+    return [...this.members.values()].map((m) => ({ id: m.id, level: m.muted ? 127 : m.level, muted: m.muted }));
+  }
+
+  /** Produces and sends one 20 ms frame to every attendee. Never throws for one attendee's bad input. */
+  tick(): TickReport {
+    const now = this.now();
+    let decodes = 0;
+    let encodes = 0;
+    for (const member of this.members.values()) {
+      member.frame = undefined;
+      if (member.muted) continue;
+      const next = member.buffer.pop();
+      if (next.kind === 'empty') {
+        member.level = 127;
+        continue;
+      }
+      const extLevel = next.kind === 'frame' ? next.payload.level : undefined;
+      // Quiet by its own report and not a current speaker: skip the decode entirely.
+      if (extLevel !== undefined && extLevel > DECODE_THRESHOLD_DBOV) {
+        member.level = extLevel;
+        this.selector.report(member.id, extLevel, now);
+        continue;
+      }
+      if (!member.decoder) continue;
+      if (next.kind === 'frame') {
+        const result = member.decoder.decode(next.payload.payload);
+        decodes++;
+        if (!result.ok || result.pcm.length !== FRAME_SAMPLES) continue;
+        member.frame = result.pcm;
+      } else {
+        member.frame = member.decoder.conceal();
+        decodes++;
+      }
+      member.level = extLevel ?? levelDbov(member.frame);
+      this.selector.report(member.id, member.level, now);
+    }
+
+    const speakers = this.selector.select(now);
+    this.acc.fill(0);
+    const mixed: Member[] = [];
+    for (const id of speakers) {
+      const member = this.members.get(id);
+      if (member?.frame) {
+        addInto(this.acc, member.frame);
+        mixed.push(member);
+      }
+    }
+
+    let shared: Uint8Array = OPUS_SILENCE_FRAME;
+    if (mixed.length > 0 && this.sharedEncoder) {
+      shared = this.sharedEncoder.encode(mixMinus(this.acc, undefined, this.scratch));
+      encodes++;
+    }
+    for (const member of this.members.values()) {
+      let payload = shared;
+      if (mixed.includes(member)) {
+        member.encoder ??= this.encoderPool.pop();
+        if (member.encoder) {
+          payload = mixed.length > 1 ? member.encoder.encode(mixMinus(this.acc, member.frame, this.scratch)) : OPUS_SILENCE_FRAME;
+          if (mixed.length > 1) encodes++;
+        }
+      } else if (member.encoder) {
+        this.encoderPool.push(member.encoder);
+        member.encoder = undefined;
+      }
+      try {
+        member.send(nextAudioPacket(member.output, payload));
+      } catch (error) {
+        this.options.logger.debug('mixer_send_failed', { id: member.id, error });
+      }
+    }
+    return { decodes, encodes, speakers: mixed.map((m) => m.id) };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.ready.then(() => {
+      this.sharedEncoder?.close();
+      for (const e of this.encoderPool) e.close();
+      for (const m of this.members.values()) {
+        m.decoder?.close();
+        m.encoder?.close();
+      }
+      this.members.clear();
+    });
+  }
+}
