@@ -11,6 +11,7 @@ import { ChimeApiError, ChorusError } from './errors.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { createLogger, type Logger } from './logger.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
+import { warmUpOpus } from './mixer/opus-codec.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { derivePublicBaseUrl, isLoopbackHost, isWildcardHost } from './runtime/network.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';
@@ -72,6 +73,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
   const credentials = await resolveCredentials(config.dataDir, deps.env ?? process.env);
+  const opusVersion = await warmUpOpus();
   const useTls = Boolean(config.tls || config.tlsCertFile || !isLoopbackHost(config.host));
   const tls = useTls
     ? await loadTlsMaterial({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostnames: [config.host] })
@@ -139,7 +141,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const udpPort = config.udpPort ?? address.port;
   const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs });
   signaling.gateway = gateway;
-  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all' });
+  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

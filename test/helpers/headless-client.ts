@@ -51,6 +51,7 @@ export class HeadlessClient {
   readonly sentAt = SENT_AT;
   readonly latenciesMs: number[] = [];
   pliReceived = 0;
+  readonly stateLog: string[] = [];
   /** Header extensions (id to bytes) of the latest video packet received. */
   lastExtensions = new Map<number, number[]>();
   private readonly ws: WebSocket;
@@ -84,22 +85,41 @@ export class HeadlessClient {
     });
   }
 
+  /**
+   * Joins and negotiates media. libdatachannel as the offerer fails DTLS when the answerer's
+   * handshake arrives before the answer does (browsers buffer it), so a join whose connection
+   * closes before it is up is retried as the SDK would: a new session, same audio_session_id.
+   */
   static async join(meeting: Meeting, attendee: Attendee, options: HeadlessOptions = {}): Promise<HeadlessClient> {
-    const url = `${meeting.MediaPlacement!.SignalingUrl}?X-Chime-Control-Protocol-Version=3`;
-    const client = new HeadlessClient(url, attendee.JoinToken!, options);
+    const audioSessionId = options.audioSessionId ?? BigInt(Math.floor(Math.random() * 2 ** 32));
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const client = new HeadlessClient(`${meeting.MediaPlacement!.SignalingUrl}?X-Chime-Control-Protocol-Version=3`, attendee.JoinToken!, { ...options, audioSessionId });
+      try {
+        await client.joinOnce(meeting);
+        return client;
+      } catch (error) {
+        lastError = error;
+        await client.close();
+      }
+    }
+    throw lastError;
+  }
+
+  private async joinOnce(meeting: Meeting): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      client.ws.once('open', () => resolve());
-      client.ws.once('error', reject);
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
     });
-    client.send({ type: SdkSignalFrame_Type.PING_PONG, pingPong: { type: SdkPingPongType.PING, pingId: 1 } });
-    const index = client.next(SdkSignalFrame_Type.INDEX);
-    client.send({
+    this.send({ type: SdkSignalFrame_Type.PING_PONG, pingPong: { type: SdkPingPongType.PING, pingId: 1 } });
+    const index = this.next(SdkSignalFrame_Type.INDEX);
+    this.send({
       type: SdkSignalFrame_Type.JOIN,
-      join: { protocolVersion: 2, flags: SdkJoinFlags.HAS_STREAM_UPDATE, audioSessionId: options.audioSessionId ?? BigInt(Math.floor(Math.random() * 2 ** 32)), clientDetails: { clientSource: 'chorus-headless' } },
+      join: { protocolVersion: 2, flags: SdkJoinFlags.HAS_STREAM_UPDATE, audioSessionId: this.options.audioSessionId!, clientDetails: { clientSource: 'chorus-headless' } },
     });
     await index;
-    await client.subscribe(meeting.MediaPlacement!.AudioHostUrl ?? '');
-    return client;
+    await this.subscribe(meeting.MediaPlacement!.AudioHostUrl ?? '');
+    await this.connected();
   }
 
   next(type: SdkSignalFrame_Type, timeoutMs = 10_000): Promise<SdkSignalFrame> {
@@ -152,7 +172,11 @@ export class HeadlessClient {
       },
     });
     const frame = await ack;
-    pc.setRemoteDescription(frame.suback!.sdpAnswer, 'answer');
+    try {
+      pc.setRemoteDescription(frame.suback!.sdpAnswer, 'answer');
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (peer states: ${this.stateLog.join(' ') || 'none'}; now ${pc.state()}/${pc.signalingState()})`, { cause: error });
+    }
     const cameraSection = frame.suback!.sdpAnswer.split(/\r\nm=/).find((m) => /\r\na=mid:1\r\n/.test(m));
     const pt = Number(/^video \d+ \S+ (\d+)/.exec(cameraSection ?? '')?.[1]);
     this.sendCodec = pt === CODEC_PT.H264 ? { codec: 'H264', payloadType: pt } : { codec: 'VP8', payloadType: CODEC_PT.VP8 };
@@ -163,6 +187,13 @@ export class HeadlessClient {
   private createPeerConnection(slots: number): PeerConnection {
     const pc = new PeerConnection('headless', { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
     this.pc = pc;
+    // The state log explains failures. Registering this callback also matters: without any
+    // callback on it, a client PeerConnection was seen closing on its own before its answer
+    // arrived (about 1 run in 4 once the mixer ran); with one, 40 runs passed.
+    const born = performance.now();
+    pc.onStateChange((state) => {
+      this.stateLog.push(`${Math.round(performance.now() - born)}ms:${state}`);
+    });
     const audio = new Audio('0', 'SendRecv');
     audio.addOpusCodec(111);
     audio.addSSRC(1 + Math.floor(Math.random() * 0xfffffff0), 'headless', 'mic', 'mic');
@@ -221,7 +252,7 @@ export class HeadlessClient {
   async connected(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.pc?.state() !== 'connected') {
-      if (Date.now() > deadline) throw new Error(`peer not connected: ${this.pc?.state()}`);
+      if (Date.now() > deadline || this.pc?.state() === 'closed') throw new Error(`peer not connected: ${this.pc?.state()} (${this.stateLog.join(' ')})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -1,4 +1,4 @@
-import { Application, Bandwidth, createDecoder, createEncoder, isOpusError, type OpusDecoderHandle, type OpusEncoderHandle } from 'libopus-wasm';
+import { Application, Bandwidth, createDecoder, createEncoder, isOpusError, loadLibopus, type OpusDecoderHandle, type OpusEncoderHandle } from 'libopus-wasm';
 import { FRAME_SAMPLES, SAMPLE_RATE } from './mix.js';
 
 /**
@@ -28,6 +28,14 @@ export interface EncoderSettings {
   bitrate?: number;
   complexity?: number;
   fec?: boolean;
+}
+
+/**
+ * Compiles the Opus WebAssembly once, up front. Otherwise the first meeting's first join pays
+ * for it on the event loop, while that join's ICE and DTLS handshakes are in flight.
+ */
+export async function warmUpOpus(): Promise<string> {
+  return (await loadLibopus()).version;
 }
 
 export async function createOpusEncoder(settings: EncoderSettings = {}): Promise<OpusFrameEncoder> {

@@ -13,7 +13,9 @@ import type { MeetingService } from '../control-plane/meeting-service.js';
 import { ChimeApiError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { planAnswer } from '../sfu/answer-planner.js';
-import { FrameClock, newAudioOutput, nextAudioPacket, OPUS_FRAME_MS, OPUS_SILENCE_FRAME } from '../sfu/audio-silence.js';
+import { FrameClock, OPUS_FRAME_MS } from '../sfu/audio-silence.js';
+import { AudioMixer } from '../mixer/audio-mixer.js';
+import { createOpusDecoder, createOpusEncoder } from '../mixer/opus-codec.js';
 import type { VideoCodec } from '../sfu/keyframes.js';
 import { MediaPeer, type IceConfig } from '../sfu/media-peer.js';
 import { parseSdp } from '../sfu/sdp.js';
@@ -26,7 +28,16 @@ export interface MeetingRoomDeps {
   ice: IceConfig;
   logger: Logger;
   createPeer?: (id: string) => MediaPeer;
+  createMixer?: (logger: Logger) => AudioMixer;
 }
+
+const defaultMixer = (logger: Logger): AudioMixer =>
+  new AudioMixer({ codecs: { createEncoder: () => createOpusEncoder(), createDecoder: createOpusDecoder }, logger });
+
+/** AUDIO_METADATA goes out every this many 20 ms ticks: 5 times a second. */
+const METADATA_EVERY_TICKS = 10;
+/** A tick later than this is logged (rate-limited). */
+const LATE_TICK_MS = 10;
 
 /** Default upper bounds on what a publisher may send, enforced with REMB. */
 const CAMERA_MAX_KBPS = 1500;
@@ -55,6 +66,10 @@ export class MeetingRoom {
   private nextGroupId = 1;
   private clock: FrameClock | undefined;
   private ticks = 0;
+  private readonly mixer: AudioMixer;
+  private lateTicks = 0;
+  private maxLateMs = 0;
+  private lastLateLog = 0;
   private closed = false;
 
   constructor(
@@ -62,6 +77,7 @@ export class MeetingRoom {
     private readonly deps: MeetingRoomDeps,
   ) {
     this.router = new VideoRouter((pid, mid, packet) => this.participants.get(pid)?.peer?.send(mid, packet) ?? false, deps.logger);
+    this.mixer = (deps.createMixer ?? defaultMixer)(deps.logger);
   }
 
   get size(): number {
@@ -112,6 +128,7 @@ export class MeetingRoom {
       session,
       audioSessionId: join.audioSessionId,
       maxVideos: join.maxNumOfVideos,
+      audioSsrc: randomSsrc(),
       audioStreamId: reconnected?.audioStreamId ?? this.nextStreamId++,
       muted: reconnected?.muted ?? false,
       publication: reconnected?.publication,
@@ -162,7 +179,7 @@ export class MeetingRoom {
         }
         return ssrc;
       },
-      audioSsrc: participant.audioOutput?.ssrc ?? randomSsrc(),
+      audioSsrc: participant.audioSsrc,
     });
 
     const peer = participant.peer ?? this.createPeer(participant);
@@ -175,11 +192,7 @@ export class MeetingRoom {
     }
     if (!this.isCurrent(participant)) return;
 
-    if (result.plan.audio) {
-      participant.audioMid = result.plan.audio.mid;
-      participant.audioOutput ??= newAudioOutput(result.plan.audio.payloadType, result.plan.audio.ssrc);
-      participant.audioOutput.payloadType = result.plan.audio.payloadType;
-    }
+    if (result.plan.audio) participant.audioMid = result.plan.audio.mid;
     const codecsBefore = meetingCodecs.join();
     participant.receivableCodecs = result.receivableCodecs.length > 0 ? result.receivableCodecs : participant.receivableCodecs;
     const publicationsChanged = this.applyPublication(participant, result.publish, subscribe);
@@ -208,6 +221,24 @@ export class MeetingRoom {
       })
       : serverFrame.subscribeAck(suback));
     if (publicationsChanged || codecsBefore !== this.meetingCodecs().join()) this.broadcastIndex();
+    if (result.plan.audio) this.joinMix(participant, peer, result.plan.audio);
+  }
+
+  /**
+   * Puts the participant's audio into the mixer. It runs after SUBSCRIBE_ACK has gone out:
+   * the answer must not wait for a decoder, since ICE checks are already under way.
+   */
+  private joinMix(participant: Participant, peer: MediaPeer, audio: NonNullable<ReturnType<typeof planAnswer>['plan']['audio']>): void {
+    const send = (packet: Buffer): void => {
+      if (peer.isTrackOpen(audio.mid)) peer.send(audio.mid, packet);
+    };
+    this.mixer
+      .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, send)
+      .then(() => {
+        if (!this.isCurrent(participant)) this.mixer.removeMember(participant.id);
+        else if (participant.muted) this.mixer.setMuted(participant.id, true);
+      })
+      .catch((error: unknown) => this.deps.logger.error('mixer_join_failed', { participantId: participant.id, error }));
   }
 
   setPaused(participant: Participant, streamIds: number[], paused: boolean): void {
@@ -217,6 +248,7 @@ export class MeetingRoom {
   setMuted(participant: Participant, muted: boolean): void {
     if (!this.isCurrent(participant) || participant.muted === muted) return;
     participant.muted = muted;
+    this.mixer.setMuted(participant.id, muted);
     this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted }] }));
   }
 
@@ -248,6 +280,7 @@ export class MeetingRoom {
     this.participants.clear();
     this.clock?.stop();
     this.router.close();
+    this.mixer.close();
   }
 
   /**
@@ -271,6 +304,7 @@ export class MeetingRoom {
     peer.events.on('rtp', ({ mid, packet }) => {
       const publication = participant.publication;
       if (publication && mid === publication.mid) this.router.onPublisherRtp(publication.streamId, packet);
+      else if (mid === participant.audioMid && this.isCurrent(participant)) this.mixer.onRtp(participant.id, packet);
     });
     peer.events.on('rtcp', ({ mid, packet }) => {
       if (participant.sendMids.has(mid)) this.router.onSubscriberRtcp(participant.id, mid, packet);
@@ -335,6 +369,7 @@ export class MeetingRoom {
       removedStreams = this.router.removeParticipant(participant.id);
     }
     participant.peer?.close();
+    this.mixer.removeMember(participant.id);
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
     if (participant.content && !options.keepContentSlot) {
       void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>
@@ -408,20 +443,44 @@ export class MeetingRoom {
     for (const p of this.participants.values()) if (p !== except) p.session.send(frame);
   }
 
-  /** One 20 ms clock per meeting drives the audio stream to every client and periodic REMB. */
+  /** One 20 ms clock per meeting drives the mixer, AUDIO_METADATA and periodic REMB. */
   private ensureClock(): void {
     if (this.clock || this.closed) return;
-    this.clock = new FrameClock(OPUS_FRAME_MS, () => {
+    this.clock = new FrameClock(OPUS_FRAME_MS, (lateMs) => {
       try {
-        for (const p of this.participants.values()) {
-          if (p.peer && p.audioMid && p.audioOutput && p.peer.isTrackOpen(p.audioMid)) {
-            p.peer.send(p.audioMid, nextAudioPacket(p.audioOutput, OPUS_SILENCE_FRAME));
-          }
-        }
-        if (++this.ticks % REMB_EVERY_TICKS === 0) this.router.enforceBitrateCaps();
+        this.noteLateness(lateMs);
+        this.mixer.tick();
+        this.ticks++;
+        if (this.ticks % METADATA_EVERY_TICKS === 0) this.broadcastAudioMetadata();
+        if (this.ticks % REMB_EVERY_TICKS === 0) this.router.enforceBitrateCaps();
       } catch (error) {
         this.deps.logger.error('room_tick_failed', { meetingId: this.meeting.MeetingId, error });
       }
     });
+  }
+
+  /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */
+  private broadcastAudioMetadata(): void {
+    const attendeeStates = [];
+    for (const level of this.mixer.levels()) {
+      const p = this.participants.get(level.id);
+      if (!p) continue;
+      attendeeStates.push({ audioStreamId: p.audioStreamId, volume: level.level, muted: level.muted, signalStrength: 2 });
+    }
+    if (attendeeStates.length > 0) this.broadcast(serverFrame.audioMetadata({ attendeeStates }));
+  }
+
+  /** Late ticks are counted and logged at most once a second; they are never skipped. */
+  private noteLateness(lateMs: number): void {
+    if (lateMs <= LATE_TICK_MS) return;
+    this.lateTicks++;
+    this.maxLateMs = Math.max(this.maxLateMs, lateMs);
+    const now = performance.now();
+    if (now - this.lastLateLog >= 1000) {
+      this.deps.logger.warn('mixer_tick_late', { meetingId: this.meeting.MeetingId, lateTicks: this.lateTicks, maxLateMs: Math.round(this.maxLateMs) });
+      this.lastLateLog = now;
+      this.lateTicks = 0;
+      this.maxLateMs = 0;
+    }
   }
 }

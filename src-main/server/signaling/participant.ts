@@ -1,7 +1,6 @@
 import type { Attendee } from '../../shared/chime-types.js';
 import type { VideoCodec } from '../sfu/keyframes.js';
 import type { MediaPeer } from '../sfu/media-peer.js';
-import type { AudioOutput } from '../sfu/audio-silence.js';
 
 /** The room's view of one signaling connection: how to talk to it and how to end it. */
 export interface SessionPort {
@@ -35,7 +34,8 @@ export interface Participant {
   muted: boolean;
   peer?: MediaPeer;
   audioMid?: string;
-  audioOutput?: AudioOutput;
+  /** The SSRC of the mixed audio we send this participant, stable across renegotiations. */
+  audioSsrc: number;
   /** Our SSRC per mid we send video on, stable across renegotiations. */
   videoSsrcs: Map<string, number>;
   /** Mids on which we send this participant video. */
