@@ -13,6 +13,7 @@ import {
 } from '../../src-main/shared/signaling/frames.js';
 import { buildRtp, parseRtp, isRtcpPacket, readHeaderExtensions } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
+import { createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
 
 /**
  * A Chime signaling client in Node, with node-datachannel for media: it joins like
@@ -33,6 +34,8 @@ export interface HeadlessOptions {
   codecs?: ('VP8' | 'H264')[];
   /** JOIN audio_session_id; the same value again means the same client reconnecting. */
   audioSessionId?: bigint;
+  /** Speak a continuous sine of this frequency as real Opus (16 kHz mono, 20 ms). */
+  toneHz?: number;
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
 }
@@ -52,12 +55,16 @@ export class HeadlessClient {
   readonly latenciesMs: number[] = [];
   pliReceived = 0;
   readonly stateLog: string[] = [];
+  /** Opus payloads of the mixed audio received, in arrival order. */
+  readonly audioReceived: Uint8Array[] = [];
+  private audioTimer: NodeJS.Timeout | undefined;
   /** Header extensions (id to bytes) of the latest video packet received. */
   lastExtensions = new Map<number, number[]>();
   private readonly ws: WebSocket;
   private pc: PeerConnection | undefined;
   private readonly tracks: Track[] = [];
   private cameraTrack: Track | undefined;
+  private audioTrack: Track | undefined;
   private sendTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private ts = 0;
@@ -65,6 +72,7 @@ export class HeadlessClient {
   /** The codec and payload type the server's answer chose for our camera. */
   sendCodec: { codec: 'VP8' | 'H264'; payloadType: number } | undefined;
   private readonly videoSsrc = 1 + Math.floor(Math.random() * 0xfffffff0);
+  private readonly audioSsrc = 1 + Math.floor(Math.random() * 0xfffffff0);
   private readonly waiters: { type: SdkSignalFrame_Type; resolve: (f: SdkSignalFrame) => void }[] = [];
   closeCode: number | undefined;
 
@@ -181,6 +189,7 @@ export class HeadlessClient {
     const pt = Number(/^video \d+ \S+ (\d+)/.exec(cameraSection ?? '')?.[1]);
     this.sendCodec = pt === CODEC_PT.H264 ? { codec: 'H264', payloadType: pt } : { codec: 'VP8', payloadType: CODEC_PT.VP8 };
     if (this.options.publishVideo) this.startPublishing();
+    if (this.options.toneHz !== undefined && !this.audioTimer) void this.startSpeaking(this.options.toneHz);
     return frame;
   }
 
@@ -196,11 +205,21 @@ export class HeadlessClient {
     });
     const audio = new Audio('0', 'SendRecv');
     audio.addOpusCodec(111);
-    audio.addSSRC(1 + Math.floor(Math.random() * 0xfffffff0), 'headless', 'mic', 'mic');
+    // libdatachannel routes RTP by the SSRCs in the SDP: what we send must use this one.
+    audio.addSSRC(this.audioSsrc, 'headless', 'mic', 'mic');
     const audioTrack = pc.addTrack(audio);
     this.tracks.push(audioTrack);
     // libdatachannel may route RTCP by its sender SSRC, so a PLI can surface on any track.
-    audioTrack.onMessage((msg: Buffer) => this.onRtcp(msg));
+    audioTrack.onMessage((msg: Buffer) => {
+      try {
+        if (isRtcpPacket(msg)) return this.onRtcp(msg);
+        const info = parseRtp(msg);
+        if (info) this.audioReceived.push(new Uint8Array(msg.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength)));
+      } catch {
+        // guarded: exceptions must not escape a native callback
+      }
+    });
+    this.audioTrack = audioTrack;
     const camera = new Video('1', this.options.publishVideo ? 'SendRecv' : 'Inactive');
     this.addCodecs(camera);
     if (this.options.publishVideo) camera.addSSRC(this.videoSsrc, 'headless', 'cam', 'cam');
@@ -295,12 +314,34 @@ export class HeadlessClient {
     }, 1000 / pps);
   }
 
+  private async startSpeaking(hz: number): Promise<void> {
+    const encoder = await createOpusEncoder();
+    const ssrc = this.audioSsrc;
+    let frame = 0;
+    this.audioTimer = setInterval(() => {
+      if (!this.audioTrack?.isOpen()) return;
+      const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (frame * 320 + i)) / 16000)));
+      try {
+        this.audioTrack.sendMessageBinary(buildRtp({ payloadType: 111, sequenceNumber: frame & 0xffff, timestamp: (frame * 960) >>> 0, ssrc, payload: encoder.encode(pcm) }));
+      } catch {
+        // a closed track
+      }
+      frame++;
+    }, 20);
+  }
+
+  /** Mutes or unmutes this attendee, as the SDK does: an AUDIO_CONTROL frame. */
+  setMuted(muted: boolean): void {
+    this.send({ type: SdkSignalFrame_Type.AUDIO_CONTROL, audioControl: { muted } });
+  }
+
   send(frame: Parameters<typeof encodeSignalFrame>[0]): void {
     this.ws.send(encodeSignalFrame(frame));
   }
 
   async close(): Promise<void> {
     clearInterval(this.sendTimer);
+    clearInterval(this.audioTimer);
     this.pc?.close();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
     await new Promise((r) => setTimeout(r, 10));

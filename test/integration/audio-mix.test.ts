@@ -1,0 +1,78 @@
+import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpusDecoder } from '../../src-main/server/mixer/opus-codec.js';
+import { SdkSignalFrame_Type } from '../../src-main/shared/signaling/frames.js';
+import { concatPcm, dB, tonePower } from '../helpers/audio-analysis.js';
+import { HeadlessClient } from '../helpers/headless-client.js';
+import { eventually } from '../helpers/eventually.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let t: TestServer;
+const clients: HeadlessClient[] = [];
+beforeAll(async () => {
+  t = await startTestServer({ iceHost: '127.0.0.1' });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await t.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TONES = [440, 660, 880] as const;
+
+/** Decodes the last `frames` audio packets a client received. */
+async function heard(client: HeadlessClient, frames: number): Promise<Int16Array> {
+  const decoder = await createOpusDecoder();
+  const pcm = client.audioReceived.map((payload) => {
+    const r = decoder.decode(payload);
+    return r.ok ? r.pcm : new Int16Array(320);
+  });
+  decoder.close();
+  return concatPcm(pcm.slice(-frames));
+}
+
+describe('server-side mix-minus over real connections', () => {
+  it('three clients speaking tones each hear the other two and not themselves; a muted one drops out', async () => {
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'mix-minus' }));
+    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
+      MeetingId: Meeting!.MeetingId,
+      Attendees: TONES.map((hz) => ({ ExternalUserId: `tone-${hz}` })),
+    }));
+    const speakers = [];
+    for (const [i, hz] of TONES.entries()) {
+      const client = await HeadlessClient.join(Meeting!, Attendees![i]!, { toneHz: hz });
+      clients.push(client);
+      speakers.push(client);
+    }
+    await sleep(1000);
+    await eventually(async () => {
+      for (const [i, client] of speakers.entries()) {
+        const pcm = await heard(client, 50);
+        const own = tonePower(pcm, TONES[i]!);
+        for (const [j, hz] of TONES.entries()) {
+          if (j === i) continue;
+          expect(dB(tonePower(pcm, hz) / Math.max(own, 1)), `client ${TONES[i]} hears ${hz} over itself`).toBeGreaterThan(20);
+        }
+        // 50 packets a second keep flowing.
+        expect(client.audioReceived.length).toBeGreaterThan(80);
+      }
+    }, 15_000);
+    // The SDK's volume indicators get AUDIO_METADATA: the speakers are loud.
+    const metadata = [...speakers[0]!.frames].reverse().find((f) => f.type === SdkSignalFrame_Type.AUDIO_METADATA)?.audioMetadata;
+    expect(metadata?.attendeeStates.length).toBe(3);
+    expect(Math.max(...metadata!.attendeeStates.map((s) => s.volume))).toBeLessThan(40);
+
+    speakers[0]!.setMuted(true);
+    await sleep(1000);
+    await eventually(async () => {
+      for (const [i, client] of speakers.entries()) {
+        if (i === 0) continue;
+        const pcm = await heard(client, 40);
+        const other = TONES[i === 1 ? 2 : 1];
+        expect(dB(tonePower(pcm, other) / Math.max(tonePower(pcm, TONES[0]), 1)), `after mute, client ${TONES[i]} no longer hears 440`).toBeGreaterThan(20);
+      }
+      const afterMute = [...speakers[1]!.frames].reverse().find((f) => f.type === SdkSignalFrame_Type.AUDIO_METADATA)?.audioMetadata;
+      expect(afterMute?.attendeeStates.some((s) => s.muted)).toBe(true);
+    }, 15_000);
+  }, 60_000);
+});
