@@ -38,7 +38,7 @@ describe('server-side mix-minus over real connections', () => {
       MeetingId: Meeting!.MeetingId,
       Attendees: TONES.map((hz) => ({ ExternalUserId: `tone-${hz}` })),
     }));
-    const speakers = [];
+    const speakers: HeadlessClient[] = [];
     for (const [i, hz] of TONES.entries()) {
       const client = await HeadlessClient.join(Meeting!, Attendees![i]!, { toneHz: hz });
       clients.push(client);
