@@ -16,6 +16,7 @@ import { planAnswer } from '../sfu/answer-planner.js';
 import { FrameClock, OPUS_FRAME_MS } from '../sfu/audio-silence.js';
 import { AudioMixer } from '../mixer/audio-mixer.js';
 import { createOpusDecoder, createOpusEncoder } from '../mixer/opus-codec.js';
+import { TickStats } from '../mixer/tick-stats.js';
 import type { VideoCodec } from '../sfu/keyframes.js';
 import { MediaPeer, type IceConfig } from '../sfu/media-peer.js';
 import { parseSdp } from '../sfu/sdp.js';
@@ -38,6 +39,8 @@ const defaultMixer = (logger: Logger): AudioMixer =>
 const METADATA_EVERY_TICKS = 10;
 /** A tick later than this is logged (rate-limited). */
 const LATE_TICK_MS = 10;
+/** Mixer cost (tick time percentiles, encodes and decodes per tick) is logged at debug level this often. */
+const MIXER_STATS_EVERY_TICKS = 250;
 
 /** Default upper bounds on what a publisher may send, enforced with REMB. */
 const CAMERA_MAX_KBPS = 1500;
@@ -67,6 +70,7 @@ export class MeetingRoom {
   private clock: FrameClock | undefined;
   private ticks = 0;
   private readonly mixer: AudioMixer;
+  private readonly tickStats = new TickStats();
   private lateTicks = 0;
   private maxLateMs = 0;
   private lastLateLog = 0;
@@ -449,8 +453,13 @@ export class MeetingRoom {
     this.clock = new FrameClock(OPUS_FRAME_MS, (lateMs) => {
       try {
         this.noteLateness(lateMs);
-        this.mixer.tick();
+        const started = performance.now();
+        const report = this.mixer.tick();
+        this.tickStats.record(performance.now() - started, report, lateMs);
         this.ticks++;
+        if (this.ticks % MIXER_STATS_EVERY_TICKS === 0) {
+          this.deps.logger.debug('mixer_stats', { meetingId: this.meeting.MeetingId, ...this.tickStats.take(this.mixer.size) });
+        }
         if (this.ticks % METADATA_EVERY_TICKS === 0) this.broadcastAudioMetadata();
         if (this.ticks % REMB_EVERY_TICKS === 0) this.router.enforceBitrateCaps();
       } catch (error) {
