@@ -51,12 +51,24 @@ describe('desktop security policy', () => {
 });
 
 describe('the built preload script', () => {
-  it('exposes exactly one named API and never ipcRenderer itself', async () => {
-    // Electron cannot run here, so its two preload modules are stood in for; the script is the real build output.
+  // Electron cannot run here, so its two preload objects (contextBridge, ipcRenderer) are stood in for
+  // by a recording fake; the script under test is the real build output.
+  async function loadPreload(answers: Record<string, unknown>) {
     const source = await readFile('dist/preload/preload.cjs', 'utf8');
     const exposed: Record<string, unknown> = {};
     const invoked: unknown[][] = [];
-    const ipcRenderer = { invoke: (...args: unknown[]) => (invoked.push(args), Promise.resolve('9.9.9')) };
+    const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+    const ipcRenderer = {
+      invoke: (channel: string, ...args: unknown[]) => {
+        invoked.push([channel, ...args]);
+        return channel in answers ? Promise.resolve(answers[channel]) : Promise.reject(new Error(`no handler for ${channel}`));
+      },
+      on: (channel: string, listener: (...args: unknown[]) => void) => {
+        if (!listeners.has(channel)) listeners.set(channel, new Set());
+        listeners.get(channel)!.add(listener);
+      },
+      removeListener: (channel: string, listener: (...args: unknown[]) => void) => listeners.get(channel)?.delete(listener),
+    };
     const electron = { contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (exposed[key] = value) }, ipcRenderer };
     runInNewContext(source, {
       require: (name: string) => {
@@ -66,11 +78,82 @@ describe('the built preload script', () => {
       exports: {},
       module: { exports: {} },
     });
+    const emit = (channel: string, payload: unknown): void => {
+      for (const listener of listeners.get(channel) ?? []) listener({ sender: 'ipc-event-object' }, payload);
+    };
+    const listenerCount = (channel: string): number => listeners.get(channel)?.size ?? 0;
+    return { exposed, invoked, emit, listenerCount, ipcRenderer };
+  }
+  const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('exposes exactly one named API and never ipcRenderer itself', async () => {
+    const { exposed, invoked, ipcRenderer } = await loadPreload({ 'app:version': '9.9.9', 'host:status': { state: 'stopped' } });
     expect(Object.keys(exposed)).toEqual(['chorusDesktop']);
-    const api = exposed.chorusDesktop as Record<string, unknown>;
-    expect(Object.keys(api).sort()).toEqual(['appVersion', 'kind']);
-    for (const value of Object.values(api)) expect(value).not.toBe(ipcRenderer);
-    expect(await (api.appVersion as () => Promise<string>)()).toBe('9.9.9');
-    expect(invoked).toEqual([['app:version']]);
+    const api = exposed.chorusDesktop as Record<string, Record<string, unknown>>;
+    expect(Object.keys(api).sort()).toEqual(['appVersion', 'capture', 'discovery', 'host', 'kind', 'onDeepLink', 'trust']);
+    expect(Object.keys(api.host!).sort()).toEqual(['onStatus', 'start', 'status', 'stop']);
+    expect(Object.keys(api.capture!).sort()).toEqual(['choose', 'onPickerRequest']);
+    expect(Object.keys(api.discovery!)).toEqual(['onServers']);
+    expect(Object.keys(api.trust!)).toEqual(['pinServer']);
+    const leaves = Object.values(api).flatMap((v) => (typeof v === 'object' && v !== null ? Object.values(v) : [v]));
+    for (const value of leaves) {
+      expect(value).not.toBe(ipcRenderer);
+      expect(typeof value === 'function' || typeof value === 'string').toBe(true);
+    }
+    expect(await (api.appVersion as unknown as () => Promise<string>)()).toBe('9.9.9');
+    expect(await (api.host!.status as () => Promise<unknown>)()).toEqual({ state: 'stopped' });
+    expect(invoked).toEqual([['app:version'], ['host:status']]);
+  });
+
+  it('forwards arguments by value on the named channels', async () => {
+    const { exposed, invoked } = await loadPreload({ 'host:stop': undefined, 'capture:choose': undefined, 'trust:pin-server': undefined });
+    const api = exposed.chorusDesktop as { host: { stop(o: unknown): Promise<void> }; capture: { choose(id: string, c: unknown): Promise<void> }; trust: { pinServer(u: string, f: string): Promise<void> } };
+    await api.host.stop({ endMeetings: true, extra: 'dropped' });
+    await api.capture.choose('r1', { sourceId: 'screen:0:0', audio: false, extra: 1 });
+    await api.capture.choose('r2', null);
+    await api.trust.pinServer('https://10.0.0.2:8443', 'AA:BB');
+    expect(invoked).toEqual([
+      ['host:stop', { endMeetings: true }],
+      ['capture:choose', 'r1', { sourceId: 'screen:0:0', audio: false }],
+      ['capture:choose', 'r2', null],
+      ['trust:pin-server', 'https://10.0.0.2:8443', 'AA:BB'],
+    ]);
+  });
+
+  it('subscriptions deliver only the payload and return a working unsubscribe', async () => {
+    const { exposed, emit, listenerCount } = await loadPreload({ 'discovery:list': [], 'app:take-pending-deep-link': null });
+    const api = exposed.chorusDesktop as { host: { onStatus(cb: (s: unknown) => void): () => void }; capture: { onPickerRequest(cb: (r: unknown) => void): () => void } };
+    const statuses: unknown[][] = [];
+    const off = api.host.onStatus((...args) => statuses.push(args));
+    emit('host:status-changed', { state: 'starting' });
+    expect(statuses).toEqual([[{ state: 'starting' }]]);
+    off();
+    off();
+    expect(listenerCount('host:status-changed')).toBe(0);
+    emit('host:status-changed', { state: 'stopped' });
+    expect(statuses).toHaveLength(1);
+
+    const requests: unknown[] = [];
+    const offPicker = api.capture.onPickerRequest((r) => requests.push(r));
+    emit('capture:picker-request', { requestId: 'a', sources: [], audioAvailable: false });
+    offPicker();
+    expect(requests).toEqual([{ requestId: 'a', sources: [], audioAvailable: false }]);
+  });
+
+  it('hands a late subscriber the current servers and the deep link that launched the app', async () => {
+    const invite = { serverUrl: 'https://10.0.0.2:8443', meetingCode: 'abc-defg-hij' };
+    const servers = [{ name: 'Room', serverUrl: 'https://10.0.0.2:8443' }];
+    const { exposed, emit, invoked } = await loadPreload({ 'discovery:list': servers, 'app:take-pending-deep-link': invite });
+    const api = exposed.chorusDesktop as { discovery: { onServers(cb: (s: unknown) => void): () => void }; onDeepLink(cb: (i: unknown) => void): () => void };
+    const seenServers: unknown[] = [];
+    const seenInvites: unknown[] = [];
+    api.discovery.onServers((s) => seenServers.push(s));
+    api.onDeepLink((i) => seenInvites.push(i));
+    await flush();
+    expect(seenServers).toEqual([servers]);
+    expect(seenInvites).toEqual([invite]);
+    emit('app:deep-link', { ...invite, meetingCode: 'xyz-abcd-efg' });
+    expect(seenInvites).toHaveLength(2);
+    expect(invoked.map((c) => c[0])).toEqual(['discovery:list', 'app:take-pending-deep-link']);
   });
 });
