@@ -1,6 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { AppMeetings } from './app-api/app-meetings.js';
+import { handleAppApiRequest, isAppApiPath } from './app-api/app-api-http.js';
+import { serverInfoFor } from './app-api/server-info.js';
 import { resolveCredentials, type ResolvedCredentials } from './auth/credentials.js';
 import { mediaPlacementFor } from './control-plane/media-placement.js';
 import { DEFAULT_LIFECYCLE_TIMEOUTS, type LifecycleTimeouts } from './control-plane/meeting-lifecycle.js';
@@ -9,6 +13,7 @@ import { InMemoryMeetingStore, type MeetingStore } from './control-plane/meeting
 import { isApiPath } from './control-plane/routes.js';
 import { ChimeApiError, ChorusError } from './errors.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
+import { serveStaticFile } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { warmUpOpus } from './mixer/opus-codec.js';
@@ -33,7 +38,13 @@ export interface ChorusServerConfig {
   udpPort?: number;
   /** How long a signaling session may stay silent before it counts as dropped (tests shorten it). */
   signalingSilenceTimeoutMs?: number;
+  /** The built renderer served at `/` (default: dist/renderer of this checkout). */
+  rendererDir?: string;
+  /** Server name shown in the app (default: the machine's host name). */
+  serverName?: string;
 }
+
+export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
 
 export interface ChorusServerDeps {
   logger?: Logger;
@@ -52,6 +63,8 @@ export interface ChorusServer {
   readonly credentials: ResolvedCredentials;
   readonly service: MeetingService;
   readonly signaling: SignalingGateway;
+  /** Meetings joinable by code and passcode through the app API (/app/api/). */
+  readonly appMeetings: AppMeetings;
   /** Ends every meeting, closes every connection. Idempotent; resolves when all handles are released. */
   close(): Promise<void>;
 }
@@ -90,8 +103,34 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
   });
 
+  // Filled in after listen(), like the gateway: both need the bound port.
+  const late: { gateway?: SignalingGateway; url?: string } = {};
+  const appMeetings = new AppMeetings({
+    service,
+    logger,
+    participantCount: (meetingId) => late.gateway?.room(meetingId)?.size ?? 0,
+    muteLive: (meetingId, attendeeId) => {
+      const room = late.gateway?.room(meetingId);
+      const participant = room?.participant(attendeeId);
+      if (room && participant) room.setMuted(participant, true);
+    },
+  });
+  const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
+
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (isAppApiPath(pathname)) {
+      void handleAppApiRequest(req, res, {
+        meetings: appMeetings,
+        credentials: credentials.credentials,
+        logger,
+        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256 }),
+      }).catch((error: unknown) => {
+        logger.error('request_failed', { error });
+        if (!res.headersSent) res.destroy();
+      });
+      return;
+    }
     if (isApiPath(pathname)) {
       void handleControlPlaneRequest(req, res, { service, credentials: credentials.credentials, logger }).catch((error: unknown) => {
         logger.error('request_failed', { error });
@@ -103,6 +142,13 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
       const body = JSON.stringify({ status: 'ok' });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      void serveStaticFile(req, res, { root: rendererDir }).catch((error: unknown) => {
+        logger.error('static_file_failed', { error });
+        if (!res.headersSent) res.destroy();
+      });
       return;
     }
     sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
@@ -141,11 +187,14 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const udpPort = config.udpPort ?? address.port;
   const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs });
   signaling.gateway = gateway;
+  late.gateway = gateway;
+  late.url = url;
   logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      appMeetings.close();
       await service.close();
       gateway.close();
       await new Promise<void>((resolve) => {
@@ -157,5 +206,5 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     return closing;
   };
 
-  return { url, publicUrl, port: address.port, tls, credentials, service, signaling: gateway, close };
+  return { url, publicUrl, port: address.port, tls, credentials, service, signaling: gateway, appMeetings, close };
 }

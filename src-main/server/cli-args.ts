@@ -8,6 +8,8 @@ export interface CliOptions {
   config: ChorusServerConfig;
   logLevel: LogLevel;
   help: boolean;
+  /** `--meeting NAME [--passcode CODE]`: an app meeting created at startup, its invite link printed. */
+  meeting?: { name: string; passcode?: string };
 }
 
 export const USAGE = `Usage: npm run server -- [options]
@@ -26,6 +28,8 @@ export const USAGE = `Usage: npm run server -- [options]
   --empty-timeout SEC      end a meeting everyone left after SEC seconds (default 300)
   --max-duration SEC       end any meeting after SEC seconds (default 86400)
   --log-level LEVEL        debug, info, warn or error (default info)
+  --meeting NAME           create a meeting at startup and print its invite link and host link
+  --passcode CODE          passcode (4-32 characters) for --meeting
   --help                   show this text
 
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
@@ -35,6 +39,7 @@ const FLAGS = new Set(['--tls', '--help']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
+  '--meeting', '--passcode',
 ]);
 
 function invalid(message: string): ChorusError {
@@ -79,11 +84,19 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const logLevelText = values.get('--log-level') ?? 'info';
   const logLevel = parseLogLevel(logLevelText);
   if (!logLevel) throw invalid(`--log-level must be debug, info, warn or error, got '${logLevelText}'`);
+  const meetingName = values.get('--meeting');
+  const passcode = values.get('--passcode');
+  if (meetingName !== undefined && [...meetingName].length > 64) throw invalid('--meeting must be at most 64 characters');
+  if (passcode !== undefined) {
+    if (meetingName === undefined) throw invalid('--passcode needs --meeting');
+    if ([...passcode].length < 4 || [...passcode].length > 32) throw invalid('--passcode must be 4 to 32 characters');
+  }
   const seconds = (flag: string, fallback: number): number => integer(flag, values.get(flag) ?? String(fallback), 1, 7 * 86400) * 1000;
 
   return {
     help: flags.has('--help'),
     logLevel,
+    ...(meetingName !== undefined ? { meeting: { name: meetingName, ...(passcode !== undefined ? { passcode } : {}) } } : {}),
     config: {
       host: values.get('--host') ?? '127.0.0.1',
       port: integer('--port', values.get('--port') ?? '8080', 0, 65535),

@@ -2,6 +2,7 @@ import { parseCliArgs, USAGE } from './cli-args.js';
 import { startChorusServer } from './chorus-server.js';
 import { ChorusError } from './errors.js';
 import { createLogger } from './logger.js';
+import { formatInviteLink } from '../shared/invite-link.js';
 
 /** Entry point of `npm run server`: start, print where to reach the server, stop cleanly on a signal. */
 async function main(): Promise<void> {
@@ -22,6 +23,17 @@ async function main(): Promise<void> {
     console.log(`API access key ${keyId} (from CHORUS_ACCESS_KEY_ID / CHORUS_SECRET_ACCESS_KEY)`);
   } else {
     console.log(`API access key ${keyId}; ${source.generated ? 'generated and stored' : 'loaded from'} ${source.path} (owner-only)`);
+  }
+
+  if (options.meeting) {
+    const created = await server.appMeetings.create(options.meeting, true);
+    const invite = formatInviteLink({ serverUrl: server.publicUrl, meetingCode: created.meetingCode, fingerprint: server.tls?.fingerprint256 });
+    console.log(`Meeting "${created.name}" (code ${created.meetingCode}${created.passcodeRequired ? ', passcode required' : ''})`);
+    console.log(`  invite link: ${invite}`);
+    // The fragment never leaves the browser, so the host key is not sent in requests or logged by proxies.
+    console.log(`  host link (keep private; ends the meeting, mutes and removes people): ${server.publicUrl}/join/${created.meetingCode}#host=${created.hostKey}`);
+  } else {
+    console.log(`Meeting app: ${server.publicUrl}/ ; create a meeting with --meeting NAME`);
   }
 
   let stopping = false;

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiCredentials } from '../auth/sigv4.js';
+import { verifyBearerToken } from '../auth/bearer-token.js';
+import { badRequest, ChimeApiError, ChorusError, forbidden, notFound } from '../errors.js';
+import { BodyTooLargeError, readBody } from '../http/body.js';
+import { sendApiError } from '../http/control-plane-http.js';
+import type { Logger } from '../logger.js';
+import type { AppMeetings } from './app-meetings.js';
+
+export const APP_API_PREFIX = '/app/api/';
+/** The desktop renderer's origin; the web renderer is same-origin and needs no CORS. */
+export const DESKTOP_ORIGIN = 'app://chorus';
+const MAX_APP_BODY_BYTES = 16 * 1024;
+const HOST_KEY_HEADER = 'x-chorus-host-key';
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  fingerprint?: string;
+  urls: string[];
+}
+
+export interface AppApiHttpOptions {
+  meetings: AppMeetings;
+  credentials: ApiCredentials;
+  logger: Logger;
+  serverInfo: () => ServerInfo;
+}
+
+export function isAppApiPath(pathname: string): boolean {
+  return pathname.startsWith(APP_API_PREFIX) || pathname === '/app/api';
+}
+
+/** Every app API route, as a tagged union; `match` turns a method and path into one. */
+export type AppRoute =
+  | { kind: 'server' }
+  | { kind: 'list' }
+  | { kind: 'create' }
+  | { kind: 'describe'; code: string }
+  | { kind: 'join'; code: string }
+  | { kind: 'end'; code: string }
+  | { kind: 'remove'; code: string; attendeeId: string }
+  | { kind: 'mute'; code: string; attendeeId: string };
+
+export type AppRouteMatch = { kind: 'route'; route: AppRoute } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allowed: string[] };
+
+const SEGMENT = /^[A-Za-z0-9._~-]{1,128}$/;
+
+export function matchAppRoute(method: string, pathname: string): AppRouteMatch {
+  const rest = pathname.slice(APP_API_PREFIX.length).replace(/\/+$/, '');
+  const parts = rest === '' ? [] : rest.split('/');
+  if (parts.some((p) => !SEGMENT.test(p))) return { kind: 'not-found' };
+  const only = (allowed: string, route: AppRoute): AppRouteMatch => (method === allowed ? { kind: 'route', route } : { kind: 'method-not-allowed', allowed: [allowed] });
+  const [a, code, b, attendeeId, action] = parts;
+  if (parts.length === 1 && a === 'server') return only('GET', { kind: 'server' });
+  if (a !== 'meetings') return { kind: 'not-found' };
+  if (parts.length === 1) {
+    if (method === 'GET') return { kind: 'route', route: { kind: 'list' } };
+    if (method === 'POST') return { kind: 'route', route: { kind: 'create' } };
+    return { kind: 'method-not-allowed', allowed: ['GET', 'POST'] };
+  }
+  if (parts.length === 2) return only('GET', { kind: 'describe', code: code! });
+  if (parts.length === 3 && b === 'join') return only('POST', { kind: 'join', code: code! });
+  if (parts.length === 3 && b === 'end') return only('POST', { kind: 'end', code: code! });
+  if (parts.length === 5 && b === 'attendees' && action === 'remove') return only('POST', { kind: 'remove', code: code!, attendeeId: attendeeId! });
+  if (parts.length === 5 && b === 'attendees' && action === 'mute') return only('POST', { kind: 'mute', code: code!, attendeeId: attendeeId! });
+  return { kind: 'not-found' };
+}
+
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  if (req.headers.origin !== DESKTOP_ORIGIN) return {};
+  return {
+    'Access-Control-Allow-Origin': DESKTOP_ORIGIN,
+    'Access-Control-Allow-Methods': 'GET, POST',
+    'Access-Control-Allow-Headers': `Content-Type, Authorization, X-Chorus-Host-Key`,
+    'Access-Control-Max-Age': '600',
+    Vary: 'Origin',
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, requestId: string, body: unknown, headers: Record<string, string>): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'x-amzn-RequestId': requestId,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(payload),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, MAX_APP_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new ChimeApiError('BadRequestException', error.message, 413);
+    throw error;
+  }
+  if (body.length === 0) return {};
+  // Requiring JSON makes every cross-origin POST a preflighted one, which only app://chorus passes.
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) throw badRequest('Content-Type must be application/json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw badRequest('Request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('Request body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Handles one app API request: CORS, routing, JSON, Chime-style errors. Never throws. */
+export async function handleAppApiRequest(req: IncomingMessage, res: ServerResponse, options: AppApiHttpOptions): Promise<void> {
+  const requestId = randomUUID();
+  const method = req.method ?? 'GET';
+  const pathname = new URL(req.url ?? '/', 'http://chorus.invalid').pathname;
+  const cors = corsHeaders(req);
+  try {
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...cors, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const match = matchAppRoute(method, pathname);
+    switch (match.kind) {
+      case 'not-found':
+        throw notFound(`No app API at ${method} ${pathname.slice(0, 200)}`);
+      case 'method-not-allowed':
+        sendApiError(res, requestId, new ChimeApiError('BadRequestException', `${method} is not allowed here; use ${match.allowed.join(' or ')}`, 405), {
+          ...cors,
+          Allow: match.allowed.join(', '),
+        });
+        return;
+      case 'route':
+        break;
+      default: {
+        const unreachable: never = match;
+        throw new Error(`unhandled match ${JSON.stringify(unreachable)}`);
+      }
+    }
+    const { route } = match;
+    const { meetings } = options;
+    const hostKey = headerValue(req, HOST_KEY_HEADER);
+    switch (route.kind) {
+      case 'server':
+        sendJson(res, 200, requestId, options.serverInfo(), cors);
+        return;
+      case 'list':
+        sendJson(res, 200, requestId, { meetings: meetings.list() }, cors);
+        return;
+      case 'create': {
+        const auth = verifyBearerToken(req.headers, options.credentials);
+        if (!auth.ok) throw forbidden(auth.reason === 'missing' ? 'Creating a meeting needs the host bearer token' : 'The bearer token is not valid');
+        const created = await meetings.create(await readJsonBody(req));
+        sendJson(res, 201, requestId, created, cors);
+        return;
+      }
+      case 'describe':
+        sendJson(res, 200, requestId, meetings.describe(route.code), cors);
+        return;
+      case 'join': {
+        const body = await readJsonBody(req);
+        const result = await meetings.join(route.code, body, req.socket.remoteAddress ?? 'unknown');
+        sendJson(res, 200, requestId, result, cors);
+        return;
+      }
+      case 'end':
+        await meetings.end(route.code, hostKey);
+        sendJson(res, 200, requestId, { ended: true }, cors);
+        return;
+      case 'remove':
+        await meetings.removeAttendee(route.code, hostKey, route.attendeeId);
+        sendJson(res, 200, requestId, { removed: true }, cors);
+        return;
+      case 'mute':
+        await meetings.muteAttendee(route.code, hostKey, route.attendeeId);
+        sendJson(res, 200, requestId, { muted: true }, cors);
+        return;
+      default: {
+        const unreachable: never = route;
+        throw new Error(`unhandled route ${JSON.stringify(unreachable)}`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof ChimeApiError) {
+      options.logger.info('app_api_error', { method, path: pathname, exception: error.exception, message: error.message });
+      sendApiError(res, requestId, error, { ...cors, ...(error.status === 413 ? { Connection: 'close' } : {}) });
+      return;
+    }
+    if (error instanceof ChorusError && error.code === 'CLOSED') {
+      sendApiError(res, requestId, new ChimeApiError('ServiceUnavailableException', 'The server is shutting down'), cors);
+      return;
+    }
+    options.logger.error('app_api_internal_error', { method, path: pathname, error });
+    sendApiError(res, requestId, new ChimeApiError('ServiceFailureException', 'Internal server error'), cors);
+  }
+}
