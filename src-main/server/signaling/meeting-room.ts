@@ -1,11 +1,13 @@
 import { MEETING_LIMITS, type Meeting } from '../../shared/chime-types.js';
 import {
   encodeSignalFrame,
+  SdkNotificationFrame_NotificationLevel,
   SdkServerSideNetworkAdaption,
   SdkSignalFrame_Type,
   SdkStreamMediaType,
   SdkVideoCodecCapability,
   serverFrame,
+  type SdkDataMessageFrame,
   type SdkJoinFrame,
   type SdkSubscribeFrame,
 } from '../../shared/signaling/frames.js';
@@ -21,7 +23,9 @@ import type { VideoCodec } from '../sfu/keyframes.js';
 import { MediaPeer, type IceConfig } from '../sfu/media-peer.js';
 import { parseSdp } from '../sfu/sdp.js';
 import { VideoRouter } from '../sfu/video-router.js';
+import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
 import type { Participant, SessionPort, VideoPublication } from './participant.js';
+import type { RoomActivity } from './room-activity.js';
 import { AUDIO_STATUS, CLOSE_CODES, SignalingProtocolError } from './signaling-errors.js';
 
 export interface MeetingRoomDeps {
@@ -30,6 +34,9 @@ export interface MeetingRoomDeps {
   logger: Logger;
   createPeer?: (id: string) => MediaPeer;
   createMixer?: (logger: Logger) => AudioMixer;
+  /** Presence and video changes, for event notifications. */
+  activity?: RoomActivity;
+  dataMessageLimits?: DataMessageLimits;
 }
 
 const defaultMixer = (logger: Logger): AudioMixer =>
@@ -70,6 +77,7 @@ export class MeetingRoom {
   private clock: FrameClock | undefined;
   private ticks = 0;
   private readonly mixer: AudioMixer;
+  private readonly dataMessages: DataMessageRelay;
   private readonly tickStats = new TickStats();
   private lateTicks = 0;
   private maxLateMs = 0;
@@ -82,6 +90,7 @@ export class MeetingRoom {
   ) {
     this.router = new VideoRouter((pid, mid, packet) => this.participants.get(pid)?.peer?.send(mid, packet) ?? false, deps.logger);
     this.mixer = (deps.createMixer ?? defaultMixer)(deps.logger);
+    this.dataMessages = new DataMessageRelay(deps.dataMessageLimits);
   }
 
   get size(): number {
@@ -153,6 +162,9 @@ export class MeetingRoom {
     // The first presence frame a session gets is a full snapshot, itself included.
     session.send(serverFrame.audioStreamIdInfo({ streams: [...this.participants.values()].map((p) => this.presenceEntry(p)) }));
     this.broadcast(serverFrame.audioStreamIdInfo({ streams: [this.presenceEntry(participant)] }), participant);
+    const missed = this.dataMessages.replayFor(id, join.audioSessionId);
+    if (missed.length > 0) session.send(serverFrame.dataMessage({ messages: missed }));
+    if (!existing) this.deps.activity?.emit('joined', this.subject(participant));
     this.ensureClock();
     return participant;
   }
@@ -245,6 +257,20 @@ export class MeetingRoom {
       .catch((error: unknown) => this.deps.logger.error('mixer_join_failed', { participantId: participant.id, error }));
   }
 
+  /** DATA_MESSAGE: relayed to everyone else; throttled ones go back to the sender, invalid ones get a NOTIFICATION. */
+  dataMessage(participant: Participant, frame: SdkDataMessageFrame): void {
+    if (!this.isCurrent(participant)) return;
+    const outcome = this.dataMessages.ingest({ participantId: participant.id, externalUserId: participant.attendee.ExternalUserId }, frame.messages);
+    if (outcome.relayed.length > 0) this.broadcast(serverFrame.dataMessage({ messages: outcome.relayed }), participant);
+    if (outcome.throttled.length > 0) participant.session.send(serverFrame.dataMessage({ messages: outcome.throttled }));
+    if (outcome.rejected.length > 0) {
+      // A NOTIFICATION, not an error status: the SDK ends the session on any 4xx status, and a bad message must not do that.
+      const message = describeRejections(outcome.rejected, frame.messages.length);
+      participant.session.send(serverFrame.notification({ level: SdkNotificationFrame_NotificationLevel.ERROR, message }));
+      this.deps.logger.info('data_message_rejected', { participantId: participant.id, codes: outcome.rejected.map((r) => r.code) });
+    }
+  }
+
   setPaused(participant: Participant, streamIds: number[], paused: boolean): void {
     if (this.isCurrent(participant)) this.router.setPaused(participant.id, streamIds, paused);
   }
@@ -280,6 +306,8 @@ export class MeetingRoom {
       p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.meetingEnded }));
       p.session.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
       p.peer?.close();
+      if (p.publication) this.deps.activity?.emit('videoStopped', this.subject(p));
+      this.deps.activity?.emit('left', { ...this.subject(p), dropped: false });
     }
     this.participants.clear();
     this.clock?.stop();
@@ -326,6 +354,7 @@ export class MeetingRoom {
       if (!previous) return false;
       this.router.unpublish(previous.streamId);
       participant.publication = undefined;
+      this.deps.activity?.emit('videoStopped', this.subject(participant));
       return true;
     }
     const descriptor = subscribe.sendStreams.find((s) => s.mediaType === SdkStreamMediaType.VIDEO);
@@ -345,6 +374,7 @@ export class MeetingRoom {
     };
     if (previous && !same) this.router.unpublish(previous.streamId);
     participant.publication = publication;
+    if (!previous) this.deps.activity?.emit('videoStarted', this.subject(participant));
     this.router.publish({
       streamId: publication.streamId,
       publisherId: participant.id,
@@ -374,18 +404,27 @@ export class MeetingRoom {
     }
     participant.peer?.close();
     this.mixer.removeMember(participant.id);
+    this.dataMessages.sessionEnded(participant.id, participant.audioSessionId);
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
     if (participant.content && !options.keepContentSlot) {
       void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>
         this.deps.logger.error('content_release_failed', { participantId: participant.id, error }));
     }
     this.deps.logger.info('participant_left', { meetingId: this.meeting.MeetingId, participantId: participant.id, dropped });
-    if (!options.silent) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, dropped }] }));
+    if (!options.silent) {
+      this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, dropped }] }));
+      if (participant.publication && !options.keepStreams) this.deps.activity?.emit('videoStopped', this.subject(participant));
+      this.deps.activity?.emit('left', { ...this.subject(participant), dropped });
+    }
     if (removedStreams.length > 0) this.broadcastIndex();
     if (this.participants.size === 0) {
       this.clock?.stop();
       this.clock = undefined;
     }
+  }
+
+  private subject(p: Participant) {
+    return { meeting: this.meeting, attendee: p.attendee, participantId: p.id, content: p.content };
   }
 
   private presenceEntry(p: Participant) {

@@ -112,6 +112,8 @@ export class SignalingSession implements SessionPort {
         this.room.setMuted(this.requireJoined('AUDIO_CONTROL'), frame.audioControl.muted);
         return;
       case 'dataMessage':
+        this.room.dataMessage(this.requireJoined('DATA_MESSAGE'), frame.dataMessage);
+        return;
       case 'clientMetric':
       case 'remoteVideoUpdate':
       case 'primaryMeetingJoin':
