@@ -1,7 +1,9 @@
 /**
- * Benchmarks. `npm run bench sfu [-- --publishers N --subscribers M --seconds S]`.
+ * Benchmarks. `npm run bench sfu [-- --publishers N --subscribers M --seconds S]`,
+ * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`.
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
  */
+import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
 
 const [scenario = 'sfu', ...rest] = process.argv.slice(2);
@@ -21,8 +23,16 @@ switch (scenario) {
       packetsPerSecond: num('pps', 100),
     });
     break;
+  case 'mixer':
+    await runMixerBench({
+      attendees: num('attendees', 50),
+      speakers: num('speakers', 4),
+      seconds: num('seconds', 15),
+      sampledListeners: num('sampled', 4),
+    });
+    break;
   default:
-    console.error(`unknown benchmark '${scenario}'; available: sfu`);
+    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer`);
     process.exit(2);
 }
 process.exit(0);

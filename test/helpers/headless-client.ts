@@ -14,6 +14,7 @@ import {
 import { buildRtp, parseRtp, isRtcpPacket, readHeaderExtensions } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
 import { createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
+import { levelDbov } from '../../src-main/server/mixer/mix.js';
 
 /**
  * A Chime signaling client in Node, with node-datachannel for media: it joins like
@@ -36,9 +37,34 @@ export interface HeadlessOptions {
   audioSessionId?: bigint;
   /** Speak a continuous sine of this frequency as real Opus (16 kHz mono, 20 ms). */
   toneHz?: number;
+  /** A general microphone: PCM per 20 ms frame (null = a silent frame), sent as real Opus. */
+  microphone?: Microphone;
+  /** Offer RFC 6464 audio levels with this extension id and send them with each audio packet. */
+  audioLevelExtensionId?: number;
+  /** Keep received mixed-audio payloads and arrival times (default true; load generators turn it off). */
+  recordAudio?: boolean;
+  /** Skip decoding AUDIO_METADATA frames (5 a second, one entry per attendee): load generators with hundreds of clients. */
+  ignoreAudioMetadata?: boolean;
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
 }
+
+/**
+ * What a headless attendee says: `frame(n)` returns the n-th 20 ms frame of 16 kHz
+ * PCM, or null for silence (then a pre-encoded Opus silence frame is sent, as a
+ * muted or quiet browser would, costing the load generator no encode).
+ */
+export interface Microphone {
+  frame(index: number): Int16Array | null;
+  /** Called with the send time (performance.now) of each frame that carries sound. */
+  onSent?(index: number, sentAt: number): void;
+}
+
+export const toneMicrophone = (hz: number, amplitude = 8000): Microphone => ({
+  frame: (n) => Int16Array.from({ length: 320 }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * (n * 320 + i)) / 16000))),
+});
+
+const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 
 const CODEC_PT = { VP8: 96, H264: 102 } as const;
 
@@ -57,6 +83,10 @@ export class HeadlessClient {
   readonly stateLog: string[] = [];
   /** Opus payloads of the mixed audio received, in arrival order. */
   readonly audioReceived: Uint8Array[] = [];
+  /** Arrival time (performance.now) of each entry of audioReceived. */
+  readonly audioArrivals: number[] = [];
+  /** Mixed-audio packets received, recorded or not. */
+  audioPackets = 0;
   private audioTimer: NodeJS.Timeout | undefined;
   /** Header extensions (id to bytes) of the latest video packet received. */
   lastExtensions = new Map<number, number[]>();
@@ -79,8 +109,12 @@ export class HeadlessClient {
   private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
     this.ws = new WebSocket(url, ['_aws_wt_session', token]);
     this.ws.on('message', (data: Buffer) => {
+      // Byte 0 is the frame-type prefix; a frame starts with field 1 (type) as a varint: 0x08 <type>.
+      if (this.options.ignoreAudioMetadata && data[1] === 0x08 && data[2] === SdkSignalFrame_Type.AUDIO_METADATA) return;
       const frame = fromBinary(SdkSignalFrameSchema, new Uint8Array(data.subarray(1)));
       this.frames.push(frame);
+      // Long load runs receive AUDIO_METADATA 5 times a second: keep the recent history only.
+      if (this.frames.length > 2000) this.frames.splice(0, 1000);
       for (const w of [...this.waiters]) {
         if (w.type === frame.type) {
           this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -189,7 +223,8 @@ export class HeadlessClient {
     const pt = Number(/^video \d+ \S+ (\d+)/.exec(cameraSection ?? '')?.[1]);
     this.sendCodec = pt === CODEC_PT.H264 ? { codec: 'H264', payloadType: pt } : { codec: 'VP8', payloadType: CODEC_PT.VP8 };
     if (this.options.publishVideo) this.startPublishing();
-    if (this.options.toneHz !== undefined && !this.audioTimer) void this.startSpeaking(this.options.toneHz);
+    const microphone = this.options.microphone ?? (this.options.toneHz !== undefined ? toneMicrophone(this.options.toneHz) : undefined);
+    if (microphone && !this.audioTimer) void this.startSpeaking(microphone);
     return frame;
   }
 
@@ -207,14 +242,20 @@ export class HeadlessClient {
     audio.addOpusCodec(111);
     // libdatachannel routes RTP by the SSRCs in the SDP: what we send must use this one.
     audio.addSSRC(this.audioSsrc, 'headless', 'mic', 'mic');
+    if (this.options.audioLevelExtensionId !== undefined) audio.parseSdpLine(`a=extmap:${this.options.audioLevelExtensionId} urn:ietf:params:rtp-hdrext:ssrc-audio-level`);
     const audioTrack = pc.addTrack(audio);
     this.tracks.push(audioTrack);
     // libdatachannel may route RTCP by its sender SSRC, so a PLI can surface on any track.
     audioTrack.onMessage((msg: Buffer) => {
       try {
         if (isRtcpPacket(msg)) return this.onRtcp(msg);
+        this.audioPackets++;
+        if (this.options.recordAudio === false) return;
         const info = parseRtp(msg);
-        if (info) this.audioReceived.push(new Uint8Array(msg.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength)));
+        if (info) {
+          this.audioReceived.push(new Uint8Array(msg.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength)));
+          this.audioArrivals.push(performance.now());
+        }
       } catch {
         // guarded: exceptions must not escape a native callback
       }
@@ -314,20 +355,34 @@ export class HeadlessClient {
     }, 1000 / pps);
   }
 
-  private async startSpeaking(hz: number): Promise<void> {
+  private async startSpeaking(microphone: Microphone): Promise<void> {
     const encoder = await createOpusEncoder();
     const ssrc = this.audioSsrc;
+    const levelId = this.options.audioLevelExtensionId;
+    const started = performance.now();
     let frame = 0;
-    this.audioTimer = setInterval(() => {
-      if (!this.audioTrack?.isOpen()) return;
-      const pcm = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (frame * 320 + i)) / 16000)));
-      try {
-        this.audioTrack.sendMessageBinary(buildRtp({ payloadType: 111, sequenceNumber: frame & 0xffff, timestamp: (frame * 960) >>> 0, ssrc, payload: encoder.encode(pcm) }));
-      } catch {
-        // a closed track
+    const sendDue = (): void => {
+      // Catch up on frames the timer was late for, so the stream keeps its 50 frames a second.
+      const due = Math.floor((performance.now() - started) / 20);
+      while (frame <= due) {
+        if (!this.audioTrack?.isOpen()) return;
+        const pcm = microphone.frame(frame);
+        const level = pcm ? levelDbov(pcm) : 127;
+        const payload = pcm ? Buffer.from(encoder.encode(pcm)) : OPUS_SILENCE;
+        try {
+          this.audioTrack.sendMessageBinary(buildRtp({
+            payloadType: 111, sequenceNumber: frame & 0xffff, timestamp: (frame * 960) >>> 0, ssrc, payload,
+            // RFC 6464: V bit clear, level in -dBov.
+            extensions: levelId === undefined ? [] : [{ id: levelId, data: Buffer.from([level & 0x7f]) }],
+          }));
+          if (pcm) microphone.onSent?.(frame, performance.now());
+        } catch {
+          // a closed track
+        }
+        frame++;
       }
-      frame++;
-    }, 20);
+    };
+    this.audioTimer = setInterval(sendDue, 20);
   }
 
   /** Mutes or unmutes this attendee, as the SDK does: an AUDIO_CONTROL frame. */

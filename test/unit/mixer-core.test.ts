@@ -110,6 +110,31 @@ describe('jitter buffer', () => {
     expect(overflows).toBe(15);
     expect(kinds(drain(jb, 5))).toEqual([15, 16, 17, 18, 19]);
   });
+
+  it('trims a lasting backlog so a burst does not delay a voice for good, but rides out a short one', () => {
+    const jb = new JitterBuffer<number>({ targetDepth: 2, capacity: 50, maxExcess: 2, trimAfterTicks: 25 });
+    let seq = 0;
+    // A stalled sender catches up: 12 frames at once, then one frame per tick like the mixer's clock.
+    for (; seq < 12; seq++) jb.push(seq, seq);
+    const played: number[] = [];
+    for (let tick = 0; tick < 40; tick++) {
+      jb.push(seq, seq);
+      seq++;
+      const frame = jb.pop();
+      if (frame.kind === 'frame') played.push(frame.payload);
+    }
+    // Without trimming, the depth would stay at 12; after 25 ticks it is back near the target.
+    expect(jb.depth).toBeLessThanOrEqual(3);
+    expect(jb.trimmedFrames).toBeGreaterThanOrEqual(9);
+    // Playout stayed in order, skipping only the trimmed frames.
+    expect(played).toEqual([...played].sort((a, b) => a - b));
+
+    const steady = new JitterBuffer<number>({ targetDepth: 2, maxExcess: 2, trimAfterTicks: 25 });
+    for (let s = 0; s < 6; s++) steady.push(s, s);
+    // Five ticks with nothing new: the excess drains by itself, nothing is trimmed.
+    expect(kinds(drain(steady, 5))).toEqual([0, 1, 2, 3, 4]);
+    expect(steady.trimmedFrames).toBe(0);
+  });
 });
 
 describe('speaker selection', () => {

@@ -17,6 +17,10 @@ export interface JitterBufferOptions {
   capacity?: number;
   /** A sequence jump larger than this restarts the buffer on the new numbering. */
   resyncThreshold?: number;
+  /** Frames over the target depth tolerated before latency control trims the backlog. */
+  maxExcess?: number;
+  /** Consecutive ticks the backlog may stay over `maxExcess` before it is trimmed. */
+  trimAfterTicks?: number;
 }
 
 export class JitterBuffer<T> {
@@ -26,11 +30,18 @@ export class JitterBuffer<T> {
   private readonly targetDepth: number;
   private readonly capacity: number;
   private readonly resyncThreshold: number;
+  private readonly maxExcess: number;
+  private readonly trimAfterTicks: number;
+  private ticksOverTarget = 0;
+  /** Frames dropped to keep the delay bounded, since creation. */
+  trimmedFrames = 0;
 
   constructor(options: JitterBufferOptions = {}) {
     this.targetDepth = options.targetDepth ?? 2;
     this.capacity = options.capacity ?? 50;
     this.resyncThreshold = options.resyncThreshold ?? 500;
+    this.maxExcess = options.maxExcess ?? 2;
+    this.trimAfterTicks = options.trimAfterTicks ?? 25;
   }
 
   get depth(): number {
@@ -79,6 +90,7 @@ export class JitterBuffer<T> {
       this.playing = false;
       return { kind: 'empty' };
     }
+    this.controlLatency();
     const seq = this.next;
     this.next = (seq + 1) & 0xffff;
     const payload = this.slots.get(seq);
@@ -87,7 +99,28 @@ export class JitterBuffer<T> {
     return { kind: 'frame', payload, sequenceNumber: seq };
   }
 
+  /**
+   * Sender and mixer both run at 50 frames a second, so a backlog left by a
+   * burst (a sender catching up after a stall) never drains by itself and would
+   * delay that voice for good. Once the backlog has stayed over the target for
+   * a while, the oldest frames are dropped: one short glitch instead of
+   * permanent delay.
+   */
+  private controlLatency(): void {
+    if (this.slots.size <= this.targetDepth + this.maxExcess) {
+      this.ticksOverTarget = 0;
+      return;
+    }
+    if (++this.ticksOverTarget < this.trimAfterTicks) return;
+    this.ticksOverTarget = 0;
+    while (this.slots.size > this.targetDepth && this.next !== undefined) {
+      if (this.slots.delete(this.next)) this.trimmedFrames++;
+      this.next = (this.next + 1) & 0xffff;
+    }
+  }
+
   reset(): void {
+    this.ticksOverTarget = 0;
     this.slots.clear();
     this.next = undefined;
     this.playing = false;

@@ -1,0 +1,87 @@
+import { createOpusDecoder } from '../src-main/server/mixer/opus-codec.js';
+import { levelDbov } from '../src-main/server/mixer/mix.js';
+import type { HeadlessClient, Microphone } from '../test/helpers/headless-client.js';
+
+/**
+ * Speech-like load for audio benchmarks. Each speaker talks in bursts (talk
+ * spurts of a voiced, three-harmonic tone with a syllable-rate envelope) at
+ * its own phase: speakers take turns with short gaps, so a listener can tell
+ * which spurt an onset in the mix belongs to.
+ */
+
+export const SPURT_PERIOD_FRAMES = 100; // 2 s
+/** Talk at most 600 ms per period, and leave a gap between consecutive speakers' spurts. */
+export const spurtFrames = (speakers: number): number => Math.min(30, Math.floor(SPURT_PERIOD_FRAMES / Math.max(1, speakers) / 2));
+
+export interface Onset {
+  speaker: number;
+  sentAt: number;
+}
+
+export function speakerMicrophone(speaker: number, speakers: number, onsets: Onset[]): Microphone {
+  const f0 = 140 + 35 * speaker;
+  // Spread the speakers' spurts over the period; they overlap when there are many speakers.
+  const offset = Math.floor((speaker * SPURT_PERIOD_FRAMES) / Math.max(1, speakers));
+  return {
+    frame(n) {
+      const phase = (n - offset + SPURT_PERIOD_FRAMES * 1000) % SPURT_PERIOD_FRAMES;
+      if (phase >= spurtFrames(speakers)) return null;
+      const pcm = new Int16Array(320);
+      for (let i = 0; i < 320; i++) {
+        const t = (n * 320 + i) / 16000;
+        const syllable = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
+        const voiced = Math.sin(2 * Math.PI * f0 * t) + 0.5 * Math.sin(2 * Math.PI * 2 * f0 * t) + 0.25 * Math.sin(2 * Math.PI * 3 * f0 * t);
+        pcm[i] = Math.round(5000 * syllable * voiced);
+      }
+      return pcm;
+    },
+    onSent(n, sentAt) {
+      const phase = (n - offset + SPURT_PERIOD_FRAMES * 1000) % SPURT_PERIOD_FRAMES;
+      if (phase === 0) onsets.push({ speaker, sentAt });
+    },
+  };
+}
+
+export const silentMicrophone: Microphone = { frame: () => null };
+
+/**
+ * Mouth-to-ear latency through the server: decodes what a listener received,
+ * finds where sound starts after a quiet gap, and matches each such onset to
+ * the latest spurt a speaker began before it.
+ */
+export interface ListenerAnalysis {
+  /** Spurt start to first audible frame, ms. */
+  latencies: number[];
+  /** Sound that restarted in the middle of a spurt: an audible gap (underrun, dropped packets). */
+  dropouts: number;
+}
+
+/** An onset more than this long after a spurt began is a gap within it, not its start. */
+const ONSET_WINDOW_MS = 250;
+
+export async function analyseListener(listener: HeadlessClient, onsets: Onset[], since: number): Promise<ListenerAnalysis> {
+  const decoder = await createOpusDecoder();
+  const latencies: number[] = [];
+  let dropouts = 0;
+  let quietFrames = 0;
+  try {
+    for (let i = 0; i < listener.audioReceived.length; i++) {
+      const result = decoder.decode(listener.audioReceived[i]!);
+      const level = result.ok ? levelDbov(result.pcm) : 127;
+      const arrival = listener.audioArrivals[i]!;
+      if (level < 45) {
+        if (quietFrames >= 5 && arrival >= since) {
+          const onset = onsets.filter((o) => o.sentAt <= arrival).at(-1);
+          if (onset && arrival - onset.sentAt <= ONSET_WINDOW_MS) latencies.push(arrival - onset.sentAt);
+          else dropouts++;
+        }
+        quietFrames = 0;
+      } else {
+        quietFrames++;
+      }
+    }
+  } finally {
+    decoder.close();
+  }
+  return { latencies, dropouts };
+}

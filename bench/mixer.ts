@@ -1,0 +1,118 @@
+import { BatchCreateAttendeeCommand, ChimeSDKMeetingsClient, CreateMeetingCommand, type Attendee } from '@aws-sdk/client-chime-sdk-meetings';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadlessClient } from '../test/helpers/headless-client.js';
+import { spawnServer } from '../test/helpers/server-process.js';
+import { analyseListener, silentMicrophone, speakerMicrophone, type Onset } from './audio-load.js';
+import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';
+
+export interface MixerBenchOptions {
+  attendees: number;
+  speakers: number;
+  seconds: number;
+  /** Listeners whose received audio is decoded to measure latency. */
+  sampledListeners: number;
+}
+
+const CREDENTIALS = { accessKeyId: 'CHORUSBENCH', secretAccessKey: 'bench-secret' };
+const AUDIO_LEVEL_EXT = 1;
+
+interface MixerStatsLine { ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number; decodesPerTick: number; encodesPerTick: number; lateTicks: number }
+
+async function joinAll(count: number, concurrency: number, join: (i: number) => Promise<HeadlessClient>): Promise<HeadlessClient[]> {
+  const clients: HeadlessClient[] = new Array<HeadlessClient>(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++;
+      clients[i] = await join(i);
+    }
+  }));
+  return clients;
+}
+
+/**
+ * One meeting of `attendees` headless clients over real node-datachannel
+ * connections: `speakers` of them talk (speech-like spurts, real Opus with
+ * RFC 6464 levels), the rest send silence as a muted browser would. The server
+ * is its own process; its CPU comes from /proc and its mixer cost from its log.
+ */
+export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'chorus-bench-'));
+  const server = await spawnServer(['--port', '0', '--ice-host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'debug'], {
+    env: { CHORUS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
+  });
+  const serverPid = server.proc.pid!;
+  const api = new ChimeSDKMeetingsClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDENTIALS });
+  let clients: HeadlessClient[] = [];
+  const onsets: Onset[] = [];
+  try {
+    const { Meeting } = await api.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'bench-mixer' }));
+    const attendees: Attendee[] = [];
+    for (let i = 0; i < options.attendees; i += 100) {
+      const { Attendees } = await api.send(new BatchCreateAttendeeCommand({
+        MeetingId: Meeting!.MeetingId,
+        Attendees: Array.from({ length: Math.min(100, options.attendees - i) }, (_, j) => ({ ExternalUserId: `bench-${i + j}` })),
+      }));
+      attendees.push(...Attendees!);
+    }
+    const joinStarted = performance.now();
+    const sampled = new Set(Array.from({ length: options.sampledListeners }, (_, k) => options.speakers + k));
+    clients = await joinAll(options.attendees, 4, (i) => HeadlessClient.join(Meeting!, attendees[i]!, {
+      microphone: i < options.speakers ? speakerMicrophone(i, options.speakers, onsets) : silentMicrophone,
+      audioLevelExtensionId: AUDIO_LEVEL_EXT,
+      recordAudio: sampled.has(i),
+      ignoreAudioMetadata: !sampled.has(i),
+    }));
+    const joinSeconds = (performance.now() - joinStarted) / 1000;
+    await new Promise((r) => setTimeout(r, 3000));
+
+    const statsFrom = server.stderr.length;
+    const countPackets = (): number => clients.reduce((n, c) => n + c.audioPackets, 0);
+    const packetsBefore = countPackets();
+    const started = performance.now();
+    const loadCpuBefore = process.cpuUsage();
+    const cpuBefore = await cpuSeconds(serverPid);
+    await new Promise((r) => setTimeout(r, options.seconds * 1000));
+    const packets = countPackets() - packetsBefore;
+    const elapsed = (performance.now() - started) / 1000;
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const cpu = (await cpuSeconds(serverPid)) - cpuBefore;
+    const rss = await rssMiB(serverPid);
+
+    const stats: MixerStatsLine[] = server.stderr.slice(statsFrom)
+      .map((line) => { try { return JSON.parse(line) as { event?: string } & MixerStatsLine; } catch { return undefined; } })
+      .filter((l): l is { event?: string } & MixerStatsLine => l?.event === 'mixer_stats' && l.ticks > 0);
+    const analyses = await Promise.all([...sampled].map((i) => analyseListener(clients[i]!, onsets, started)));
+    const latencies = analyses.flatMap((a) => a.latencies);
+    const dropouts = analyses.reduce((n, a) => n + a.dropouts, 0);
+    const weighted = (pick: (s: MixerStatsLine) => number): number =>
+      stats.reduce((a, s) => a + pick(s) * s.ticks, 0) / Math.max(1, stats.reduce((a, s) => a + s.ticks, 0));
+
+    console.log(`\nMixer benchmark: ${options.attendees} attendees, ${options.speakers} speaking, ${elapsed.toFixed(1)} s on loopback (joined in ${joinSeconds.toFixed(1)} s)`);
+    console.table({
+      Chorus: {
+        'server CPU %': +(100 * cpu / elapsed).toFixed(1),
+        'RSS MiB': +rss.toFixed(1),
+        'tick ms p50': +percentile(stats.map((s) => s.tickMsP50), 50).toFixed(3),
+        'tick ms p99': +Math.max(0, ...stats.map((s) => s.tickMsP99)).toFixed(3),
+        'decodes/tick': +weighted((s) => s.decodesPerTick).toFixed(2),
+        'encodes/tick': +weighted((s) => s.encodesPerTick).toFixed(2),
+        'late ticks': stats.reduce((a, s) => a + s.lateTicks, 0),
+        'delivered %': +(100 * packets / (options.attendees * 50 * elapsed)).toFixed(1),
+        'latency p50 ms': +percentile(latencies, 50).toFixed(1),
+        'latency p99 ms': +percentile(latencies, 99).toFixed(1),
+        'gaps/listener-min': +(dropouts / Math.max(1, analyses.length) / (elapsed / 60)).toFixed(1),
+      },
+    });
+    console.log(`Latency: speaker's send of a talk spurt's first frame to its first audible frame at ${options.sampledListeners} listeners (${latencies.length} onsets); it includes the 40 ms jitter buffer and up to 20 ms of tick alignment. Gaps: sound that restarted mid-spurt at those listeners.`);
+    console.log(`The load generator (this process, ${options.attendees} clients) used ${(100 * (loadCpu.user + loadCpu.system) / 1e6 / elapsed).toFixed(0)} % CPU on the same machine (${availableParallelism()} cores).`);
+    if (stats.length === 0) console.log('No mixer_stats lines were logged: the window was shorter than one 5 s report.');
+  } finally {
+    await Promise.all(clients.filter(Boolean).map((c) => c.close()));
+    api.destroy();
+    await server.stop('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
