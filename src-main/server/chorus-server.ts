@@ -12,10 +12,15 @@ import { MeetingService } from './control-plane/meeting-service.js';
 import { InMemoryMeetingStore, type MeetingStore } from './control-plane/meeting-store.js';
 import { isApiPath } from './control-plane/routes.js';
 import { ChimeApiError, ChorusError } from './errors.js';
+import { EventNotifications } from './events/event-notifications.js';
+import type { WebhookRetryPolicy } from './events/webhook-delivery.js';
+import { resolveWebhookSecret } from './events/webhook-secret.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { serveStaticFile } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
+import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
+import { TypedEmitter } from '../shared/typed-emitter.js';
 import { warmUpOpus } from './mixer/opus-codec.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { derivePublicBaseUrl, isLoopbackHost, isWildcardHost } from './runtime/network.js';
@@ -42,6 +47,9 @@ export interface ChorusServerConfig {
   rendererDir?: string;
   /** Server name shown in the app (default: the machine's host name). */
   serverName?: string;
+  /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
+  webhookUrls?: string[];
+  webhookRetry?: Partial<WebhookRetryPolicy>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -65,6 +73,8 @@ export interface ChorusServer {
   readonly signaling: SignalingGateway;
   /** Meetings joinable by code and passcode through the app API (/app/api/). */
   readonly appMeetings: AppMeetings;
+  /** Meeting events: webhooks and the GET /events stream. */
+  readonly events: EventNotifications;
   /** Ends every meeting, closes every connection. Idempotent; resolves when all handles are released. */
   close(): Promise<void>;
 }
@@ -86,6 +96,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
   const credentials = await resolveCredentials(config.dataDir, deps.env ?? process.env);
+  const webhookSecret = config.webhookUrls?.length ? await resolveWebhookSecret(config.dataDir, deps.env ?? process.env) : undefined;
   const opusVersion = await warmUpOpus();
   const useTls = Boolean(config.tls || config.tlsCertFile || !isLoopbackHost(config.host));
   const tls = useTls
@@ -104,7 +115,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   });
 
   // Filled in after listen(), like the gateway: both need the bound port.
-  const late: { gateway?: SignalingGateway; url?: string } = {};
+  const late: { gateway?: SignalingGateway; url?: string; events?: EventNotifications } = {};
   const appMeetings = new AppMeetings({
     service,
     logger,
@@ -138,6 +149,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
       });
       return;
     }
+    if (late.events?.handleRequest(req, res, pathname)) return;
     if (pathname === '/health' && req.method === 'GET') {
       const body = JSON.stringify({ status: 'ok' });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
@@ -185,8 +197,22 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     : `${scheme}://${boundHost}:${address.port}`;
   publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const udpPort = config.udpPort ?? address.port;
-  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs });
+  const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
+  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs, activity });
   signaling.gateway = gateway;
+  // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
+  const events = EventNotifications.start({
+    dataDir: config.dataDir,
+    webhookSecret,
+    webhookUrls: config.webhookUrls,
+    webhookRetry: config.webhookRetry,
+    service,
+    activity,
+    credentials: credentials.credentials,
+    logger,
+    now: () => clock.now(),
+  });
+  late.events = events;
   late.gateway = gateway;
   late.url = url;
   logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
@@ -197,6 +223,8 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
       appMeetings.close();
       await service.close();
       gateway.close();
+      // Last: the meetings' end above still goes into the outboxes.
+      await events.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -206,5 +234,5 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     return closing;
   };
 
-  return { url, publicUrl, port: address.port, tls, credentials, service, signaling: gateway, appMeetings, close };
+  return { url, publicUrl, port: address.port, tls, credentials, service, signaling: gateway, appMeetings, events, close };
 }

@@ -6,7 +6,9 @@ import type { Meeting } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import type { Logger } from '../logger.js';
 import type { IceConfig, MediaPeer } from '../sfu/media-peer.js';
+import type { DataMessageLimits } from './data-messages.js';
 import { MeetingRoom } from './meeting-room.js';
+import type { RoomActivity } from './room-activity.js';
 import { CLOSE_CODES } from './signaling-errors.js';
 import { SignalingSession } from './signaling-session.js';
 
@@ -33,6 +35,9 @@ export interface SignalingGatewayOptions {
   createPeer?: (id: string) => MediaPeer;
   /** How long a session may send nothing before it is dropped (default SILENCE_TIMEOUT_MS). */
   silenceTimeoutMs?: number;
+  /** Receives joins, leaves and video changes of every room, for event notifications. */
+  activity?: RoomActivity;
+  dataMessageLimits?: DataMessageLimits;
 }
 
 /**
@@ -121,6 +126,7 @@ export class SignalingGateway {
       return;
     }
     this.sockets.add(ws);
+    this.options.activity?.emit('authorized', { meeting: identity.meeting, attendee: identity.attendee, participantId: identity.participantId, content: identity.content });
     const room = this.roomFor(identity.meeting);
     const session = new SignalingSession(identity, {
       send: (frame) => {
@@ -142,7 +148,8 @@ export class SignalingGateway {
   private roomFor(meeting: Meeting): MeetingRoom {
     let room = this.rooms.get(meeting.MeetingId);
     if (!room) {
-      room = new MeetingRoom(meeting, { service: this.options.service, ice: this.options.ice, logger: this.options.logger, createPeer: this.options.createPeer });
+      const { service, ice, logger, createPeer, activity, dataMessageLimits } = this.options;
+      room = new MeetingRoom(meeting, { service, ice, logger, createPeer, activity, dataMessageLimits });
       this.rooms.set(meeting.MeetingId, room);
     }
     return room;
