@@ -30,17 +30,21 @@ export const USAGE = `Usage: npm run server -- [options]
   --log-level LEVEL        debug, info, warn or error (default info)
   --meeting NAME           create a meeting at startup and print its invite link and host link
   --passcode CODE          passcode (4-32 characters) for --meeting
+  --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
+  --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
   --help                   show this text
 
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
-CHORUS_DATA_DIR sets the default data directory.`;
+CHORUS_DATA_DIR sets the default data directory; CHORUS_WEBHOOK_SECRET sets the webhook signing key.`;
 
 const FLAGS = new Set(['--tls', '--help']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
-  '--meeting', '--passcode',
+  '--meeting', '--passcode', '--webhook-max-backoff',
 ]);
+/** Options that may be given more than once. */
+const REPEATABLE = new Set(['--webhook-url']);
 
 function invalid(message: string): ChorusError {
   return new ChorusError('CONFIG_INVALID', `${message}\n\n${USAGE}`);
@@ -55,6 +59,7 @@ function integer(flag: string, value: string, min: number, max: number): number 
 /** Parses the headless server's command line. Pure: the environment is passed in. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const values = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -62,6 +67,10 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     const name = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
     if (FLAGS.has(name)) {
       flags.add(name);
+    } else if (REPEATABLE.has(name)) {
+      const value = eq > 0 && raw.startsWith('--') ? raw.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '') throw invalid(`${name} needs a value`);
+      repeated.set(name, [...(repeated.get(name) ?? []), value]);
     } else if (VALUED.has(name)) {
       const value = eq > 0 && raw.startsWith('--') ? raw.slice(eq + 1) : argv[++i];
       if (value === undefined || value === '') throw invalid(`${name} needs a value`);
@@ -91,6 +100,16 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (meetingName === undefined) throw invalid('--passcode needs --meeting');
     if ([...passcode].length < 4 || [...passcode].length > 32) throw invalid('--passcode must be 4 to 32 characters');
   }
+  const webhookUrls = repeated.get('--webhook-url') ?? [];
+  for (const url of webhookUrls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw invalid(`--webhook-url '${url}' is not an http:// or https:// URL`);
+  }
   const seconds = (flag: string, fallback: number): number => integer(flag, values.get(flag) ?? String(fallback), 1, 7 * 86400) * 1000;
 
   return {
@@ -108,6 +127,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       iceHost: values.get('--ice-host'),
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
+      ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
+      ...(values.has('--webhook-max-backoff') ? { webhookRetry: { maxBackoffMs: integer('--webhook-max-backoff', values.get('--webhook-max-backoff')!, 1, 86400) * 1000 } } : {}),
       lifecycle: {
         noJoinMs: seconds('--no-join-timeout', 300),
         emptyMs: seconds('--empty-timeout', 300),

@@ -17,6 +17,11 @@ async function main(): Promise<void> {
   console.log(`Chorus server listening on ${server.url}`);
   if (server.publicUrl !== server.url) console.log(`Advertised to clients as ${server.publicUrl}`);
   if (server.tls) console.log(`TLS certificate SHA-256 fingerprint: ${server.tls.fingerprint256}`);
+  const webhookSecret = server.events.webhookSecret;
+  if (webhookSecret) {
+    const where = webhookSecret.source.kind === 'environment' ? 'from CHORUS_WEBHOOK_SECRET' : `${webhookSecret.source.generated ? 'generated and stored in' : 'from'} ${webhookSecret.source.path}`;
+    console.log(`Webhooks to ${server.events.webhooks.map((w) => w.url).join(', ')}; signing secret ${webhookSecret.secret} (${where})`);
+  }
   const source = server.credentials.source;
   const keyId = server.credentials.credentials.accessKeyId;
   if (source.kind === 'environment') {
