@@ -1,0 +1,219 @@
+import {
+  CreateAttendeeCommand,
+  CreateMeetingCommand,
+  DeleteAttendeeCommand,
+  DeleteMeetingCommand,
+  type Attendee,
+  type Meeting,
+} from '@aws-sdk/client-chime-sdk-meetings';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
+import type { ChimeMeetingEvent } from '../../src-main/server/events/meeting-events.js';
+import { SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
+import { eventually } from '../helpers/eventually.js';
+import { HeadlessClient } from '../helpers/headless-client.js';
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { signalingUrl, SignalClient } from '../helpers/signaling-client.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+/**
+ * Meeting events from the real server: a real HTTP receiver gets a meeting's
+ * whole lifecycle, signed and in causal order, and the GET /events stream
+ * carries the same events.
+ */
+
+let t: TestServer;
+let receiver: WebhookReceiver;
+
+beforeAll(async () => {
+  receiver = await WebhookReceiver.start('not-yet-known');
+  t = await startTestServer({ iceHost: '127.0.0.1', udpPort: 0, webhookUrls: [receiver.url], webhookRetry: { initialBackoffMs: 50, maxBackoffMs: 200 } });
+  receiver.secret = t.server.events.webhookSecret!.secret;
+});
+afterAll(async () => {
+  await t?.close();
+  await receiver?.down();
+});
+
+/** An SSE client on GET /events that collects every event. */
+class EventStreamClient {
+  readonly events: ChimeMeetingEvent[] = [];
+  status = 0;
+  contentType = '';
+  body = '';
+  private buffer = '';
+  private destroy: () => void = () => undefined;
+
+  static open(baseUrl: string, headers: Record<string, string>): Promise<EventStreamClient> {
+    const client = new EventStreamClient();
+    return new Promise((resolve, reject) => {
+      const req = request(`${baseUrl}/events`, { headers }, (res) => {
+        client.status = res.statusCode ?? 0;
+        client.contentType = String(res.headers['content-type'] ?? '');
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => client.feed(chunk));
+        if (client.status !== 200) res.on('end', () => resolve(client));
+        else resolve(client);
+      });
+      req.on('error', reject);
+      req.end();
+      client.destroy = () => req.destroy();
+    });
+  }
+
+  close(): void {
+    this.destroy();
+  }
+
+  private feed(chunk: string): void {
+    this.body += chunk;
+    this.buffer += chunk;
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const message = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      const id = message.split('\n').find((l) => l.startsWith('id: '))?.slice(4);
+      if (data) {
+        const event = JSON.parse(data) as ChimeMeetingEvent;
+        expect(event.id).toBe(id);
+        this.events.push(event);
+      }
+    }
+  }
+}
+
+async function sigV4Headers(baseUrl: string, credentials = TEST_CREDENTIALS): Promise<Record<string, string>> {
+  const url = new URL(baseUrl);
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'chime', sha256: Hash.bind(null, 'sha256') });
+  const signed = await signer.sign(new HttpRequest({ protocol: url.protocol, hostname: url.hostname, port: Number(url.port), method: 'GET', path: '/events', headers: { host: url.host } }));
+  const headers = { ...(signed.headers as Record<string, string>) };
+  delete headers.host;
+  return headers;
+}
+
+const summary = (events: ChimeMeetingEvent[], meetingId: string): string[] =>
+  events.filter((e) => e.detail.meetingId === meetingId).map((e) => `${e.detail.eventType.slice(6)}${e.detail.attendeeId ? ' ' + e.detail.attendeeId : ''}`);
+
+describe('event notifications', () => {
+  it('delivers a meeting lifecycle to the webhook, signed and in causal order, and the same events on GET /events', async () => {
+    const bearer = await EventStreamClient.open(t.server.url, { Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` });
+    const signed = await EventStreamClient.open(t.server.url, await sigV4Headers(t.server.url));
+    expect([bearer.status, signed.status]).toEqual([200, 200]);
+    expect(bearer.contentType).toMatch(/^text\/event-stream/);
+
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'eu-west-1', ExternalMeetingId: 'events-lifecycle' }));
+    const meeting: Meeting = Meeting!;
+    const meetingId = meeting.MeetingId!;
+    const created = async (name: string): Promise<Attendee> =>
+      (await t.client.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: name }))).Attendee!;
+    const a = await created('alice');
+    const b = await created('bob');
+    const A = a.AttendeeId!;
+    const B = b.AttendeeId!;
+    const seen = (n: number) => eventually(() => expect(summary(receiver.events, meetingId).length).toBeGreaterThanOrEqual(n), 10_000, 50);
+
+    // A joins with a camera; B joins without one, then shares content with video.
+    const alice = await HeadlessClient.join(meeting, a, { publishVideo: true });
+    await seen(6);
+    const bob = await SignalClient.connect(signalingUrl(meeting), { token: b.JoinToken! });
+    await bob.join();
+    await seen(8);
+    const bobContent = await HeadlessClient.join(meeting, { ...b, JoinToken: `${b.JoinToken!}#content` }, { publishVideo: true });
+    await seen(11);
+    await bobContent.close(); // no LEAVE: its connection is simply gone
+    await seen(13);
+    bob.send({ type: T.LEAVE, leave: {} });
+    await bob.frame(T.LEAVE_ACK);
+    await seen(14);
+    await alice.close();
+    await seen(16);
+    await t.client.send(new DeleteAttendeeCommand({ MeetingId: meetingId, AttendeeId: B }));
+    await seen(17);
+    await t.client.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+    await seen(19);
+
+    expect(summary(receiver.events, meetingId)).toEqual([
+      'MeetingStarted',
+      `AttendeeAdded ${A}`,
+      `AttendeeAdded ${B}`,
+      `AttendeeAuthorized ${A}`,
+      `AttendeeJoined ${A}`,
+      `AttendeeVideoStarted ${A}`,
+      `AttendeeAuthorized ${B}`,
+      `AttendeeJoined ${B}`,
+      `AttendeeAuthorized ${B}#content`,
+      `AttendeeContentJoined ${B}#content`,
+      `AttendeeContentVideoStarted ${B}#content`,
+      `AttendeeContentVideoStopped ${B}#content`,
+      `AttendeeContentLeft ${B}#content`,
+      `AttendeeLeft ${B}`,
+      `AttendeeVideoStopped ${A}`,
+      `AttendeeDropped ${A}`,
+      `AttendeeDeleted ${B}`,
+      `AttendeeDeleted ${A}`,
+      'MeetingEnded',
+    ]);
+
+    const ours = receiver.deliveries.filter((d) => d.event.detail.meetingId === meetingId);
+    expect(ours.every((d) => d.signatureValid && d.headerId === d.id)).toBe(true);
+    const joined = receiver.events.find((e) => e.detail.eventType === 'chime:AttendeeJoined' && e.detail.attendeeId === A)!;
+    expect(joined).toMatchObject({
+      version: '0',
+      'detail-type': 'Chime Meeting State Change',
+      source: 'aws.chime',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { version: '0', eventType: 'chime:AttendeeJoined', meetingId, externalMeetingId: 'events-lifecycle', attendeeId: A, externalUserId: 'alice', mediaRegion: 'eu-west-1' },
+    });
+    expect(joined.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Math.abs(joined.detail.timestamp - Date.now())).toBeLessThan(60_000);
+    const contentJoined = receiver.events.find((e) => e.detail.eventType === 'chime:AttendeeContentJoined')!;
+    expect(contentJoined.detail.externalUserId).toBe('bob');
+
+    // Both streams carry exactly the same events (same ids, same content), in the same order.
+    await eventually(() => expect(summary(bearer.events, meetingId)).toHaveLength(19), 5_000, 50);
+    await eventually(() => expect(summary(signed.events, meetingId)).toHaveLength(19), 5_000, 50);
+    const webhookIds = receiver.events.filter((e) => e.detail.meetingId === meetingId);
+    expect(bearer.events.filter((e) => e.detail.meetingId === meetingId)).toEqual(webhookIds);
+    expect(signed.events.filter((e) => e.detail.meetingId === meetingId)).toEqual(webhookIds);
+    bearer.close();
+    signed.close();
+  }, 60_000);
+
+  it('refuses GET /events without valid credentials, with the AWS error shape', async () => {
+    const cases: [string, Record<string, string>][] = [
+      ['unsigned', {}],
+      ['wrong bearer', { Authorization: `Bearer ${deriveBearerToken({ accessKeyId: TEST_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' })}` }],
+      ['garbage bearer', { Authorization: 'Bearer <script>' }],
+      ['wrong SigV4 key', await sigV4Headers(t.server.url, { accessKeyId: TEST_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' })],
+    ];
+    for (const [label, headers] of cases) {
+      const client = await EventStreamClient.open(t.server.url, headers);
+      expect([label, client.status]).toEqual([label, 403]);
+      expect(JSON.parse(client.body)).toMatchObject({ Code: 'Forbidden' });
+    }
+    const post = await fetch(`${t.server.url}/events`, { method: 'POST', headers: { Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` } });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    // The server is unharmed.
+    expect((await fetch(`${t.server.url}/health`)).status).toBe(200);
+  });
+
+  it('retries a failing receiver with the same event id and body until it accepts', async () => {
+    receiver.failWith = 503;
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'events-retry' }));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(receiver.events.some((e) => e.detail.meetingId === Meeting!.MeetingId)).toBe(false);
+    receiver.failWith = undefined;
+    await eventually(() => expect(summary(receiver.events, Meeting!.MeetingId!)).toEqual(['MeetingStarted']), 5_000, 50);
+    const delivery = receiver.deliveries.find((d) => d.event.detail.meetingId === Meeting!.MeetingId)!;
+    expect(delivery.attempt).toBeGreaterThan(1);
+    expect(delivery.signatureValid).toBe(true);
+    await t.client.send(new DeleteMeetingCommand({ MeetingId: Meeting!.MeetingId }));
+  });
+});
