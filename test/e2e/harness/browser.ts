@@ -75,8 +75,14 @@ export interface HarnessSnapshot {
   contentShare: string[];
 }
 
+export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
+
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number }): Promise<void>;
+  setMuted(muted: boolean): void;
+  measureAudio(frequencies: number[], ms: number): Promise<Record<string, number>>;
+  volumeSamples(since: number): VolumeSample[];
+  now(): number;
   startVideo(): void;
   stopVideo(): void;
   shareCanvas(): Promise<void>;
@@ -85,14 +91,14 @@ type HarnessApi = {
 };
 
 /** Calls one harness function in the page. */
-export function harness<K extends keyof HarnessApi>(page: Page, name: K, ...args: Parameters<HarnessApi[K]>): Promise<unknown> {
+export function harness<K extends keyof HarnessApi>(page: Page, name: K, ...args: Parameters<HarnessApi[K]>): Promise<Awaited<ReturnType<HarnessApi[K]>>> {
   return page.evaluate(
     ([n, a]) => {
       const api = (window as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
       return api[n as string]!(...(a as unknown[]));
     },
     [name, args] as const,
-  );
+  ) as Promise<Awaited<ReturnType<HarnessApi[K]>>>;
 }
 
 export function snapshot(page: Page): Promise<HarnessSnapshot> {

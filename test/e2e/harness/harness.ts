@@ -13,6 +13,7 @@ import {
   type MeetingSessionStatus,
   type VideoTileState,
 } from 'amazon-chime-sdk-js';
+import { oscillatorStream, receivedAudio, recordVolumes, type VolumeSample } from './harness-audio.js';
 
 interface TileInfo {
   tileId: number;
@@ -34,6 +35,8 @@ const state = {
 };
 
 let session: DefaultMeetingSession | undefined;
+const volumes: VolumeSample[] = [];
+const received = receivedAudio();
 let content: MediaStream | undefined;
 
 function videoElementFor(tileId: number): HTMLVideoElement {
@@ -50,7 +53,7 @@ function videoElementFor(tileId: number): HTMLVideoElement {
   return el;
 }
 
-async function join(meeting: unknown, attendee: unknown, options: { video?: boolean } = {}): Promise<void> {
+async function join(meeting: unknown, attendee: unknown, options: { video?: boolean; toneHz?: number } = {}): Promise<void> {
   const logger = new ConsoleLogger('harness', LogLevel.WARN);
   const deviceController = new DefaultDeviceController(logger);
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
@@ -89,8 +92,13 @@ async function join(meeting: unknown, attendee: unknown, options: { video?: bool
   av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present) => {
     state.presence.set(attendeeId, present);
   });
-  const audioInputs = await av.listAudioInputDevices();
-  if (audioInputs[0]) await av.startAudioInput(audioInputs[0].deviceId);
+  recordVolumes(av, volumes);
+  if (options.toneHz !== undefined) {
+    await av.startAudioInput(oscillatorStream(options.toneHz));
+  } else {
+    const audioInputs = await av.listAudioInputDevices();
+    if (audioInputs[0]) await av.startAudioInput(audioInputs[0].deviceId);
+  }
   if (options.video) {
     const videoInputs = await av.listVideoInputDevices();
     if (videoInputs[0]) await av.startVideoInput(videoInputs[0].deviceId);
@@ -99,6 +107,12 @@ async function join(meeting: unknown, attendee: unknown, options: { video?: bool
   document.body.appendChild(audioElement);
   await av.bindAudioElement(audioElement);
   av.start();
+  // The SDK puts the meeting's audio stream on the element once the peer connection has it.
+  const attachWhenPlaying = (): void => {
+    if (audioElement.srcObject instanceof MediaStream && audioElement.srcObject.getAudioTracks().length > 0) received.attach(audioElement);
+    else setTimeout(attachWhenPlaying, 100);
+  };
+  attachWhenPlaying();
   if (options.video) {
     await new Promise<void>((resolve) => {
       const check = () => (state.started ? resolve() : setTimeout(check, 50));
@@ -189,4 +203,13 @@ function snapshot() {
   };
 }
 
-(window as unknown as Record<string, unknown>).harness = { join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats };
+function setMuted(muted: boolean): void {
+  if (muted) session?.audioVideo.realtimeMuteLocalAudio();
+  else session?.audioVideo.realtimeUnmuteLocalAudio();
+}
+
+const measureAudio = (frequencies: number[], ms: number) => received.measure(frequencies, ms);
+const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
+const now = () => performance.now();
+
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats };

@@ -1,0 +1,73 @@
+import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+
+let t: TestServer;
+let h: HarnessBrowser;
+
+beforeAll(async () => {
+  t = await startTestServer({ iceHost: '127.0.0.1' });
+  h = await launchHarness();
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+  await t?.close();
+});
+
+const TONES = [440, 660, 880] as const;
+
+/** The tone powers (dB) a page plays out, over 1.5 s. */
+const heard = (page: Page) => harness(page, 'measureAudio', [...TONES], 1500);
+
+describe('amazon-chime-sdk-js hears the server-side mix', () => {
+  it('three browsers with oscillator microphones hear the other two and not themselves; volume indicators follow speaking and mute', async () => {
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-audio-${Date.now()}` }));
+    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
+      MeetingId: Meeting!.MeetingId,
+      Attendees: TONES.map((hz) => ({ ExternalUserId: `osc-${hz}` })),
+    }));
+    const pages = await Promise.all(TONES.map(() => h.newPage()));
+    await Promise.all(pages.map((page, i) => harness(page, 'join', Meeting, Attendees![i], { video: false, toneHz: TONES[i] })));
+    await Promise.all(pages.map((page) => waitForSnapshot(page, (s) => s.started, 30_000)));
+
+    for (const [i, page] of pages.entries()) {
+      await eventually(async () => {
+        const power = await heard(page);
+        const own = power[String(TONES[i])]!;
+        for (const hz of TONES) {
+          if (hz === TONES[i]) continue;
+          expect(power[String(hz)]! - own, `page ${TONES[i]} hears ${hz} over itself: ${JSON.stringify(power)}`).toBeGreaterThan(20);
+        }
+      }, 30_000);
+    }
+
+    // Page 660 sees the 440 speaker's volume indicator up, and not muted.
+    const speaker = Attendees![0]!.AttendeeId!;
+    const listener = pages[1]!;
+    await eventually(async () => {
+      const samples = (await harness(listener, 'volumeSamples', 0)).filter((v) => v.attendeeId === speaker);
+      expect(Math.max(0, ...samples.map((v) => v.volume ?? 0))).toBeGreaterThan(0.5);
+    }, 15_000);
+
+    // The 440 speaker mutes: the others' indicators say muted and silent, and 440 leaves their mix.
+    const mutedAt = await harness(listener, 'now');
+    await harness(pages[0]!, 'setMuted', true);
+    await eventually(async () => {
+      const after = (await harness(listener, 'volumeSamples', mutedAt)).filter((v) => v.attendeeId === speaker);
+      expect(after.some((v) => v.muted === true)).toBe(true);
+      const lastVolume = after.filter((v) => v.volume !== null).at(-1)?.volume;
+      expect(lastVolume ?? 0).toBeLessThan(0.05);
+    }, 15_000);
+    for (const page of [pages[1]!, pages[2]!]) {
+      await eventually(async () => {
+        const power = await heard(page);
+        const other = page === pages[1] ? 880 : 660;
+        expect(power[String(other)]! - power['440']!, `after mute: ${JSON.stringify(power)}`).toBeGreaterThan(20);
+      }, 20_000);
+    }
+    await Promise.all(pages.map((page) => harness(page, 'leave')));
+  }, 150_000);
+});
