@@ -32,7 +32,7 @@ async function heard(client: HeadlessClient, frames: number): Promise<Int16Array
 }
 
 describe('server-side mix-minus over real connections', () => {
-  it('three clients speaking tones each hear the other two and not themselves; a muted one drops out', async () => {
+  it('three clients speaking tones each hear the other two and not themselves; a muted one drops out; content-share audio is mixed too', async () => {
     const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'mix-minus' }));
     const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
       MeetingId: Meeting!.MeetingId,
@@ -73,6 +73,18 @@ describe('server-side mix-minus over real connections', () => {
       }
       const afterMute = [...speakers[1]!.frames].reverse().find((f) => f.type === SdkSignalFrame_Type.AUDIO_METADATA)?.audioMetadata;
       expect(afterMute?.attendeeStates.some((s) => s.muted)).toBe(true);
+    }, 15_000);
+
+    // 660 shares a tab with sound: its content session (<id>#content) is mixed like any attendee.
+    const content = await HeadlessClient.join(Meeting!, { AttendeeId: `${Attendees![1]!.AttendeeId}#content`, JoinToken: `${Attendees![1]!.JoinToken}#content` }, { toneHz: 550 });
+    clients.push(content);
+    await sleep(1000);
+    await eventually(async () => {
+      const pcm = await heard(speakers[2]!, 40);
+      expect(dB(tonePower(pcm, 550) / Math.max(tonePower(pcm, 880), 1)), 'client 880 hears the shared tab').toBeGreaterThan(20);
+      // The content session itself gets the meeting without its own sound.
+      const own = await heard(content, 40);
+      expect(dB(tonePower(own, 660) / Math.max(tonePower(own, 550), 1)), 'the content session does not hear itself').toBeGreaterThan(20);
     }, 15_000);
   }, 60_000);
 });
