@@ -1,22 +1,77 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
+import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
 import { useAppStore } from './app-store';
+import { Toasts } from './components/Toasts';
+import { desktopApi } from './host-environment';
+import { EndScreen } from './screens/EndScreen';
+import { HomeScreen } from './screens/HomeScreen';
+import { PreJoinScreen } from './screens/PreJoinScreen';
+import { UnavailableScreen } from './screens/UnavailableScreen';
+import { initialScreen, useUiStore } from './state/ui-store';
 
-/** Placeholder home screen until the meeting UI lands; it proves the build and the host detection. */
+// The meeting view carries amazon-chime-sdk-js: loaded only when joining.
+const MeetingScreen = lazy(() => import('./screens/MeetingScreen'));
+
 export function App() {
-  const host = useAppStore((s) => s.host);
-  const appVersion = useAppStore((s) => s.appVersion);
+  const screen = useUiStore((s) => s.screen);
   const loadAppVersion = useAppStore((s) => s.loadAppVersion);
+
   useEffect(() => {
     void loadAppVersion();
+    if (!desktopApi()) useUiStore.getState().go(initialScreen(window.location, MEETING_CODE_PATTERN));
   }, [loadAppVersion]);
 
+  // Invite links opened from outside the desktop app (chorus://join?...).
+  useEffect(() => {
+    const api = desktopApi();
+    if (!api) return;
+    return api.onDeepLink((invite) => {
+      const ui = useUiStore.getState();
+      if (ui.screen.name === 'meeting') {
+        ui.toast('Leave this meeting before opening another invite', 'warning');
+        return;
+      }
+      ui.go({ name: 'prejoin', target: { serverUrl: invite.serverUrl, meetingCode: invite.meetingCode, ...(invite.fingerprint ? { fingerprint: invite.fingerprint } : {}) } });
+    });
+  }, []);
+
+  // Keep the address bar meaningful in the browser: an invite link while joining, / otherwise.
+  useEffect(() => {
+    if (desktopApi()) return;
+    const path = screen.name === 'prejoin' ? `/join/${screen.target.meetingCode}` : screen.name === 'home' ? '/' : undefined;
+    if (path && window.location.pathname !== path) window.history.replaceState(null, '', path + window.location.search);
+  }, [screen]);
+
+  let body;
+  switch (screen.name) {
+    case 'home':
+      body = <HomeScreen />;
+      break;
+    case 'prejoin':
+      body = <PreJoinScreen key={`${screen.target.serverUrl}/${screen.target.meetingCode}`} target={screen.target} />;
+      break;
+    case 'meeting':
+      body = (
+        <Suspense fallback={<div className="center-screen" role="status">Joining…</div>}>
+          <MeetingScreen />
+        </Suspense>
+      );
+      break;
+    case 'ended':
+      body = <EndScreen />;
+      break;
+    case 'unavailable':
+      body = <UnavailableScreen target={screen.target} failure={screen.failure} message={screen.message} />;
+      break;
+    default: {
+      const unreachable: never = screen;
+      throw new Error(`unknown screen ${JSON.stringify(unreachable)}`);
+    }
+  }
   return (
-    <main className="home">
-      <h1>Chorus</h1>
-      <p>Self-hosted meetings for your local network, compatible with the Amazon Chime SDK.</p>
-      <p className="host" data-testid="host-kind">
-        {host === 'desktop' ? `Desktop app${appVersion ? ` ${appVersion}` : ''}` : 'Web client'}
-      </p>
-    </main>
+    <>
+      {body}
+      <Toasts />
+    </>
   );
 }

@@ -1,0 +1,3 @@
+import { desktopApi } from '../host-environment';
+
+export const isDesktop = (): boolean => desktopApi() !== undefined;

@@ -1,0 +1,67 @@
+import { create } from 'zustand';
+
+export type DeviceKind = 'audioinput' | 'videoinput' | 'audiooutput';
+
+export interface DeviceOption {
+  deviceId: string;
+  label: string;
+}
+
+export interface DeviceSelection {
+  audioinput: string | undefined;
+  videoinput: string | undefined;
+  audiooutput: string | undefined;
+}
+
+export interface DevicesState {
+  lists: Record<DeviceKind, DeviceOption[]>;
+  selected: DeviceSelection;
+  /** A device in use went away and another took over: shown as a notice. */
+  notice: string | undefined;
+  /** Whether the browser can route audio to a chosen speaker (HTMLMediaElement.setSinkId). */
+  canChooseSpeaker: boolean;
+  setList(kind: DeviceKind, devices: DeviceOption[]): string | undefined;
+  select(kind: DeviceKind, deviceId: string | undefined): void;
+  clearNotice(): void;
+  setCanChooseSpeaker(can: boolean): void;
+}
+
+const KIND_NAMES: Record<DeviceKind, string> = { audioinput: 'microphone', videoinput: 'camera', audiooutput: 'speaker' };
+
+/**
+ * What to use after the device list changed. A selected device that is still
+ * there stays; one that vanished falls back to the system default (or the first
+ * device), and the caller gets a notice to show. Pure, for hot-plug tests.
+ */
+export function reconcileDevice(kind: DeviceKind, devices: DeviceOption[], selectedId: string | undefined): { deviceId: string | undefined; notice?: string } {
+  if (selectedId !== undefined && devices.some((d) => d.deviceId === selectedId)) return { deviceId: selectedId };
+  const fallback = devices.find((d) => d.deviceId === 'default') ?? devices[0];
+  if (selectedId === undefined) return { deviceId: fallback?.deviceId };
+  const what = KIND_NAMES[kind];
+  return {
+    deviceId: fallback?.deviceId,
+    notice: fallback ? `Your ${what} was disconnected; switched to ${fallback.label || `the default ${what}`}.` : `Your ${what} was disconnected and no other ${what} is available.`,
+  };
+}
+
+export const useDevicesStore = create<DevicesState>((set, get) => ({
+  lists: { audioinput: [], videoinput: [], audiooutput: [] },
+  selected: { audioinput: undefined, videoinput: undefined, audiooutput: undefined },
+  notice: undefined,
+  canChooseSpeaker: false,
+  setList: (kind, devices) => {
+    const { deviceId, notice } = reconcileDevice(kind, devices, get().selected[kind]);
+    set((state) => ({ lists: { ...state.lists, [kind]: devices }, selected: { ...state.selected, [kind]: deviceId }, ...(notice ? { notice } : {}) }));
+    return notice;
+  },
+  select: (kind, deviceId) => set((state) => ({ selected: { ...state.selected, [kind]: deviceId } })),
+  clearNotice: () => set({ notice: undefined }),
+  setCanChooseSpeaker: (canChooseSpeaker) => set({ canChooseSpeaker }),
+}));
+
+/** MediaDeviceInfo list to options; unlabeled devices (no permission yet) get numbered names. */
+export function toOptions(kind: DeviceKind, devices: readonly { deviceId: string; label: string; kind: string }[]): DeviceOption[] {
+  return devices
+    .filter((d) => d.kind === kind && d.deviceId !== '')
+    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `${KIND_NAMES[kind][0]!.toUpperCase()}${KIND_NAMES[kind].slice(1)} ${i + 1}` }));
+}
