@@ -48,7 +48,7 @@ export function runServerHost(port: ParentPortLike, deps: ServerHostDeps = defau
 
   async function start(options: HostStartOptions): Promise<HostedServerInfo> {
     if (running) return running.info;
-    const config = { host: options.host, dataDir: options.dataDir, tls: true };
+    const config = { host: options.host, dataDir: options.dataDir, tls: true, ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}) };
     let server: ChorusServer;
     try {
       server = await deps.start({ ...config, port: options.port }, { logger });

@@ -17,6 +17,11 @@ export interface HostStartOptions {
   serviceName: string;
   /** Whether to advertise over mDNS; tests that only need the server turn it off. */
   advertise: boolean;
+  /**
+   * The renderer build the server serves to browsers. Given explicitly because the
+   * server's default is relative to its source file, which a bundle moves.
+   */
+  rendererDir?: string;
 }
 
 export interface HostedServerInfo {
@@ -72,9 +77,10 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<HostFailureCode>(['START_FAIL
 
 function parseStartOptions(value: unknown): HostStartOptions | undefined {
   if (!isObject(value)) return undefined;
-  const { dataDir, host, port, serviceName, advertise } = value;
+  const { dataDir, host, port, serviceName, advertise, rendererDir } = value;
   if (!isShortString(dataDir) || !isShortString(host, 255) || !isPort(port) || !isShortString(serviceName, 63) || typeof advertise !== 'boolean') return undefined;
-  return { dataDir, host, port, serviceName, advertise };
+  if (rendererDir !== undefined && !isShortString(rendererDir)) return undefined;
+  return { dataDir, host, port, serviceName, advertise, ...(rendererDir !== undefined ? { rendererDir } : {}) };
 }
 
 export function parseHostCommand(message: unknown): Parsed<HostCommand> {
