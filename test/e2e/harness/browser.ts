@@ -78,7 +78,9 @@ export interface HarnessSnapshot {
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[] }): Promise<void>;
+  sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;
+  dataMessages(): import('./harness-data.js').ReceivedDataMessage[];
   setMuted(muted: boolean): void;
   measureAudio(frequencies: number[], ms: number): Promise<Record<string, number>>;
   volumeSamples(since: number): VolumeSample[];

@@ -14,6 +14,7 @@ import {
   type VideoTileState,
 } from 'amazon-chime-sdk-js';
 import { oscillatorStream, receivedAudio, recordVolumes, type VolumeSample } from './harness-audio.js';
+import { dataMessages, sendData, watchDataMessages } from './harness-data.js';
 
 interface TileInfo {
   tileId: number;
@@ -53,7 +54,7 @@ function videoElementFor(tileId: number): HTMLVideoElement {
   return el;
 }
 
-async function join(meeting: unknown, attendee: unknown, options: { video?: boolean; toneHz?: number } = {}): Promise<void> {
+async function join(meeting: unknown, attendee: unknown, options: { video?: boolean; toneHz?: number; dataTopics?: string[] } = {}): Promise<void> {
   const logger = new ConsoleLogger('harness', LogLevel.WARN);
   const deviceController = new DefaultDeviceController(logger);
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
@@ -106,6 +107,7 @@ async function join(meeting: unknown, attendee: unknown, options: { video?: bool
   const audioElement = document.createElement('audio');
   document.body.appendChild(audioElement);
   await av.bindAudioElement(audioElement);
+  if (options.dataTopics) watchDataMessages(av, options.dataTopics);
   av.start();
   // The SDK puts the meeting's audio stream on the element once the peer connection has it.
   const attachWhenPlaying = (): void => {
@@ -212,4 +214,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats, sendData, dataMessages };
