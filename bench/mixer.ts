@@ -58,7 +58,8 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
       attendees.push(...Attendees!);
     }
     const joinStarted = performance.now();
-    const sampled = new Set(Array.from({ length: options.sampledListeners }, (_, k) => options.speakers + k));
+    const listeners = Math.max(0, options.attendees - options.speakers);
+    const sampled = new Set(Array.from({ length: Math.min(options.sampledListeners, listeners) }, (_, k) => options.speakers + k));
     clients = await joinAll(options.attendees, 4, (i) => HeadlessClient.join(Meeting!, attendees[i]!, {
       microphone: i < options.speakers ? speakerMicrophone(i, options.speakers, onsets) : silentMicrophone,
       audioLevelExtensionId: AUDIO_LEVEL_EXT,
@@ -106,7 +107,7 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
         'gaps/listener-min': +(dropouts / Math.max(1, analyses.length) / (elapsed / 60)).toFixed(1),
       },
     });
-    console.log(`Latency: speaker's send of a talk spurt's first frame to its first audible frame at ${options.sampledListeners} listeners (${latencies.length} onsets); it includes the 40 ms jitter buffer and up to 20 ms of tick alignment. Gaps: sound that restarted mid-spurt at those listeners.`);
+    console.log(`Latency: speaker's send of a talk spurt's first frame to its first audible frame at ${sampled.size} listeners (${latencies.length} onsets); it includes the 40 ms jitter buffer and up to 20 ms of tick alignment. Gaps: sound that restarted mid-spurt at those listeners.`);
     console.log(`The load generator (this process, ${options.attendees} clients) used ${(100 * (loadCpu.user + loadCpu.system) / 1e6 / elapsed).toFixed(0)} % CPU on the same machine (${availableParallelism()} cores).`);
     if (stats.length === 0) console.log('No mixer_stats lines were logged: the window was shorter than one 5 s report.');
   } finally {
