@@ -2,11 +2,13 @@ import { ChimeSDKMeetingsClient, CreateAttendeeCommand, CreateMeetingCommand, Ge
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { fork, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkServerHealth } from '../../src-main/electron/server-host/health-check.js';
+import { ServerBrowser } from '../../src-main/electron/server-host/mdns.js';
 import type { HostStartOptions } from '../../src-main/electron/server-host/messages.js';
 import { HostError, ServerSupervisor, type HostChild } from '../../src-main/electron/server-host/supervisor.js';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
@@ -23,6 +25,8 @@ import { makeTempDir } from '../helpers/server.js';
  */
 
 const ADAPTER = join(import.meta.dirname, 'desktop-support', 'utility-process-adapter.ts');
+const BUNDLED_ENTRY = join(import.meta.dirname, '..', '..', 'dist', 'electron', 'server-host.js');
+if (!existsSync(BUNDLED_ENTRY)) console.warn(`skipping the bundled-entry test: ${BUNDLED_ENTRY} is missing (run npm run build:electron)`);
 
 const children: ChildProcess[] = [];
 const supervisors: ServerSupervisor[] = [];
@@ -35,8 +39,8 @@ afterEach(async () => {
 });
 
 /** HostChild over a forked Node process, the way main.ts wraps a UtilityProcess. */
-function spawnEntry(stderr: string[]): HostChild {
-  const child = fork(ADAPTER, [], {
+function spawnEntry(stderr: string[], entryFile?: string): HostChild {
+  const child = fork(ADAPTER, entryFile ? [entryFile] : [], {
     execArgv: ['--import', 'tsx'],
     // Credentials come from the data directory, as in the app, not from the test runner's environment.
     env: { ...process.env, CHORUS_ACCESS_KEY_ID: '', CHORUS_SECRET_ACCESS_KEY: '' },
@@ -54,14 +58,14 @@ function spawnEntry(stderr: string[]): HostChild {
   };
 }
 
-async function hostedSupervisor() {
+async function hostedSupervisor(options: { advertise?: boolean; serviceName?: string; entryFile?: string } = {}) {
   const dataDir = await makeTempDir('chorus-desktop-host-');
   dirs.push(dataDir);
   const stderr: string[] = [];
   const statuses: HostStatus[] = [];
-  const startOptions: HostStartOptions = { dataDir, host: '127.0.0.1', port: 0, serviceName: 'Test host', advertise: false };
+  const startOptions: HostStartOptions = { dataDir, host: '127.0.0.1', port: 0, serviceName: options.serviceName ?? 'Test host', advertise: options.advertise ?? false };
   const supervisor = new ServerSupervisor({
-    spawn: () => spawnEntry(stderr),
+    spawn: () => spawnEntry(stderr, options.entryFile),
     checkHealth: (info) => checkServerHealth(info, 1_000),
     startOptions,
     policy: { healthIntervalMs: 250, unhealthyAfter: 2, backoffInitialMs: 200, backoffMaxMs: 1_000, startTimeoutMs: 20_000 },
@@ -156,5 +160,32 @@ describe('the embedded-server entry under the supervisor', () => {
     expect(supervisor.status()).toEqual({ state: 'stopped' });
     expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
     expect(await checkServerHealth(info, 1_000)).toBe(false);
+  });
+
+  it('advertises the hosted server over mDNS with its fingerprint and withdraws it on stop', async () => {
+    const serviceName = `chorus-host-test-${process.pid}`;
+    const browser = new ServerBrowser(() => undefined);
+    try {
+      const { supervisor } = await hostedSupervisor({ advertise: true, serviceName });
+      const info = await supervisor.start();
+      const found = await eventually(() => {
+        const match = browser.list().find((s) => s.name === serviceName);
+        expect(match).toBeDefined();
+        return match!;
+      }, 10_000, 100);
+      expect(found.fingerprint).toBe(info.fingerprint);
+      expect(new URL(found.serverUrl).port).toBe(new URL(info.localUrl).port);
+      await supervisor.stop({ endMeetings: true });
+      await eventually(() => expect(browser.list().find((s) => s.name === serviceName)).toBeUndefined(), 10_000, 100);
+    } finally {
+      browser.close();
+    }
+  });
+
+  // The bundle Electron actually loads; `npm test` builds it before Vitest runs.
+  it.skipIf(!existsSync(BUNDLED_ENTRY))('the bundled entry (dist/electron/server-host.js) hosts too', async () => {
+    const { supervisor } = await hostedSupervisor({ entryFile: BUNDLED_ENTRY });
+    const info = await supervisor.start();
+    expect(await checkServerHealth(info)).toBe(true);
   });
 });

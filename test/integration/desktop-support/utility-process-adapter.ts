@@ -7,6 +7,8 @@
  * (on('message', ({ data }) => …) and postMessage), over Node's fork IPC channel.
  * Everything behind that port (the server, TLS, the supervisor's messages) is real.
  */
+import { pathToFileURL } from 'node:url';
+
 interface EmulatedParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): EmulatedParentPort;
   postMessage(message: unknown): void;
@@ -25,4 +27,6 @@ const port: EmulatedParentPort = {
 // A utility process dies with its parent; a forked child would otherwise outlive a crashed test run.
 process.on('disconnect', () => process.exit(0));
 
-await import('../../../src-main/electron/server-host/entry.js');
+// The module under test: the TypeScript entry by default, or a built bundle (dist/electron/server-host.js) given as argv[2].
+const entry = process.argv[2] ? pathToFileURL(process.argv[2]).href : '../../../src-main/electron/server-host/entry.js';
+await import(entry);
