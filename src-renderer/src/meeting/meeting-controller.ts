@@ -154,10 +154,10 @@ function wireObservers(a: Active): void {
         attendeeId: tile.boundAttendeeId,
         local: tile.localTile,
         content: tile.isContent,
-        active: tile.active,
+        hasVideo: Boolean(tile.boundVideoStream),
         paused: tile.paused,
       });
-      if (!tile.isContent) useRosterStore.getState().setVideo(tile.boundAttendeeId, tile.active);
+      if (!tile.isContent) useRosterStore.getState().setVideo(tile.boundAttendeeId, Boolean(tile.boundVideoStream));
     },
     videoTileWasRemoved: (tileId: number) => {
       const tile = useTilesStore.getState().tiles[tileId];

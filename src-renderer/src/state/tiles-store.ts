@@ -7,7 +7,8 @@ export interface Tile {
   attendeeId: string;
   local: boolean;
   content: boolean;
-  active: boolean;
+  /** A video stream is bound (the SDK's own `active` also needs an element, which we attach only when shown). */
+  hasVideo: boolean;
   paused: boolean;
 }
 
@@ -23,7 +24,7 @@ export const useTilesStore = create<TilesState>((set) => ({
   upsert: (tile) =>
     set((state) => {
       const old = state.tiles[tile.tileId];
-      if (old && old.attendeeId === tile.attendeeId && old.local === tile.local && old.content === tile.content && old.active === tile.active && old.paused === tile.paused) return state;
+      if (old && old.attendeeId === tile.attendeeId && old.local === tile.local && old.content === tile.content && old.hasVideo === tile.hasVideo && old.paused === tile.paused) return state;
       return { tiles: { ...state.tiles, [tile.tileId]: tile } };
     }),
   remove: (tileId) =>
@@ -38,7 +39,7 @@ export const useTilesStore = create<TilesState>((set) => ({
 /** The camera tile of each attendee (local included), keyed by attendee id. */
 export function cameraTilesByAttendee(tiles: Record<number, Tile>): Map<string, Tile> {
   const out = new Map<string, Tile>();
-  for (const tile of Object.values(tiles)) if (!tile.content && tile.active) out.set(tile.attendeeId, tile);
+  for (const tile of Object.values(tiles)) if (!tile.content && tile.hasVideo) out.set(tile.attendeeId, tile);
   return out;
 }
 

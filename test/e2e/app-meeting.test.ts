@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
+
+/**
+ * The real meeting app, as people use it: the production renderer build
+ * (dist/renderer, made by `npm run build:renderer`, which `npm test` runs first)
+ * served by the real server, driven through its UI in real Chromium with fake
+ * camera and microphone.
+ */
+const RENDERER_INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
+
+let t: TestServer;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(RENDERER_INDEX)) throw new Error(`No renderer build at ${RENDERER_INDEX}: run \`npm run build:renderer\` first`);
+  t = await startTestServer({ iceHost: '127.0.0.1' });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function createMeeting(name: string, passcode?: string): Promise<{ meetingCode: string; hostKey: string }> {
+  const res = await fetch(`${t.server.url}/app/api/meetings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` },
+    body: JSON.stringify({ name, ...(passcode ? { passcode } : {}) }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { meetingCode: string; hostKey: string };
+}
+
+/** A fresh browser context per person: separate storage, as on separate machines. */
+async function openPage(path: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
+  (page as Page & { errors?: string[] }).errors = errors;
+  pages.push(page);
+  await page.goto(`${t.server.url}${path}`);
+  return page;
+}
+
+function pageErrors(page: Page): string[] {
+  return (page as Page & { errors?: string[] }).errors ?? [];
+}
+
+async function joinAs(page: Page, name: string, passcode?: string): Promise<void> {
+  await page.getByTestId('display-name').fill(name);
+  if (passcode !== undefined) await page.getByTestId('passcode').fill(passcode);
+  await page.getByTestId('join-button').click();
+}
+
+/** The tile of `name` shows decoding video: frames advance in its <video>. */
+async function expectVideoOf(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(
+    (n) => {
+      const video = document.querySelector<HTMLVideoElement>(`[data-testid="participant-tile"][data-name="${n}"] video`);
+      return Boolean(video && video.videoWidth >= 160 && video.getVideoPlaybackQuality().totalVideoFrames > 10);
+    },
+    name,
+    { timeout: 45_000, polling: 250 },
+  );
+}
+
+describe('the meeting app in Chromium', () => {
+  it('two people join through the UI, see and hear each other, mute, chat, leave; a wrong passcode is refused', async () => {
+    const { meetingCode, hostKey } = await createMeeting('E2E sync', 'sesame42');
+
+    // The host opens the host link (the key rides in the fragment) and joins without the passcode.
+    const alice = await openPage(`/join/${meetingCode}#host=${hostKey}`);
+    await expect.poll(() => alice.getByRole('heading', { name: 'E2E sync' }).count(), { timeout: 15_000 }).toBe(1);
+    await alice.getByTestId('camera-preview').waitFor({ state: 'visible' });
+    await joinAs(alice, 'Alice');
+    await alice.getByTestId('meeting-screen').waitFor();
+
+    // A guest with a wrong passcode gets a clear refusal and stays on the device check.
+    const bob = await openPage(`/join/${meetingCode}`);
+    await joinAs(bob, 'Bob', 'wrong-one');
+    await bob.getByTestId('wrong-passcode').waitFor({ timeout: 15_000 });
+    expect(await bob.getByTestId('wrong-passcode').textContent()).toContain('Wrong passcode');
+    expect(await bob.getByTestId('meeting-screen').count()).toBe(0);
+
+    // With the right passcode Bob joins; each sees the other's name and live video.
+    await bob.getByTestId('passcode').fill('sesame42');
+    await bob.getByTestId('join-button').click();
+    await bob.getByTestId('meeting-screen').waitFor();
+    await expectVideoOf(alice, 'Bob');
+    await expectVideoOf(bob, 'Alice');
+    // And their own self view.
+    await expectVideoOf(alice, 'Alice');
+    expect(await alice.locator('[data-testid="participant-tile"]').count()).toBe(2);
+
+    // Bob mutes (keyboard shortcut); Alice's roster shows it, from the server's mute state.
+    await alice.getByTestId('roster-button').click();
+    const bobRow = alice.locator('[data-testid="roster-row"][data-name="Bob"]');
+    await expect.poll(() => bobRow.getAttribute('data-muted'), { timeout: 10_000 }).toBe('false');
+    await bob.locator('body').click();
+    await bob.keyboard.press('Control+d');
+    await expect.poll(() => bob.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => bobRow.getAttribute('data-muted'), { timeout: 10_000 }).toBe('true');
+    await expect.poll(() => alice.locator('[data-testid="participant-tile"][data-name="Bob"] [data-testid="tile-muted"]').count()).toBe(1);
+
+    // Chat both ways; the closed panel shows an unread badge.
+    await alice.getByTestId('chat-button').click();
+    await alice.getByTestId('chat-input').fill('Hello from Alice');
+    await alice.getByTestId('chat-input').press('Enter');
+    await expect.poll(() => bob.getByTestId('unread-badge').textContent(), { timeout: 10_000 }).toBe('1');
+    await bob.getByTestId('chat-button').click();
+    const received = bob.locator('[data-testid="chat-message"]', { hasText: 'Hello from Alice' });
+    await received.waitFor();
+    expect(await received.textContent()).toContain('Alice');
+    await bob.getByTestId('chat-input').fill('Hi Alice, Bob here');
+    await bob.getByTestId('chat-send').click();
+    await alice.locator('[data-testid="chat-message"]', { hasText: 'Hi Alice, Bob here' }).waitFor({ timeout: 10_000 });
+    // An oversized message is shown as failed, not dropped.
+    await bob.getByTestId('chat-input').fill('x'.repeat(3000));
+    await bob.getByTestId('chat-send').click();
+    await bob.locator('[data-testid="chat-message"][data-status="failed"]').waitFor();
+
+    // Bob leaves and sees the "left" screen; he disappears from Alice's meeting.
+    await bob.getByTestId('leave-button').click();
+    await bob.locator('[data-testid="end-screen"][data-reason="left"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => alice.locator('[data-testid="participant-tile"][data-name="Bob"]').count(), { timeout: 10_000 }).toBe(0);
+
+    for (const page of [alice, bob]) expect(pageErrors(page)).toEqual([]);
+  }, 150_000);
+});
