@@ -98,6 +98,8 @@ export interface CaptureBrokerDeps<S extends CapturerSourceLike> {
   timers?: { setTimeout(cb: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
   /** An unanswered picker is cancelled after this long, so getDisplayMedia never hangs. */
   pickerTimeoutMs?: number;
+  /** While a picker is open its sources are listed again this often and re-sent (same requestId): live thumbnails. 0 turns it off. */
+  refreshIntervalMs?: number;
 }
 
 interface PendingPick<S> {
@@ -105,6 +107,19 @@ interface PendingPick<S> {
   audioAvailable: boolean;
   answer(grant: CaptureGrant<S>): void;
   timer: unknown;
+  refreshTimer?: unknown;
+}
+
+function mapSources<S extends CapturerSourceLike>(sources: S[]): { offered: Map<string, S>; views: CaptureSource[] } {
+  const offered = new Map<string, S>();
+  const views: CaptureSource[] = [];
+  for (const source of sources) {
+    const view = toCaptureSource(source);
+    if (!view) continue;
+    offered.set(view.id, source);
+    views.push(view);
+  }
+  return { offered, views: orderSources(views) };
 }
 
 export type ChooseResult = { ok: true } | { ok: false; error: string };
@@ -136,22 +151,40 @@ export class CapturePickerBroker<S extends CapturerSourceLike> {
       const [portalSource] = sources;
       return once(portalSource ? { video: portalSource } : null);
     }
-    const offered = new Map<string, S>();
-    const mapped: CaptureSource[] = [];
-    for (const source of sources) {
-      const view = toCaptureSource(source);
-      if (!view) continue;
-      offered.set(view.id, source);
-      mapped.push(view);
-    }
-    if (mapped.length === 0) return once(null);
+    const { offered, views } = mapSources(sources);
+    if (views.length === 0) return once(null);
     // One picker at a time: a newer request replaces (cancels) an older one.
     this.cancelAll();
     const requestId = this.deps.newRequestId();
     const timer = this.timers.setTimeout(() => this.settle(requestId, null), this.deps.pickerTimeoutMs ?? 120_000);
-    this.pending.set(requestId, { sources: offered, audioAvailable: this.deps.plan.audioAvailable, answer: once, timer });
-    const shown = this.deps.showPicker({ requestId, sources: orderSources(mapped), audioAvailable: this.deps.plan.audioAvailable });
+    const pick: PendingPick<S> = { sources: offered, audioAvailable: this.deps.plan.audioAvailable, answer: once, timer };
+    this.pending.set(requestId, pick);
+    const shown = this.deps.showPicker({ requestId, sources: views, audioAvailable: this.deps.plan.audioAvailable });
     if (!shown) this.settle(requestId, null);
+    else this.scheduleRefresh(requestId, pick);
+  }
+
+  private scheduleRefresh(requestId: string, pick: PendingPick<S>): void {
+    const interval = this.deps.refreshIntervalMs ?? 0;
+    if (interval <= 0) return;
+    pick.refreshTimer = this.timers.setTimeout(() => void this.refresh(requestId, pick), interval);
+  }
+
+  /** Lists the sources again and re-sends the open picker: new thumbnails, new windows, closed ones gone. */
+  private async refresh(requestId: string, pick: PendingPick<S>): Promise<void> {
+    let sources: S[];
+    try {
+      sources = await this.deps.listSources();
+    } catch {
+      sources = [];
+    }
+    if (this.pending.get(requestId) !== pick) return;
+    const { offered, views } = mapSources(sources);
+    if (views.length > 0) {
+      pick.sources = offered;
+      if (!this.deps.showPicker({ requestId, sources: views, audioAvailable: pick.audioAvailable })) return this.settle(requestId, null);
+    }
+    this.scheduleRefresh(requestId, pick);
   }
 
   /** The renderer's answer. A source that was not offered is refused and the request cancelled. */
@@ -185,6 +218,7 @@ export class CapturePickerBroker<S extends CapturerSourceLike> {
     if (!pick) return;
     this.pending.delete(requestId);
     this.timers.clearTimeout(pick.timer);
+    if (pick.refreshTimer !== undefined) this.timers.clearTimeout(pick.refreshTimer);
     pick.answer(grant);
   }
 }

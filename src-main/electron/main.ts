@@ -234,6 +234,7 @@ void settingsReady.then((settings) => {
     listSources: () => desktopCapturer.getSources({ types: ['screen', 'window'], thumbnailSize: { width: 320, height: 180 }, fetchWindowIcons: true }),
     showPicker: (request) => send('capture:picker-request', request),
     newRequestId: () => randomUUID(),
+    refreshIntervalMs: 1_500,
   });
   const broker = captureBroker;
   ses.setDisplayMediaRequestHandler((request, callback) => void broker.handle(request, (grant) => callback(grant)), { useSystemPicker: plan.useSystemPicker });

@@ -22,7 +22,11 @@ export interface DesktopApi {
 export interface DesktopHostApi {
   /** Starts the embedded server on the LAN interfaces with TLS and mDNS; resolves once it answers its health check. */
   start(): Promise<HostInfo>;
-  /** Stops hosting. `endMeetings: true` ends every meeting for everyone first. */
+  /**
+   * Stops hosting. `endMeetings: true` ends every meeting for everyone first.
+   * With `endMeetings: false` it refuses while meetings run: the promise rejects
+   * with an Error whose message contains `MEETINGS_IN_PROGRESS`, so the UI can ask.
+   */
   stop(opts: { endMeetings: boolean }): Promise<void>;
   status(): Promise<HostStatus>;
   /** Every status change (starting, running, crashed and restarting, stopped). */
@@ -58,7 +62,13 @@ export interface DiscoveredServer {
 }
 
 export interface DesktopCaptureApi {
-  /** A page asked for getDisplayMedia: show a picker, then answer with choose(). */
+  /**
+   * A page asked for getDisplayMedia: show a picker, then answer with choose().
+   * While the picker is open the same request (same requestId) arrives again
+   * about every 1.5 s with fresh thumbnails and the current windows: replace the
+   * shown sources, keep the picker open. A request with a new requestId means the
+   * previous one was cancelled.
+   */
   onPickerRequest(cb: (request: CapturePickerRequest) => void): () => void;
   /** The user's choice for a picker request; null cancels the share. */
   choose(requestId: string, choice: CaptureChoice | null): Promise<void>;

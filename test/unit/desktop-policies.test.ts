@@ -185,6 +185,44 @@ describe('desktop capture', () => {
     expect(grants[4]).toBeNull();
   });
 
+  it('keeps the open picker live: re-lists sources with the same requestId until it is answered', async () => {
+    let listing = [fakeSource('screen:0:0', 'Screen'), fakeSource('window:5:0', 'Editor')];
+    const shown: Array<{ requestId: string; sources: { id: string }[] }> = [];
+    const timers: Array<{ cb: () => void; ms: number; cleared: boolean }> = [];
+    const b = new CapturePickerBroker<CapturerSourceLike>({
+      plan: planDisplayCapture({ platform: 'win32', osRelease: '10', env: {} }),
+      isOwnOrigin: () => true,
+      listSources: async () => listing,
+      showPicker: (r) => (shown.push(r), true),
+      newRequestId: () => 'live-1',
+      refreshIntervalMs: 1_500,
+      timers: {
+        setTimeout: (cb, ms) => {
+          const t = { cb, ms, cleared: false };
+          timers.push(t);
+          return t;
+        },
+        clearTimeout: (t) => ((t as { cleared: boolean }).cleared = true),
+      },
+    });
+    const grants: CaptureGrant<CapturerSourceLike>[] = [];
+    await b.handle({ securityOrigin: 'app://chorus', videoRequested: true }, (g) => grants.push(g));
+    const refreshTimer = () => timers.filter((t) => t.ms === 1_500 && !t.cleared).at(-1)!;
+    // A new window opened, the editor closed.
+    listing = [fakeSource('screen:0:0', 'Screen'), fakeSource('window:7:0', 'Slides')];
+    const due = refreshTimer();
+    due.cleared = true; // fired timers are spent
+    due.cb();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shown.map((r) => r.requestId)).toEqual(['live-1', 'live-1']);
+    expect(shown[1]!.sources.map((s) => s.id)).toEqual(['screen:0:0', 'window:7:0']);
+    // The closed window can no longer be chosen; the new one can.
+    expect(b.choose('live-1', { sourceId: 'window:7:0', audio: false })).toEqual({ ok: true });
+    expect(grants[0]?.video.id).toBe('window:7:0');
+    // Answered: no refresh is left scheduled.
+    expect(refreshTimer()).toBeUndefined();
+  });
+
   it('a newer request cancels an older open picker; the portal mode grants the portal source directly', async () => {
     const { b } = broker();
     const first: CaptureGrant<CapturerSourceLike>[] = [];
