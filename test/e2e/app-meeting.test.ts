@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,13 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
  * camera and microphone.
  */
 const RENDERER_INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
+/** Screenshots of the main screens, kept as test artifacts (docs/screenshots holds a reviewed copy). */
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
+}
 
 let t: TestServer;
 let browser: Browser;
@@ -40,7 +47,7 @@ async function createMeeting(name: string, passcode?: string): Promise<{ meeting
 
 /** A fresh browser context per person: separate storage, as on separate machines. */
 async function openPage(path: string): Promise<Page> {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -83,6 +90,9 @@ describe('the meeting app in Chromium', () => {
     const alice = await openPage(`/join/${meetingCode}#host=${hostKey}`);
     await expect.poll(() => alice.getByRole('heading', { name: 'E2E sync' }).count(), { timeout: 15_000 }).toBe(1);
     await alice.getByTestId('camera-preview').waitFor({ state: 'visible' });
+    await alice.getByTestId('display-name').fill('Alice');
+    await expect.poll(() => alice.getByTestId('mic-meter').getAttribute('aria-valuenow').then(Number), { timeout: 10_000 }).toBeGreaterThan(0);
+    await screenshot(alice, 'device-check');
     await joinAs(alice, 'Alice');
     await alice.getByTestId('meeting-screen').waitFor();
 
@@ -125,10 +135,12 @@ describe('the meeting app in Chromium', () => {
     await bob.getByTestId('chat-input').fill('Hi Alice, Bob here');
     await bob.getByTestId('chat-send').click();
     await alice.locator('[data-testid="chat-message"]', { hasText: 'Hi Alice, Bob here' }).waitFor({ timeout: 10_000 });
+    await screenshot(bob, 'chat');
     // An oversized message is shown as failed, not dropped.
     await bob.getByTestId('chat-input').fill('x'.repeat(3000));
     await bob.getByTestId('chat-send').click();
     await bob.locator('[data-testid="chat-message"][data-status="failed"]').waitFor();
+    expect(await bob.locator('[data-testid="chat-message"][data-status="failed"]').textContent()).toContain('Too long');
 
     // Bob leaves and sees the "left" screen; he disappears from Alice's meeting.
     await bob.getByTestId('leave-button').click();
@@ -137,4 +149,71 @@ describe('the meeting app in Chromium', () => {
 
     for (const page of [alice, bob]) expect(pageErrors(page)).toEqual([]);
   }, 150_000);
+
+  it('host: four people in a grid, screen share on stage, late joiner gets chat history, remove shows "removed", end for all shows "ended"', async () => {
+    const { meetingCode, hostKey } = await createMeeting('Team review');
+    const home = await openPage('/');
+    await home.getByTestId('home-screen').waitFor();
+    await home.locator('[data-testid="nearby-meetings"]', { hasText: 'Team review' }).waitFor({ timeout: 15_000 });
+    await screenshot(home, 'home');
+    await home.context().close();
+
+    const host = await openPage(`/join/${meetingCode}#host=${hostKey}`);
+    await joinAs(host, 'Hana');
+    await host.getByTestId('meeting-screen').waitFor();
+    await host.getByTestId('chat-button').click();
+    await host.getByTestId('chat-input').fill('Agenda: demo first');
+    await host.getByTestId('chat-input').press('Enter');
+
+    const guests: Page[] = [];
+    for (const name of ['Gus', 'Ida', 'Jo']) {
+      const page = await openPage(`/join/${meetingCode}`);
+      await joinAs(page, name);
+      await page.getByTestId('meeting-screen').waitFor();
+      guests.push(page);
+    }
+    const [gus, ida, jo] = guests as [Page, Page, Page];
+    // Late joiners get the chat history the server keeps for the message's lifetime.
+    await jo.getByTestId('chat-button').click();
+    await jo.locator('[data-testid="chat-message"]', { hasText: 'Agenda: demo first' }).waitFor({ timeout: 15_000 });
+    await jo.getByTestId('chat-button').click();
+    await host.getByTestId('chat-button').click();
+    for (const name of ['Gus', 'Ida', 'Jo']) await expectVideoOf(host, name);
+    expect(await host.locator('[data-testid="participant-tile"]').count()).toBe(4);
+    expect(await host.getByTestId('video-grid').getAttribute('data-columns')).toBe('2');
+    await screenshot(host, 'grid-4');
+
+    // Gus shares his screen; it takes the stage for the others, with a filmstrip.
+    await gus.getByTestId('share-button').click();
+    const content = ida.getByTestId('content-tile');
+    await content.waitFor({ timeout: 20_000 });
+    await ida.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="content-tile"] video')?.videoWidth ?? 0) > 0, undefined, { timeout: 20_000 });
+    expect(await ida.locator('.filmstrip [data-testid="participant-tile"]').count()).toBe(4);
+    await screenshot(ida, 'content-share');
+    await gus.getByTestId('share-button').click();
+    await ida.getByTestId('content-tile').waitFor({ state: 'detached', timeout: 15_000 });
+
+    // The host removes Ida: she sees "removed", the others lose her tile.
+    await host.getByTestId('roster-button').click();
+    await host.locator('[data-testid="roster-row"][data-name="Ida"] [data-testid="remove-attendee"]').click();
+    await ida.locator('[data-testid="end-screen"][data-reason="removed"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => gus.locator('[data-testid="participant-tile"][data-name="Ida"]').count(), { timeout: 10_000 }).toBe(0);
+
+    // The host ends the meeting for everyone.
+    await host.getByTestId('leave-button').click();
+    await host.getByTestId('end-for-all').click();
+    for (const page of [gus, jo]) await page.locator('[data-testid="end-screen"][data-reason="ended"]').waitFor({ timeout: 15_000 });
+    await host.locator('[data-testid="end-screen"][data-reason="ended"]').waitFor({ timeout: 15_000 });
+    // The code is gone with the meeting.
+    const again = await openPage(`/join/${meetingCode}`);
+    await again.locator('[data-testid="unavailable-screen"][data-failure="NotFoundException"]').waitFor({ timeout: 10_000 });
+  }, 180_000);
+
+  it('an unreachable server gets its own screen', async () => {
+    const page = await openPage('/');
+    await page.getByTestId('meeting-code-input').fill('abc-defg-hij');
+    await page.route('**/app/api/**', (route) => route.abort('connectionrefused'));
+    await page.getByTestId('join-continue').click();
+    await page.locator('[data-testid="unavailable-screen"][data-failure="Unreachable"]').waitFor({ timeout: 10_000 });
+  });
 });
