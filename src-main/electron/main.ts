@@ -39,6 +39,8 @@ protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
 ]);
 app.enableSandbox();
+// A separate profile (and so a separate single-instance lock) for end-to-end tests and side-by-side runs.
+if (process.env.CHORUS_USER_DATA_DIR) app.setPath('userData', resolve(process.env.CHORUS_USER_DATA_DIR));
 if (process.platform === 'darwin') app.commandLine.appendSwitch('enable-features', MAC_LOOPBACK_FEATURES.join(','));
 
 const singleInstance = app.requestSingleInstanceLock();
