@@ -96,6 +96,27 @@ async function sigV4Headers(baseUrl: string, credentials = TEST_CREDENTIALS): Pr
   return headers;
 }
 
+/**
+ * HeadlessClient retries a join whose DTLS handshake lost a race (see its join()); the abandoned
+ * attempt is a real session that authorizes, joins, publishes and drops. Such a complete block,
+ * followed by the same attendee authorizing again, is taken out so the lifecycle can be compared.
+ */
+function withoutRetriedJoins(list: string[]): string[] {
+  const out = [...list];
+  for (let i = 0; i < out.length; i++) {
+    if (!out[i]!.startsWith('AttendeeAuthorized ')) continue;
+    const id = out[i]!.split(' ')[1]!;
+    const again = out.indexOf(out[i]!, i + 1);
+    if (again < 0) continue;
+    const block = out.slice(i, again);
+    if (block.every((e) => e.endsWith(` ${id}`)) && /^Attendee(Content)?(Left|Dropped) /.test(block.at(-1)!)) {
+      out.splice(i, again - i);
+      i--;
+    }
+  }
+  return out;
+}
+
 const summary = (events: ChimeMeetingEvent[], meetingId: string): string[] =>
   events.filter((e) => e.detail.meetingId === meetingId).map((e) => `${e.detail.eventType.slice(6)}${e.detail.attendeeId ? ' ' + e.detail.attendeeId : ''}`);
 
@@ -115,29 +136,29 @@ describe('event notifications', () => {
     const b = await created('bob');
     const A = a.AttendeeId!;
     const B = b.AttendeeId!;
-    const seen = (n: number) => eventually(() => expect(summary(receiver.events, meetingId).length).toBeGreaterThanOrEqual(n), 10_000, 50);
+    const seen = (event: string) => eventually(() => expect(summary(receiver.events, meetingId)).toContain(event), 10_000, 50);
 
     // A joins with a camera; B joins without one, then shares content with video.
     const alice = await HeadlessClient.join(meeting, a, { publishVideo: true });
-    await seen(6);
+    await seen(`AttendeeVideoStarted ${A}`);
     const bob = await SignalClient.connect(signalingUrl(meeting), { token: b.JoinToken! });
     await bob.join();
-    await seen(8);
+    await seen(`AttendeeJoined ${B}`);
     const bobContent = await HeadlessClient.join(meeting, { ...b, JoinToken: `${b.JoinToken!}#content` }, { publishVideo: true });
-    await seen(11);
+    await seen(`AttendeeContentVideoStarted ${B}#content`);
     await bobContent.close(); // no LEAVE: its connection is simply gone
-    await seen(13);
+    await eventually(() => expect(summary(receiver.events, meetingId).at(-1)).toBe(`AttendeeContentLeft ${B}#content`), 10_000, 50);
     bob.send({ type: T.LEAVE, leave: {} });
     await bob.frame(T.LEAVE_ACK);
-    await seen(14);
+    await seen(`AttendeeLeft ${B}`);
     await alice.close();
-    await seen(16);
+    await seen(`AttendeeDropped ${A}`);
     await t.client.send(new DeleteAttendeeCommand({ MeetingId: meetingId, AttendeeId: B }));
-    await seen(17);
+    await seen(`AttendeeDeleted ${B}`);
     await t.client.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
-    await seen(19);
+    await seen('MeetingEnded');
 
-    expect(summary(receiver.events, meetingId)).toEqual([
+    expect(withoutRetriedJoins(summary(receiver.events, meetingId))).toEqual([
       'MeetingStarted',
       `AttendeeAdded ${A}`,
       `AttendeeAdded ${B}`,
@@ -176,9 +197,9 @@ describe('event notifications', () => {
     expect(contentJoined.detail.externalUserId).toBe('bob');
 
     // Both streams carry exactly the same events (same ids, same content), in the same order.
-    await eventually(() => expect(summary(bearer.events, meetingId)).toHaveLength(19), 5_000, 50);
-    await eventually(() => expect(summary(signed.events, meetingId)).toHaveLength(19), 5_000, 50);
     const webhookIds = receiver.events.filter((e) => e.detail.meetingId === meetingId);
+    await eventually(() => expect(summary(bearer.events, meetingId)).toHaveLength(webhookIds.length), 5_000, 50);
+    await eventually(() => expect(summary(signed.events, meetingId)).toHaveLength(webhookIds.length), 5_000, 50);
     expect(bearer.events.filter((e) => e.detail.meetingId === meetingId)).toEqual(webhookIds);
     expect(signed.events.filter((e) => e.detail.meetingId === meetingId)).toEqual(webhookIds);
     bearer.close();
@@ -204,7 +225,23 @@ describe('event notifications', () => {
     expect((await fetch(`${t.server.url}/health`)).status).toBe(200);
   });
 
+  it('gives a stream that reconnects with Last-Event-ID the events it missed', async () => {
+    const auth = { Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` };
+    const first = await EventStreamClient.open(t.server.url, auth);
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'events-resume' }));
+    const meetingId = Meeting!.MeetingId!;
+    await eventually(() => expect(summary(first.events, meetingId)).toEqual(['MeetingStarted']), 5_000, 50);
+    first.close();
+    await t.client.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'late' }));
+    await t.client.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+    const resumed = await EventStreamClient.open(t.server.url, { ...auth, 'Last-Event-ID': first.events.at(-1)!.id });
+    await eventually(() => expect(summary(resumed.events, meetingId).map((s) => s.split(' ')[0])).toEqual(['AttendeeAdded', 'AttendeeDeleted', 'MeetingEnded']), 5_000, 50);
+    resumed.close();
+  });
+
   it('retries a failing receiver with the same event id and body until it accepts', async () => {
+    // Earlier tests' events must be out first, or the first event to succeed after the failures would be one of theirs.
+    await eventually(() => expect(t.server.events.webhooks[0]!.stats.pending).toBe(0), 5_000, 50);
     receiver.failWith = 503;
     const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'events-retry' }));
     await new Promise((r) => setTimeout(r, 400));

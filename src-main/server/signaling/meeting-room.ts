@@ -267,7 +267,7 @@ export class MeetingRoom {
       // A NOTIFICATION, not an error status: the SDK ends the session on any 4xx status, and a bad message must not do that.
       const message = describeRejections(outcome.rejected, frame.messages.length);
       participant.session.send(serverFrame.notification({ level: SdkNotificationFrame_NotificationLevel.ERROR, message }));
-      this.deps.logger.info('data_message_rejected', { participantId: participant.id, codes: outcome.rejected.map((r) => r.code) });
+      this.deps.logger.debug('data_message_rejected', { participantId: participant.id, codes: outcome.rejected.map((r) => r.code) });
     }
   }
 
