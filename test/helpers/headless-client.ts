@@ -96,6 +96,7 @@ export class HeadlessClient {
   private cameraTrack: Track | undefined;
   private audioTrack: Track | undefined;
   private sendTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private ts = 0;
   private keyframeDue = true;
@@ -154,6 +155,11 @@ export class HeadlessClient {
       this.ws.once('error', reject);
     });
     this.send({ type: SdkSignalFrame_Type.PING_PONG, pingPong: { type: SdkPingPongType.PING, pingId: 1 } });
+    // Like the SDK, keep pinging: the server drops a session that stays silent for 45 s.
+    let pingId = 1;
+    this.pingTimer = setInterval(() => {
+      if (this.ws.readyState === WebSocket.OPEN) this.send({ type: SdkSignalFrame_Type.PING_PONG, pingPong: { type: SdkPingPongType.PING, pingId: ++pingId } });
+    }, 10_000);
     const index = this.next(SdkSignalFrame_Type.INDEX);
     this.send({
       type: SdkSignalFrame_Type.JOIN,
@@ -397,6 +403,7 @@ export class HeadlessClient {
   async close(): Promise<void> {
     clearInterval(this.sendTimer);
     clearInterval(this.audioTimer);
+    clearInterval(this.pingTimer);
     this.pc?.close();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
     await new Promise((r) => setTimeout(r, 10));
