@@ -52,6 +52,8 @@ else app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
 
 let mainWindow: BrowserWindow | undefined;
 let quitting = false;
+/** Set once the protocol, IPC handlers and first window exist; before that, links only queue. */
+let initialised = false;
 
 function send<K extends IpcEventChannel>(channel: K, payload: IpcEventChannels[K]): boolean {
   if (!mainWindow || mainWindow.isDestroyed()) return false;
@@ -60,6 +62,7 @@ function send<K extends IpcEventChannel>(channel: K, payload: IpcEventChannels[K
 }
 
 function showWindow(): void {
+  if (!initialised) return;
   if (!mainWindow || mainWindow.isDestroyed()) {
     mainWindow = createWindow();
     return;
@@ -77,12 +80,12 @@ const deepLinks = new DeepLinkRouter(
 app.on('open-url', (event, url) => {
   event.preventDefault();
   deepLinks.receive(parseInviteLink(url));
-  if (app.isReady()) showWindow();
+  showWindow();
 });
 deepLinks.receive(inviteFromArgv(process.argv));
 app.on('second-instance', (_event, argv) => {
   deepLinks.receive(inviteFromArgv(argv));
-  if (app.isReady()) showWindow();
+  showWindow();
 });
 
 const settingsReady = app.whenReady().then(() => loadSettings(settingsPath()));
@@ -170,12 +173,16 @@ function handle<K extends IpcInvokeChannel>(channel: K, handler: (...args: IpcIn
 function trustOwnServer(info: HostInfo): void {
   // This machine's renderer talks to its own server over TLS too; it pins the certificate it knows.
   for (const url of [info.localUrl, ...info.lanUrls]) settingsCache?.trustedServers.pin(url, info.fingerprint);
-  refreshCertificateVerifier();
 }
 
 const refusedShown = new Set<string>();
-/** (Re)installs the verifier; installing it again also drops Chromium's cached verdicts, so a new pin takes effect. */
-function refreshCertificateVerifier(): void {
+/**
+ * Installed once: it reads the pins live, so a new pin applies to the next
+ * verification. Chromium caches each verdict per certificate and host (calling
+ * setCertificateVerifyProc again does not clear that cache), which is why the
+ * renderer pins a server before its first request to it.
+ */
+function installCertificateVerifier(): void {
   session.defaultSession.setCertificateVerifyProc((request, callback) => {
     const decision = settingsCache
       ? decideCertificateTrust({ hostname: request.hostname, certificatePem: request.certificate.data, verificationResult: request.verificationResult }, settingsCache.trustedServers)
@@ -227,7 +234,7 @@ void settingsReady.then((settings) => {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((webContents, permission, callback) => callback(isPermissionGranted(permission, webContents.getURL())));
   ses.setPermissionCheckHandler((_webContents, permission, requestingOrigin) => isPermissionGranted(permission, requestingOrigin));
-  refreshCertificateVerifier();
+  installCertificateVerifier();
 
   const plan = planDisplayCapture({ platform: process.platform, osRelease: release(), env: process.env });
   captureBroker = new CapturePickerBroker({
@@ -279,7 +286,6 @@ void settingsReady.then((settings) => {
   handle('trust:pin-server', async (serverUrl, fingerprint) => {
     const pinned = settingsCache!.trustedServers.pin(serverUrl, fingerprint);
     if (!pinned.ok) throw new Error(pinned.error);
-    refreshCertificateVerifier();
     await saveSettings(settingsPath(), settingsCache!);
   });
 
@@ -291,6 +297,7 @@ void settingsReady.then((settings) => {
   app.on('will-quit', () => discovery.close());
 
   mainWindow = createWindow();
+  initialised = true;
   app.on('activate', () => showWindow());
 });
 
