@@ -8,7 +8,9 @@ export function gridShape(n: number, width: number, height: number, aspect = 16 
   for (let columns = 1; columns <= n; columns++) {
     const rows = Math.ceil(n / columns);
     const tileWidth = Math.min(width / columns, (height / rows) * aspect);
-    if (tileWidth > best.size + 0.5) best = { columns, rows, size: tileWidth };
+    // On a tie, a landscape area spreads out in a row rather than stacking (two people side by side).
+    const tie = Math.abs(tileWidth - best.size) <= 0.5;
+    if (tileWidth > best.size + 0.5 || (tie && width >= height)) best = { columns, rows, size: tileWidth };
   }
   return { columns: best.columns, rows: best.rows };
 }
