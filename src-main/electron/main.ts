@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { HostInfo, IpcEventChannel, IpcEventChannels, IpcInvokeChannel, IpcInvokeChannels } from '../shared/desktop-api.js';
 import { parseInviteLink } from '../shared/invite-link.js';
 import { CapturePickerBroker, MAC_LOOPBACK_FEATURES, planDisplayCapture } from './capture-picker.js';
-import { decideCertificateTrust, verifyProcResult } from './certificate-trust.js';
+import { decideCertificateTrust, TrustedServers, verifyProcResult } from './certificate-trust.js';
 import { DeepLinkRouter, DEEP_LINK_SCHEME, inviteFromArgv } from './deep-link.js';
 import { loadSettings, saveSettings } from './desktop-settings.js';
 import { decideQuit, decideWindowClose, FIREWALL_NOTICE, quitChoiceFromResponse } from './host-lifecycle.js';
@@ -170,9 +170,14 @@ function handle<K extends IpcInvokeChannel>(channel: K, handler: (...args: IpcIn
   });
 }
 
+/**
+ * This machine's renderer talks to its own server over TLS too, so the server's
+ * addresses are pinned to the certificate it reported. Kept apart from the saved
+ * pins: a LAN address is only ours while we hold it.
+ */
+const ownServerTrust = new TrustedServers();
 function trustOwnServer(info: HostInfo): void {
-  // This machine's renderer talks to its own server over TLS too; it pins the certificate it knows.
-  for (const url of [info.localUrl, ...info.lanUrls]) settingsCache?.trustedServers.pin(url, info.fingerprint);
+  for (const url of [info.localUrl, ...info.lanUrls]) ownServerTrust.pin(url, info.fingerprint);
 }
 
 const refusedShown = new Set<string>();
@@ -184,9 +189,9 @@ const refusedShown = new Set<string>();
  */
 function installCertificateVerifier(): void {
   session.defaultSession.setCertificateVerifyProc((request, callback) => {
-    const decision = settingsCache
-      ? decideCertificateTrust({ hostname: request.hostname, certificatePem: request.certificate.data, verificationResult: request.verificationResult }, settingsCache.trustedServers)
-      : ({ action: 'use-chromium' } as const);
+    const check = { hostname: request.hostname, certificatePem: request.certificate.data, verificationResult: request.verificationResult };
+    const own = decideCertificateTrust(check, ownServerTrust);
+    const decision = own.action === 'accept' || !settingsCache ? own : decideCertificateTrust(check, settingsCache.trustedServers);
     if (decision.action === 'refuse' && !refusedShown.has(decision.explanation)) {
       refusedShown.add(decision.explanation);
       void dialog.showMessageBox({ type: 'error', message: 'Chorus refused an untrusted connection', detail: decision.explanation });

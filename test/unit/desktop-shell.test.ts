@@ -157,3 +157,15 @@ describe('the built preload script', () => {
     expect(invoked.map((c) => c[0])).toEqual(['discovery:list', 'app:take-pending-deep-link']);
   });
 });
+
+describe('the built main-process bundles', () => {
+  it('keep electron out of the utility-process entry, which must also run in plain Node', async () => {
+    const entry = await readFile('dist/electron/server-host.js', 'utf8');
+    const main = await readFile('dist/electron/main.js', 'utf8');
+    expect(entry).not.toMatch(/from\s+["']electron["']|require\(["']electron["']\)/);
+    expect(entry).toContain('parentPort');
+    expect(main).toMatch(/from\s+"electron"/);
+    // The supervisor launches the entry by this file name, next to main.js.
+    expect(main).toContain('"server-host.js"');
+  });
+});
