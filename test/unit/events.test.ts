@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -132,27 +132,50 @@ describe('EventOutbox', () => {
     const first = new EventOutbox(dir);
     for (const n of [1, 2, 3]) first.append(`{"n":${n}}`);
     first.ack(first.peek()!.seq);
-    // A crash in the middle of an append leaves a temporary file; it is not an event.
-    writeFileSync(join(dir, '0000000000000009.json.tmp'), '{"half":');
+    first.ack(99); // not the oldest: ignored
+    first.close();
+    // A crash in the middle of an append leaves a line cut short at the end of the segment.
+    const segment = readdirSync(dir).find((f) => f.endsWith('.log'))!;
+    appendFileSync(join(dir, segment), '3\t{"n":');
     const second = new EventOutbox(dir);
     expect(second.size).toBe(2);
     second.append('{"n":4}');
-    const bodies: string[] = [];
+    const entries: { seq: number; body: string }[] = [];
     for (let e = second.peek(); e; e = second.peek()) {
-      bodies.push(e.body);
+      entries.push(e);
       second.ack(e.seq);
     }
-    expect(bodies).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
-    expect(readdirSync(dir)).toEqual([]);
-    expect(new EventOutbox(dir).size).toBe(0);
+    expect(entries.map((e) => e.body)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+    // Sequence numbers keep growing across runs: the cut-short line did not reuse one.
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 4]);
+    second.close();
+    const third = new EventOutbox(dir);
+    expect(third.size).toBe(0);
+    third.close();
+  });
+
+  it('deletes segment files once all their events are delivered', async () => {
+    const dir = await tempDir();
+    const outbox = new EventOutbox(dir);
+    for (let n = 0; n < 2500; n++) outbox.append(`{"n":${n}}`);
+    const logs = () => readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    expect(logs()).toEqual(['0000000000000000.log', '0000000000001000.log', '0000000000002000.log']);
+    for (let n = 0; n < 1500; n++) outbox.ack(outbox.peek()!.seq);
+    expect(logs()).toEqual(['0000000000001000.log', '0000000000002000.log']);
+    for (let n = 0; n < 1000; n++) outbox.ack(outbox.peek()!.seq);
+    expect(logs()).toEqual(['0000000000002000.log']);
+    outbox.close();
   });
 
   it('drops the oldest past its cap rather than grow without bound', async () => {
-    const outbox = new EventOutbox(await tempDir(), 3);
+    const dir = await tempDir();
+    const outbox = new EventOutbox(dir, 3);
     for (const n of [1, 2, 3, 4, 5]) outbox.append(String(n));
     expect(outbox.size).toBe(3);
     expect(outbox.droppedCount).toBe(2);
     expect(outbox.peek()!.body).toBe('3');
+    outbox.close();
+    expect(new EventOutbox(dir).size).toBe(3);
   });
 });
 
@@ -230,6 +253,7 @@ describe('WebhookTarget', () => {
     target.kick();
     await eventually(() => expect(target.stats.consecutiveFailures).toBe(1), 5_000, 20);
     await target.close();
+    outbox.close();
     expect(new EventOutbox(dir).peek()?.body).toBe('{"id":"kept"}');
     expect(existsSync(dir)).toBe(true);
   });

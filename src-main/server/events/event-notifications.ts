@@ -91,6 +91,7 @@ export class EventNotifications {
     this.source.close();
     this.stream.close();
     await Promise.all(this.webhooks.map((w) => w.close()));
+    for (const outbox of this.outboxes) outbox.close();
   }
 
   private dispatch(event: ChimeMeetingEvent): void {
