@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/server/http/static-files.js';
+import { AppApiError, createAppApi } from '../../src-renderer/src/api/app-api.js';
+import { eventually } from '../helpers/eventually.js';
+import { spawnServer } from '../helpers/server-process.js';
 import { makeTempDir, startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -227,4 +230,65 @@ describe('the renderer at /', () => {
       expect(res.body, path).not.toContain('TOP-SECRET');
     }
   });
+});
+
+describe('the renderer’s app API client against the real server', () => {
+  it('creates, describes, joins and maps errors to the exception names the screens switch on', async () => {
+    // A server of its own: the earlier tests spent this client's passcode attempts on the shared one.
+    const own = await startTestServer();
+    const api = createAppApi(`${own.server.url}/`);
+    const created = await api.create({ name: 'Client', passcode: 'pass-word' }, deriveBearerToken(TEST_CREDENTIALS));
+    expect(await api.describe(created.meetingCode)).toEqual({ meetingCode: created.meetingCode, name: 'Client', passcodeRequired: true });
+    expect((await api.listMeetings()).some((m) => m.meetingCode === created.meetingCode)).toBe(true);
+    await expect(api.join(created.meetingCode, { displayName: 'Ann', passcode: 'nope' })).rejects.toMatchObject({ failure: 'ForbiddenException', status: 403 });
+    await expect(api.describe('qqq-qqqq-qqq')).rejects.toMatchObject({ failure: 'NotFoundException', status: 404 });
+    await expect(api.create({ name: 'x' }, 'chorus1.bad')).rejects.toMatchObject({ failure: 'ForbiddenException' });
+    const joined = await api.join(created.meetingCode, { displayName: 'Ann', passcode: 'pass-word' });
+    expect(joined.Attendee.ExternalUserId).toMatch(/#Ann$/);
+    await api.muteAttendee(created.meetingCode, created.hostKey, joined.Attendee.AttendeeId);
+    await api.removeAttendee(created.meetingCode, created.hostKey, joined.Attendee.AttendeeId);
+    await api.end(created.meetingCode, created.hostKey);
+    await expect(api.describe(created.meetingCode)).rejects.toBeInstanceOf(AppApiError);
+    await own.close();
+
+    // A port nobody listens on: 'Unreachable', which gets its own screen.
+    const closed = await startTestServer();
+    const deadUrl = closed.server.url;
+    await closed.close();
+    await expect(createAppApi(deadUrl).server()).rejects.toMatchObject({ failure: 'Unreachable', status: 0 });
+    await expect(createAppApi(deadUrl).describe('abc-defg-hij')).rejects.toMatchObject({ failure: 'Unreachable' });
+  });
+});
+
+describe('npm run server -- --meeting', () => {
+  it('pre-creates a meeting and prints an invite link and a host link that work', async () => {
+    const dataDir = await makeTempDir('chorus-cli-meeting-');
+    const proc = await spawnServer(['--port', '0', '--data-dir', dataDir, '--meeting', 'Lobby', '--passcode', 'door-code'], {
+      env: { CHORUS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
+    });
+    try {
+      const invite = await eventually(() => {
+        const line = proc.stdout.find((l) => l.includes('invite link:'));
+        if (!line) throw new Error(`no invite line yet: ${proc.stdout.join('\n')}`);
+        return line;
+      });
+      const hostLine = proc.stdout.find((l) => l.includes('host link'))!;
+      const code = /\/join\/([a-z-]+)/.exec(invite)![1]!;
+      const hostKey = /#host=(\S+)/.exec(hostLine)![1]!;
+      expect(invite).toContain(`${proc.url}/join/${code}`);
+      const api = createAppApi(proc.url);
+      expect(await api.describe(code)).toEqual({ meetingCode: code, name: 'Lobby', passcodeRequired: true });
+      await expect(api.join(code, { displayName: 'G', passcode: 'wrong' })).rejects.toMatchObject({ failure: 'ForbiddenException' });
+      expect((await api.join(code, { displayName: 'G', passcode: 'door-code' })).isHost).toBe(false);
+      expect((await api.join(code, { displayName: 'H', hostKey })).isHost).toBe(true);
+      // "End for all" ends the session; the operator's code stays and the next join starts afresh.
+      await api.end(code, hostKey);
+      expect((await api.join(code, { displayName: 'G2', passcode: 'door-code' })).Meeting.MeetingId).toMatch(/^[0-9a-f-]{36}$/);
+      // The page itself is served at the invite link.
+      const page = await fetch(`${proc.url}/join/${code}`);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    } finally {
+      await proc.stop();
+    }
+  }, 40_000);
 });
