@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
 import { useAppStore } from './app-store';
+import { CapturePicker } from './components/CapturePicker';
 import { Toasts } from './components/Toasts';
 import { desktopApi } from './host-environment';
 import { EndScreen } from './screens/EndScreen';
@@ -34,6 +35,17 @@ export function App() {
       ui.go({ name: 'prejoin', target: { serverUrl: invite.serverUrl, meetingCode: invite.meetingCode, ...(invite.fingerprint ? { fingerprint: invite.fingerprint } : {}) } });
     });
   }, []);
+
+  // The embedded server (desktop hosting) crashing is worth knowing about mid-meeting.
+  useEffect(
+    () =>
+      desktopApi()?.host.onStatus((status) => {
+        if (status.state === 'crashed') {
+          useUiStore.getState().toast(status.restarting ? `The meeting server stopped (${status.message}); restarting it…` : `The meeting server stopped: ${status.message}`, 'warning');
+        }
+      }),
+    [],
+  );
 
   // Keep the address bar meaningful in the browser: an invite link while joining, / otherwise.
   useEffect(() => {
@@ -71,6 +83,7 @@ export function App() {
   return (
     <>
       {body}
+      <CapturePicker />
       <Toasts />
     </>
   );
