@@ -201,17 +201,26 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs, activity });
   signaling.gateway = gateway;
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
-  const events = EventNotifications.start({
-    dataDir: config.dataDir,
-    webhookSecret,
-    webhookUrls: config.webhookUrls,
-    webhookRetry: config.webhookRetry,
-    service,
-    activity,
-    credentials: credentials.credentials,
-    logger,
-    now: () => clock.now(),
-  });
+  let events: EventNotifications;
+  try {
+    events = EventNotifications.start({
+      dataDir: config.dataDir,
+      webhookSecret,
+      webhookUrls: config.webhookUrls,
+      webhookRetry: config.webhookRetry,
+      service,
+      activity,
+      credentials: credentials.credentials,
+      logger,
+      now: () => clock.now(),
+    });
+  } catch (error) {
+    // An outbox directory that cannot be opened: release what is already running.
+    await service.close();
+    gateway.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new ChorusError('STARTUP_FAILED', `Cannot open the webhook outbox: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   late.events = events;
   late.gateway = gateway;
   late.url = url;

@@ -9,14 +9,18 @@ import {
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { writeFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { startChorusServer } from '../../src-main/server/chorus-server.js';
+import { createLogger } from '../../src-main/server/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import type { ChimeMeetingEvent } from '../../src-main/server/events/meeting-events.js';
 import { SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
 import { HeadlessClient } from '../helpers/headless-client.js';
-import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { makeTempDir, startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { signalingUrl, SignalClient } from '../helpers/signaling-client.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -237,6 +241,16 @@ describe('event notifications', () => {
     const resumed = await EventStreamClient.open(t.server.url, { ...auth, 'Last-Event-ID': first.events.at(-1)!.id });
     await eventually(() => expect(summary(resumed.events, meetingId).map((s) => s.split(' ')[0])).toEqual(['AttendeeAdded', 'AttendeeDeleted', 'MeetingEnded']), 5_000, 50);
     resumed.close();
+  });
+
+  it('fails to start with STARTUP_FAILED when the webhook outbox cannot be opened', async () => {
+    const dataDir = await makeTempDir();
+    await writeFile(join(dataDir, 'event-outbox'), 'not a directory');
+    const env = { CHORUS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey };
+    const logger = createLogger({ level: 'error', write: () => undefined });
+    await expect(startChorusServer({ host: '127.0.0.1', port: 0, dataDir, webhookUrls: ['http://127.0.0.1:9/x'] }, { env, logger }))
+      .rejects.toMatchObject({ code: 'STARTUP_FAILED', message: expect.stringContaining('webhook outbox') });
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('retries a failing receiver with the same event id and body until it accepts', async () => {
