@@ -6,7 +6,8 @@
 // runs as a Node child with an emulated parentPort (utility-process-adapter.ts).
 import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 
 const ADAPTER = fileURLToPath(new URL('./utility-process-adapter.ts', import.meta.url));
 
@@ -98,7 +99,7 @@ export class BrowserWindow extends EventEmitter {
   }
   loadURL(url) {
     this.url = url;
-    queueMicrotask(() => this.emit('ready-to-show'));
+    void Promise.resolve().then(() => this.emit('ready-to-show'));
     return Promise.resolve();
   }
   show() {
@@ -148,7 +149,7 @@ export const dialog = {
 };
 
 export const shell = { openExternal: async (url) => state.opened.push(url) };
-export const net = { fetch: (url) => fetch(url) };
+export const net = { fetch: (url) => globalThis.fetch(url) };
 
 export const Menu = { buildFromTemplate: (template) => ({ template }) };
 export const nativeImage = {
