@@ -225,6 +225,15 @@ describe('event notifications', () => {
     const post = await fetch(`${t.server.url}/events`, { method: 'POST', headers: { Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` } });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
+    // The desktop renderer's preflight, and its origin on the refusal.
+    const preflight = await fetch(`${t.server.url}/events`, { method: 'OPTIONS', headers: { Origin: 'app://chorus', 'Access-Control-Request-Headers': 'authorization' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('app://chorus');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+    const refused = await fetch(`${t.server.url}/events`, { headers: { Origin: 'app://chorus' } });
+    expect([refused.status, refused.headers.get('access-control-allow-origin')]).toEqual([403, 'app://chorus']);
+    const foreign = await fetch(`${t.server.url}/events`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example' } });
+    expect([foreign.status, foreign.headers.get('access-control-allow-origin')]).toEqual([405, null]);
     // The server is unharmed.
     expect((await fetch(`${t.server.url}/health`)).status).toBe(200);
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DESKTOP_ORIGIN } from '../app-api/app-api-http.js';
 import { verifyBearerToken } from '../auth/bearer-token.js';
 import { verifySigV4, type ApiCredentials } from '../auth/sigv4.js';
 import { ChimeApiError, forbidden } from '../errors.js';
@@ -52,8 +53,15 @@ export class EventStream {
   /** Handles a request for EVENTS_PATH. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = randomUUID();
+    // The desktop renderer (app://chorus) reads the stream with fetch and an Authorization header: a preflighted request.
+    const cors: Record<string, string> = req.headers.origin === DESKTOP_ORIGIN ? { 'Access-Control-Allow-Origin': DESKTOP_ORIGIN, Vary: 'Origin' } : {};
+    if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin']) {
+      res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Authorization, Last-Event-ID', 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
     if (req.method !== 'GET') {
-      sendApiError(res, requestId, new ChimeApiError('BadRequestException', `${req.method ?? ''} is not supported on ${EVENTS_PATH}; use GET`, 405), { Allow: 'GET' });
+      sendApiError(res, requestId, new ChimeApiError('BadRequestException', `${req.method ?? ''} is not supported on ${EVENTS_PATH}; use GET`, 405), { Allow: 'GET', ...cors });
       return;
     }
     try {
@@ -61,14 +69,15 @@ export class EventStream {
     } catch (error) {
       if (!(error instanceof ChimeApiError)) throw error;
       this.options.logger.info('event_stream_refused', { reason: error.message });
-      sendApiError(res, requestId, error);
+      sendApiError(res, requestId, error, cors);
       return;
     }
     if (this.closed) {
-      sendApiError(res, requestId, new ChimeApiError('ServiceUnavailableException', 'The server is shutting down'));
+      sendApiError(res, requestId, new ChimeApiError('ServiceUnavailableException', 'The server is shutting down'), cors);
       return;
     }
     res.writeHead(200, {
+      ...cors,
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',
