@@ -135,7 +135,11 @@ function createWindow(): BrowserWindow {
   window.on('maximize', rememberState);
   window.on('unmaximize', rememberState);
   window.on('close', (event) => {
-    if (settingsCache) settingsCache.window = captureWindowState(window.getNormalBounds(), window.isMaximized());
+    if (settingsCache) {
+      clearTimeout(saveTimer);
+      settingsCache.window = captureWindowState(window.getNormalBounds(), window.isMaximized());
+      void saveSettings(settingsPath(), settingsCache).catch(() => undefined);
+    }
     if (decideWindowClose({ status: supervisor?.status() ?? { state: 'stopped' }, quitting }) === 'hide-to-tray') {
       event.preventDefault();
       window.hide();

@@ -186,6 +186,11 @@ describe.skipIf(!BUILT)('the built main process, wired to a stand-in for Electro
 
   it('closing the window while hosting hides it; quitting with a meeting asks, and "Keep hosting" keeps it', async () => {
     expect(await op('window-event', { event: 'close', args: [] })).toEqual({ defaultPrevented: true, visible: false });
+    // The window's state is written on close, for the next start.
+    await eventually(async () => {
+      const saved = JSON.parse(await readFile(join(userData, 'desktop-settings.json'), 'utf8')) as { window: unknown };
+      expect(saved.window).toEqual({ x: 10, y: 20, width: 1280, height: 800, maximized: false });
+    });
 
     const ownPem = await readFile(join(userData, 'server', 'tls-cert.pem'), 'utf8');
     const credentials = JSON.parse(await readFile(join(userData, 'server', 'credentials.json'), 'utf8')) as { accessKeyId: string; secretAccessKey: string };

@@ -78,8 +78,18 @@ export function advertiseChorus(options: { name: string; port: number; fingerpri
   return {
     stop: () =>
       (stopping ??= new Promise<void>((resolve) => {
-        // Unpublishing sends the goodbye packets so browsers drop us at once.
-        bonjour.unpublishAll(() => bonjour.destroy(() => resolve()));
+        // Unpublishing sends the goodbye packets so browsers drop us at once. Without a
+        // working multicast socket its callback may never come, so stopping is capped.
+        const cap = setTimeout(() => {
+          bonjour.destroy();
+          resolve();
+        }, 2_000);
+        bonjour.unpublishAll(() =>
+          bonjour.destroy(() => {
+            clearTimeout(cap);
+            resolve();
+          }),
+        );
       })),
   };
 }
