@@ -53,6 +53,29 @@ function subscribeWithSnapshot<K extends IpcEventChannel>(
   };
 }
 
+/**
+ * Screen-share requests need a picker in the page. A page that shows none (an
+ * older renderer, a screen without the picker mounted) would leave getDisplayMedia
+ * waiting for minutes, so a request nobody listens for is cancelled at once:
+ * sharing never starts without the user's choice.
+ */
+let pickerSubscribers = 0;
+ipcRenderer.on('capture:picker-request', (_event: IpcRendererEvent, request: IpcEventChannels['capture:picker-request']) => {
+  if (pickerSubscribers === 0) void invoke('capture:choose', request.requestId, null).catch(() => undefined);
+});
+
+function subscribePicker(cb: (request: IpcEventChannels['capture:picker-request']) => void): () => void {
+  pickerSubscribers += 1;
+  const unsubscribe = subscribe('capture:picker-request', cb);
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    pickerSubscribers -= 1;
+    unsubscribe();
+  };
+}
+
 const api: DesktopApi = {
   kind: 'chorus-desktop',
   appVersion: () => invoke('app:version'),
@@ -66,7 +89,7 @@ const api: DesktopApi = {
     onServers: (cb) => subscribeWithSnapshot('discovery:servers-changed', cb, () => invoke('discovery:list')),
   },
   capture: {
-    onPickerRequest: (cb) => subscribe('capture:picker-request', cb),
+    onPickerRequest: (cb) => subscribePicker(cb),
     choose: (requestId, choice) => invoke('capture:choose', requestId, choice === null ? null : { sourceId: choice.sourceId, audio: choice.audio }),
   },
   trust: {

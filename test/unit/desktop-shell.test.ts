@@ -140,6 +140,20 @@ describe('the built preload script', () => {
     expect(requests).toEqual([{ requestId: 'a', sources: [], audioAvailable: false }]);
   });
 
+  it('cancels a screen-share request at once when the page shows no picker', async () => {
+    const { exposed, emit, invoked } = await loadPreload({ 'capture:choose': undefined });
+    const api = exposed.chorusDesktop as { capture: { onPickerRequest(cb: (r: unknown) => void): () => void } };
+    emit('capture:picker-request', { requestId: 'nobody', sources: [], audioAvailable: false });
+    expect(invoked).toEqual([['capture:choose', 'nobody', null]]);
+    const off = api.capture.onPickerRequest(() => undefined);
+    emit('capture:picker-request', { requestId: 'shown', sources: [], audioAvailable: false });
+    expect(invoked).toHaveLength(1);
+    off();
+    off();
+    emit('capture:picker-request', { requestId: 'again-nobody', sources: [], audioAvailable: false });
+    expect(invoked).toEqual([['capture:choose', 'nobody', null], ['capture:choose', 'again-nobody', null]]);
+  });
+
   it('hands a late subscriber the current servers and the deep link that launched the app', async () => {
     const invite = { serverUrl: 'https://10.0.0.2:8443', meetingCode: 'abc-defg-hij' };
     const servers = [{ name: 'Room', serverUrl: 'https://10.0.0.2:8443' }];
