@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AppMeetings } from './app-api/app-meetings.js';
 import { handleAppApiRequest, isAppApiPath } from './app-api/app-api-http.js';
+import { muteLiveAttendee } from './app-api/live-control.js';
 import { serverInfoFor } from './app-api/server-info.js';
 import { resolveCredentials, type ResolvedCredentials } from './auth/credentials.js';
 import { mediaPlacementFor } from './control-plane/media-placement.js';
@@ -120,11 +121,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     service,
     logger,
     participantCount: (meetingId) => late.gateway?.room(meetingId)?.size ?? 0,
-    muteLive: (meetingId, attendeeId) => {
-      const room = late.gateway?.room(meetingId);
-      const participant = room?.participant(attendeeId);
-      if (room && participant) room.setMuted(participant, true);
-    },
+    muteLive: (meetingId, attendeeId) => void muteLiveAttendee(late.gateway, meetingId, attendeeId, clock.now()),
   });
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
 

@@ -183,6 +183,14 @@ describe('the meeting app in Chromium', () => {
     expect(await host.getByTestId('video-grid').getAttribute('data-columns')).toBe('2');
     await screenshot(host, 'grid-4');
 
+    // The host mutes Gus from the roster: his own client follows, and everyone sees him muted.
+    await host.getByTestId('roster-button').click();
+    await expect.poll(() => gus.getByTestId('meeting-screen').getAttribute('data-phase')).toBe('connected');
+    expect(await gus.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('false');
+    await host.getByRole('button', { name: 'Mute Gus' }).click();
+    await expect.poll(() => gus.getByTestId('mute-button').getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('true');
+    await expect.poll(() => jo.locator('[data-testid="participant-tile"][data-name="Gus"] [data-testid="tile-muted"]').count(), { timeout: 10_000 }).toBe(1);
+
     // Gus shares his screen; it takes the stage for the others, with a filmstrip.
     await gus.getByTestId('share-button').click();
     const content = ida.getByTestId('content-tile');
@@ -194,7 +202,6 @@ describe('the meeting app in Chromium', () => {
     await ida.getByTestId('content-tile').waitFor({ state: 'detached', timeout: 15_000 });
 
     // The host removes Ida: she sees "removed", the others lose her tile.
-    await host.getByTestId('roster-button').click();
     await host.locator('[data-testid="roster-row"][data-name="Ida"] [data-testid="remove-attendee"]').click();
     await ida.locator('[data-testid="end-screen"][data-reason="removed"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => gus.locator('[data-testid="participant-tile"][data-name="Ida"]').count(), { timeout: 10_000 }).toBe(0);

@@ -2,7 +2,8 @@ import { MeetingSessionStatusCode } from 'amazon-chime-sdk-js';
 import { describe, expect, it } from 'vitest';
 import { qrMatrix } from '../../src-renderer/src/lib/qr';
 import { endReasonFor, STATUS } from '../../src-renderer/src/meeting/end-reasons';
-import { decodeChat, decodeReaction, encodeChat, encodeReaction, MAX_DATA_MESSAGE_BYTES, SendBudget } from '../../src-renderer/src/meeting/messages';
+import { decodeChat, decodeReaction, encodeChat, encodeReaction, HOST_CONTROL_TOPIC, isHostMute, MAX_DATA_MESSAGE_BYTES, SendBudget } from '../../src-renderer/src/meeting/messages';
+import { HOST_CONTROL_TOPIC as SERVER_HOST_CONTROL_TOPIC } from '../../src-main/server/app-api/live-control';
 import { inviteServerUrl } from '../../src-renderer/src/components/InviteDialog';
 
 describe('chat and reaction messages', () => {
@@ -26,6 +27,14 @@ describe('chat and reaction messages', () => {
     expect(decodeChat(new Uint8Array([0xff, 0xfe, 0x00]))).toBeUndefined();
     expect(decodeReaction(encodeReaction('🎉'))).toBe('🎉');
     expect(decodeReaction(encodeReaction('<script>'))).toBeUndefined();
+  });
+
+  it('recognises the server’s host-mute notice on the topic the server uses', () => {
+    expect(HOST_CONTROL_TOPIC).toBe(SERVER_HOST_CONTROL_TOPIC);
+    const enc = new TextEncoder();
+    expect(isHostMute(enc.encode('{"v":1,"action":"mute"}'))).toBe(true);
+    expect(isHostMute(enc.encode('{"v":1,"action":"remove"}'))).toBe(false);
+    expect(isHostMute(enc.encode('mute'))).toBe(false);
   });
 
   it('budgets sends per window', () => {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { endForAll, leave, sendReaction, toggleCamera, toggleMute, toggleShare } from '../meeting/meeting-controller';
 import { REACTIONS } from '../meeting/messages';
 import { useChatStore } from '../state/chat-store';
@@ -22,6 +22,15 @@ export function ControlBar() {
   const unread = useChatStore((s) => s.unread);
   const [menu, setMenu] = useState<'none' | 'reactions' | 'devices' | 'leave'>('none');
   const toggleMenu = (m: typeof menu): void => setMenu(menu === m ? 'none' : m);
+  // Escape closes an open menu, as in any menu.
+  useEffect(() => {
+    if (menu === 'none') return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') setMenu('none');
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [menu]);
   const canShare = typeof navigator !== 'undefined' && Boolean(navigator.mediaDevices?.getDisplayMedia);
 
   return (

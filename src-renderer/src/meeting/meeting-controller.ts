@@ -22,7 +22,7 @@ import { useSessionStore, type MeetingIdentity } from '../state/session-store';
 import { useTilesStore } from '../state/tiles-store';
 import { useUiStore } from '../state/ui-store';
 import { endReasonFor } from './end-reasons';
-import { CHAT_LIFETIME_MS, CHAT_TOPIC, decodeChat, decodeReaction, encodeChat, encodeReaction, REACTION_TOPIC, SendBudget } from './messages';
+import { CHAT_LIFETIME_MS, CHAT_TOPIC, decodeChat, decodeReaction, encodeChat, encodeReaction, HOST_CONTROL_TOPIC, isHostMute, REACTION_TOPIC, SendBudget } from './messages';
 
 /**
  * The one module that talks to amazon-chime-sdk-js. SDK observers write into the
@@ -37,7 +37,6 @@ interface Active {
   identity: MeetingIdentity;
   audioElement: HTMLAudioElement;
   noiseSuppression: boolean;
-  lastLocalUnmuteAt: number;
   endingForAll: boolean;
   chatBudget: SendBudget;
   reactionBudget: SendBudget;
@@ -101,7 +100,6 @@ export async function startMeeting(join: JoinInfo, options: StartOptions): Promi
     identity: options.identity,
     audioElement,
     noiseSuppression: options.noiseSuppression,
-    lastLocalUnmuteAt: 0,
     endingForAll: false,
     chatBudget: new SendBudget(10, 10_000),
     reactionBudget: new SendBudget(5, 5_000),
@@ -190,7 +188,7 @@ function wireObservers(a: Active): void {
     if (isContentAttendee(attendeeId)) return;
     if (present && !a.volumeSubscriptions.has(attendeeId)) {
       a.volumeSubscriptions.add(attendeeId);
-      av.realtimeSubscribeToVolumeIndicator(attendeeId, (id, volume, muted, signal) => onVolume(a, id, volume, muted, signal));
+      av.realtimeSubscribeToVolumeIndicator(attendeeId, (id, volume, muted, signal) => onVolume(id, volume, muted, signal));
     } else if (!present && a.volumeSubscriptions.has(attendeeId)) {
       a.volumeSubscriptions.delete(attendeeId);
       av.realtimeUnsubscribeFromVolumeIndicator(attendeeId);
@@ -200,6 +198,13 @@ function wireObservers(a: Active): void {
   av.subscribeToActiveSpeakerDetector(new DefaultActiveSpeakerPolicy(), (ids) => useRosterStore.getState().setActiveSpeakers(ids));
 
   av.realtimeSubscribeToReceiveDataMessage(CHAT_TOPIC, (message: DataMessage) => onChat(a, message));
+  // The server (empty sender, which the relay never lets a client claim) tells us the host muted us.
+  av.realtimeSubscribeToReceiveDataMessage(HOST_CONTROL_TOPIC, (message: DataMessage) => {
+    if (message.senderAttendeeId !== '' || message.throttled || !isHostMute(message.data)) return;
+    if (!av.realtimeIsLocalAudioMuted()) av.realtimeMuteLocalAudio();
+    useSessionStore.getState().mutedByHost(Date.now());
+    useUiStore.getState().toast('The host muted you', 'warning');
+  });
   av.realtimeSubscribeToReceiveDataMessage(REACTION_TOPIC, (message: DataMessage) => {
     if (message.throttled) return;
     const emoji = decodeReaction(message.data);
@@ -217,15 +222,8 @@ function wireObservers(a: Active): void {
   a.cleanup.push(() => av.removeDeviceChangeObserver(deviceObserver));
 }
 
-function onVolume(a: Active, attendeeId: string, volume: number | null, muted: boolean | null, signal: number | null): void {
+function onVolume(attendeeId: string, volume: number | null, muted: boolean | null, signal: number | null): void {
   useRosterStore.getState().volume(attendeeId, volume, muted, signal);
-  // The server says we are muted though we are not: the host muted us. A local unmute
-  // a moment ago may still be answered by the echo of the mute before it, so that window is ignored.
-  if (attendeeId === a.identity.selfAttendeeId && muted === true && !a.av.realtimeIsLocalAudioMuted() && Date.now() - a.lastLocalUnmuteAt > 2000) {
-    a.av.realtimeMuteLocalAudio();
-    useSessionStore.getState().mutedByHost(Date.now());
-    useUiStore.getState().toast('The host muted you', 'warning');
-  }
 }
 
 function onChat(a: Active, message: DataMessage): void {
@@ -312,7 +310,7 @@ export function toggleMute(): void {
   const a = active;
   if (!a) return;
   if (a.av.realtimeIsLocalAudioMuted()) {
-    if (a.av.realtimeUnmuteLocalAudio()) a.lastLocalUnmuteAt = Date.now();
+    a.av.realtimeUnmuteLocalAudio();
   } else {
     a.av.realtimeMuteLocalAudio();
   }

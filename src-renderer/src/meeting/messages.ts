@@ -6,6 +6,8 @@
  */
 export const CHAT_TOPIC = 'chat';
 export const REACTION_TOPIC = 'reaction';
+/** Sent by the server itself (empty sender) when the host mutes this attendee. */
+export const HOST_CONTROL_TOPIC = 'chorus-host';
 /** Chime's maximum data message lifetime: 5 minutes. */
 export const CHAT_LIFETIME_MS = 300_000;
 export const MAX_DATA_MESSAGE_BYTES = 2048;
@@ -70,4 +72,9 @@ export class SendBudget {
     this.sent.push(now);
     return true;
   }
+}
+
+export function isHostMute(bytes: Uint8Array): boolean {
+  const o = parse(bytes);
+  return o?.v === 1 && o.action === 'mute';
 }
