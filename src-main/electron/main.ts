@@ -213,7 +213,19 @@ async function startHosting(): Promise<HostInfo> {
   return supervisor!.start();
 }
 
+let quitFlowRunning = false;
 async function quitFlow(): Promise<void> {
+  // A second Cmd+Q while the question is open must not stack a second dialog.
+  if (quitFlowRunning) return;
+  quitFlowRunning = true;
+  try {
+    await askAndQuit();
+  } finally {
+    quitFlowRunning = false;
+  }
+}
+
+async function askAndQuit(): Promise<void> {
   const status = supervisor?.status() ?? { state: 'stopped' as const };
   const decision = decideQuit({ status, activeMeetings: (await supervisor?.activeMeetings()) ?? 0 });
   if (decision.action === 'ask') {
