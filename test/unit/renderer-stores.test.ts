@@ -185,7 +185,10 @@ describe('ui: where a page load starts', () => {
 
 describe('grid layout', () => {
   it('reflows 1..17 tiles into the arrangement with the largest 16:9 tiles', () => {
-    const shapes = Array.from({ length: 17 }, (_, i) => gridShape(i + 1, 1280, 720));
+    const shapes = Array.from({ length: 17 }, (_, i) => {
+      const { columns, rows } = gridShape(i + 1, 1280, 720);
+      return { columns, rows };
+    });
     for (const [i, s] of shapes.entries()) expect(s.columns * s.rows).toBeGreaterThanOrEqual(i + 1);
     expect(shapes[0]).toEqual({ columns: 1, rows: 1 });
     expect(shapes[1]).toEqual({ columns: 2, rows: 1 });
@@ -193,7 +196,11 @@ describe('grid layout', () => {
     expect(shapes[8]).toEqual({ columns: 3, rows: 3 });
     expect(shapes[15]).toEqual({ columns: 4, rows: 4 });
     // A tall, narrow window stacks instead.
-    expect(gridShape(2, 400, 900)).toEqual({ columns: 1, rows: 2 });
+    expect(gridShape(2, 400, 900)).toMatchObject({ columns: 1, rows: 2 });
+    // Tiles fit the area including the gaps between them.
+    const { columns, rows, tileWidth } = gridShape(5, 1000, 600, 16 / 9, 10);
+    expect(columns * tileWidth + (columns - 1) * 10).toBeLessThanOrEqual(1000);
+    expect(rows * (tileWidth * 9) / 16 + (rows - 1) * 10).toBeLessThanOrEqual(600.001);
   });
 });
 

@@ -5,6 +5,8 @@ import { useSessionStore } from '../state/session-store';
 import { cameraTilesByAttendee, contentOwner, stageContentTile, useTilesStore } from '../state/tiles-store';
 import { ContentTile, ParticipantTile } from './VideoTile';
 
+const GRID_GAP_PX = 10;
+
 function useSize<T extends HTMLElement>(): [React.RefObject<T | null>, { width: number; height: number }] {
   const ref = useRef<T>(null);
   const [size, setSize] = useState({ width: 1280, height: 720 });
@@ -56,10 +58,13 @@ export function VideoGrid() {
     );
   }
 
-  const { columns, rows } = gridShape(visible.length, size.width, size.height);
+  // Tiles keep 16:9 and the grid is centred, so video is not cropped into odd shapes.
+  const { columns, rows, tileWidth } = gridShape(visible.length, size.width, size.height, 16 / 9, GRID_GAP_PX);
+  const w = Math.floor(tileWidth);
+  const h = Math.floor((tileWidth * 9) / 16);
   return (
     <div className="stage" ref={ref}>
-      <div className="grid" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }} data-testid="video-grid" data-columns={columns}>
+      <div className="grid" style={{ gridTemplateColumns: `repeat(${columns}, ${w}px)`, gridTemplateRows: `repeat(${rows}, ${h}px)` }} data-testid="video-grid" data-columns={columns}>
         {visible.map((p) => (
           <ParticipantTile key={p.attendeeId} entry={p} tile={cameras.get(p.attendeeId)} self={p.attendeeId === selfId} />
         ))}
