@@ -210,6 +210,39 @@ describe('event notifications', () => {
     signed.close();
   }, 60_000);
 
+  it('reports a connected attendee as left before it is deleted, and everyone left before the meeting ends', async () => {
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'events-live-end' }));
+    const meetingId = Meeting!.MeetingId!;
+    const a = (await t.client.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'ann' }))).Attendee!;
+    const b = (await t.client.send(new CreateAttendeeCommand({ MeetingId: meetingId, ExternalUserId: 'ben' }))).Attendee!;
+    const ann = await SignalClient.connect(signalingUrl(Meeting!), { token: a.JoinToken! });
+    await ann.join();
+    const ben = await SignalClient.connect(signalingUrl(Meeting!), { token: b.JoinToken! });
+    await ben.join();
+    const benContent = await SignalClient.connect(signalingUrl(Meeting!), { token: `${b.JoinToken!}#content` });
+    await benContent.join();
+    await t.client.send(new DeleteAttendeeCommand({ MeetingId: meetingId, AttendeeId: b.AttendeeId }));
+    await t.client.send(new DeleteMeetingCommand({ MeetingId: meetingId }));
+    await eventually(() => expect(summary(receiver.events, meetingId).at(-1)).toBe('MeetingEnded'), 10_000, 50);
+    const A = a.AttendeeId!;
+    const B = b.AttendeeId!;
+    expect(summary(receiver.events, meetingId).slice(3)).toEqual([
+      `AttendeeAuthorized ${A}`,
+      `AttendeeJoined ${A}`,
+      `AttendeeAuthorized ${B}`,
+      `AttendeeJoined ${B}`,
+      `AttendeeAuthorized ${B}#content`,
+      `AttendeeContentJoined ${B}#content`,
+      `AttendeeLeft ${B}`,
+      `AttendeeContentLeft ${B}#content`,
+      `AttendeeDeleted ${B}`,
+      `AttendeeLeft ${A}`,
+      `AttendeeDeleted ${A}`,
+      'MeetingEnded',
+    ]);
+    await Promise.all([ann, ben, benContent].map((c) => c.close()));
+  });
+
   it('refuses GET /events without valid credentials, with the AWS error shape', async () => {
     const cases: [string, Record<string, string>][] = [
       ['unsigned', {}],
