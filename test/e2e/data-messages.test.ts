@@ -106,4 +106,32 @@ describe('data messages with amazon-chime-sdk-js', () => {
     }
     await Promise.all([pageA, pageB, pageC].map((p) => p.context().close()));
   }, 120_000);
+
+  it('a client that reconnects gets what it missed with a lifetime, and nothing twice', async () => {
+    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-data-reconnect-${Date.now()}` }));
+    const meeting = Meeting!;
+    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({ MeetingId: meeting.MeetingId, Attendees: [{ ExternalUserId: 'dee' }, { ExternalUserId: 'eli' }] }));
+    const [dee, eli] = Attendees!;
+    const [pageD, pageE] = await Promise.all([h.newPage(), h.newPage()]);
+    await Promise.all([joinAndStart(pageD, meeting, dee!), joinAndStart(pageE, meeting, eli!)]);
+    const chatAtE = async () => (await messages(pageE)).filter((m) => m.topic === 'chat').map((m) => m.text);
+
+    await harness(pageD, 'sendData', 'chat', 'before', 120_000);
+    await eventually(async () => expect(await chatAtE()).toEqual(['before']), 10_000, 100);
+
+    // The server drops E's signaling with a 45xx code, which the SDK answers by reconnecting (same audio_session_id).
+    const room = t.server.signaling.room(meeting.MeetingId!)!;
+    const first = room.participant(eli!.AttendeeId!)!;
+    first.session.close(4500, 'test: reconnect please');
+    await harness(pageD, 'sendData', 'chat', 'during', 120_000);
+    await eventually(() => {
+      const now = room.participant(eli!.AttendeeId!);
+      expect(now && now !== first).toBe(true);
+    }, 20_000, 100);
+    await harness(pageD, 'sendData', 'marker', 'after', 0);
+    await eventually(async () => expect((await messages(pageE)).some((m) => m.topic === 'marker')).toBe(true), 10_000, 100);
+    expect(await chatAtE()).toEqual(['before', 'during']);
+    expect((await waitForSnapshot(pageE, (x) => x.started)).stopped).toBeUndefined();
+    await Promise.all([pageD, pageE].map((p) => p.context().close()));
+  }, 90_000);
 });

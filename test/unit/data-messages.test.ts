@@ -120,13 +120,14 @@ describe('DataMessageRelay', () => {
     relay.ingest(B, [payload('chat', 'two', 1_000)]);
     relay.ingest(A, [payload('chat', 'three', 10 * 60_000)]);
     const texts = (ms: { data?: Uint8Array }[]) => ms.map((m) => new TextDecoder().decode(m.data));
+    // Each call is a new client (a new audio_session_id), which has seen nothing.
     expect(texts(relay.replayFor('attendee-c', 1n))).toEqual(['one', 'two', 'three']);
     expect(texts(relay.replayFor('attendee-a', 1n))).toEqual(['two']);
-    expect(relay.replayFor('attendee-c', 1n).every((m) => m.ingestTimeNs > 0n && m.senderExternalUserId)).toBe(true);
+    expect(relay.replayFor('attendee-c', 2n).every((m) => m.ingestTimeNs > 0n && m.senderExternalUserId)).toBe(true);
     clock.now += 1_000;
-    expect(texts(relay.replayFor('attendee-c', 1n))).toEqual(['one', 'three']);
+    expect(texts(relay.replayFor('attendee-c', 3n))).toEqual(['one', 'three']);
     clock.now += 59_000;
-    expect(texts(relay.replayFor('attendee-c', 1n))).toEqual(['three']);
+    expect(texts(relay.replayFor('attendee-c', 4n))).toEqual(['three']);
     // A lifetime longer than 5 minutes is kept for 5 minutes.
     clock.now += 4 * 60_000 - 1;
     expect(relay.buffered).toBe(1);
@@ -134,15 +135,19 @@ describe('DataMessageRelay', () => {
     expect(relay.buffered).toBe(0);
   });
 
-  it('replays to a reconnecting client only what arrived after its previous session ended', () => {
+  it('replays to a reconnecting client only what its earlier connection was not handed, and nothing twice', () => {
     const { relay } = relayAt();
     const texts = (ms: { data?: Uint8Array }[]) => ms.map((m) => new TextDecoder().decode(m.data));
-    relay.ingest(A, [payload('chat', 'seen', 60_000)]);
-    relay.sessionEnded('attendee-b', 7n);
+    relay.ingest(A, [payload('chat', 'before B', 60_000)]);
+    expect(texts(relay.replayFor('attendee-b', 7n))).toEqual(['before B']);
+    const seen = relay.ingest(A, [payload('chat', 'seen', 60_000)]).relayed[0]!;
+    relay.delivered('attendee-b', 7n, seen.ingestTimeNs);
+    // B's connection was already closing: this one was not handed to it.
     relay.ingest(A, [payload('chat', 'missed', 60_000)]);
     expect(texts(relay.replayFor('attendee-b', 7n))).toEqual(['missed']);
+    expect(relay.replayFor('attendee-b', 7n)).toEqual([]);
     // A different audio session is a different client (say a reloaded page): it gets everything.
-    expect(texts(relay.replayFor('attendee-b', 8n))).toEqual(['seen', 'missed']);
+    expect(texts(relay.replayFor('attendee-b', 8n))).toEqual(['before B', 'seen', 'missed']);
   });
 
   it('keeps at most bufferMaxMessages, dropping the oldest', () => {

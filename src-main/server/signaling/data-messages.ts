@@ -65,7 +65,7 @@ interface BufferedMessage {
   expiresAtMs: number;
 }
 
-/** Remembered per participant between sessions, to replay only what a reconnecting client missed. */
+/** The last message handed to an open connection of a participant, to replay only what a reconnecting client missed. */
 interface Watermark {
   audioSessionId: bigint;
   lastIngestNs: bigint;
@@ -154,22 +154,34 @@ export class DataMessageRelay {
   }
 
   /**
-   * The buffered messages a joining session should get, oldest first. A client
-   * reconnecting with the same audio_session_id gets only what arrived after its
-   * previous session ended; any other session gets every live message not its own.
+   * The buffered messages a joining session should get, oldest first, after
+   * which it counts as having seen everything so far. A client reconnecting with
+   * the same audio_session_id gets only what was not handed to its earlier
+   * connection; any other session gets every live message not its own.
    */
   replayFor(participantId: string, audioSessionId: bigint): OutgoingDataMessage[] {
     const now = this.nowMs();
     this.expire(now);
     const mark = this.watermarks.get(participantId);
     const after = mark && mark.audioSessionId === audioSessionId ? mark.lastIngestNs : -1n;
-    return this.buffer.filter((b) => b.senderId !== participantId && b.message.ingestTimeNs > after).map((b) => b.message);
+    const replay = this.buffer.filter((b) => b.senderId !== participantId && b.message.ingestTimeNs > after).map((b) => b.message);
+    this.setWatermark(participantId, audioSessionId, this.lastIngestNs);
+    return replay;
   }
 
-  /** A session of `participantId` ended: it has seen every message relayed so far. */
-  sessionEnded(participantId: string, audioSessionId: bigint): void {
+  /** Messages up to `ingestTimeNs` were handed to an open connection of `participantId`. */
+  delivered(participantId: string, audioSessionId: bigint, ingestTimeNs: bigint): void {
+    const mark = this.watermarks.get(participantId);
+    if (mark && mark.audioSessionId === audioSessionId) {
+      if (ingestTimeNs > mark.lastIngestNs) mark.lastIngestNs = ingestTimeNs;
+      return;
+    }
+    this.setWatermark(participantId, audioSessionId, ingestTimeNs);
+  }
+
+  private setWatermark(participantId: string, audioSessionId: bigint, lastIngestNs: bigint): void {
     this.watermarks.delete(participantId);
-    this.watermarks.set(participantId, { audioSessionId, lastIngestNs: this.lastIngestNs });
+    this.watermarks.set(participantId, { audioSessionId, lastIngestNs });
     if (this.watermarks.size > MAX_WATERMARKS) this.watermarks.delete(this.watermarks.keys().next().value!);
   }
 

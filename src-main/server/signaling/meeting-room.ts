@@ -261,7 +261,16 @@ export class MeetingRoom {
   dataMessage(participant: Participant, frame: SdkDataMessageFrame): void {
     if (!this.isCurrent(participant)) return;
     const outcome = this.dataMessages.ingest({ participantId: participant.id, externalUserId: participant.attendee.ExternalUserId }, frame.messages);
-    if (outcome.relayed.length > 0) this.broadcast(serverFrame.dataMessage({ messages: outcome.relayed }), participant);
+    const last = outcome.relayed.at(-1);
+    if (last) {
+      const relayed = serverFrame.dataMessage({ messages: outcome.relayed });
+      for (const p of this.participants.values()) {
+        // A session already closing would lose the frame: it is not counted as seen, so its reconnect gets it replayed.
+        if (p === participant || !p.session.isOpen) continue;
+        p.session.send(relayed);
+        this.dataMessages.delivered(p.id, p.audioSessionId, last.ingestTimeNs);
+      }
+    }
     if (outcome.throttled.length > 0) participant.session.send(serverFrame.dataMessage({ messages: outcome.throttled }));
     if (outcome.rejected.length > 0) {
       // A NOTIFICATION, not an error status: the SDK ends the session on any 4xx status, and a bad message must not do that.
@@ -404,7 +413,6 @@ export class MeetingRoom {
     }
     participant.peer?.close();
     this.mixer.removeMember(participant.id);
-    this.dataMessages.sessionEnded(participant.id, participant.audioSessionId);
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
     if (participant.content && !options.keepContentSlot) {
       void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>

@@ -6,6 +6,8 @@ import type { MediaPeer } from '../sfu/media-peer.js';
 export interface SessionPort {
   readonly id: string;
   send(frame: Uint8Array): void;
+  /** False once the connection is closing or closed: a frame sent now is lost. */
+  readonly isOpen: boolean;
   /** Closes the connection; `code` is a WebSocket close code. */
   close(code: number, reason: string): void;
 }

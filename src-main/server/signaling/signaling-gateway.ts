@@ -133,6 +133,7 @@ export class SignalingGateway {
         if (ws.readyState === ws.OPEN) ws.send(frame);
       },
       close: (code, reason) => ws.close(code, reason),
+      isOpen: () => ws.readyState === ws.OPEN,
     }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }), this.options.silenceTimeoutMs);
     ws.on('message', (data, isBinary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);

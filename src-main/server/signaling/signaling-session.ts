@@ -10,6 +10,8 @@ import { CLOSE_CODES, SignalingProtocolError } from './signaling-errors.js';
 export interface SignalingConnection {
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Whether frames sent now can still arrive (default: until close()). */
+  isOpen?(): boolean;
 }
 
 /** A client that sends nothing for this long (it pings every 10 s, and reconnects after 4 missed pongs) is gone. */
@@ -44,6 +46,10 @@ export class SignalingSession implements SessionPort {
 
   send(frame: Uint8Array): void {
     if (!this.closed) this.connection.send(frame);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && (this.connection.isOpen?.() ?? true);
   }
 
   close(code: number, reason: string): void {
