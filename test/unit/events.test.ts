@@ -1,6 +1,8 @@
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadTlsMaterial } from '../../src-main/server/tls/certificate.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src-main/server/cli-args.js';
@@ -256,6 +258,31 @@ describe('WebhookTarget', () => {
     outbox.close();
     expect(new EventOutbox(dir).peek()?.body).toBe('{"id":"kept"}');
     expect(existsSync(dir)).toBe(true);
+  });
+});
+
+describe('WebhookTarget over HTTPS', () => {
+  it('verifies the receiver certificate: an untrusted one is a failed delivery, retried, never a silent success', async () => {
+    const tls = await loadTlsMaterial({ dataDir: await tempDir(), hostnames: ['127.0.0.1'] });
+    let requests = 0;
+    const server = createHttpsServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+      requests++;
+      res.writeHead(204).end();
+    });
+    servers.push(server as unknown as Server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const outbox = new EventOutbox(await tempDir());
+    const warnings: string[] = [];
+    const log = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
+    const target = new WebhookTarget({ url: `https://127.0.0.1:${(server.address() as { port: number }).port}/`, secret: 'secret-0123456789', outbox, logger: log, retry: { initialBackoffMs: 10_000 } });
+    outbox.append('{"id":"tls"}');
+    target.kick();
+    await eventually(() => expect(target.stats.consecutiveFailures).toBe(1), 5_000, 20);
+    expect(requests).toBe(0);
+    expect(outbox.size).toBe(1);
+    expect(warnings.join('\n')).toMatch(/webhook_delivery_failed.*self[- ]signed/);
+    await target.close();
+    outbox.close();
   });
 });
 
