@@ -1,6 +1,7 @@
-import { createOpusDecoder } from '../src-main/server/mixer/opus-codec.js';
+import { createOpusDecoder, createOpusEncoder } from '../src-main/server/mixer/opus-codec.js';
 import { levelDbov } from '../src-main/server/mixer/mix.js';
-import type { HeadlessClient, Microphone } from '../test/helpers/headless-client.js';
+import type { Microphone } from '../test/helpers/headless-client.js';
+import type { OpusFrame } from './load/senders.js';
 
 /**
  * Speech-like load for audio benchmarks. Each speaker talks in bursts (talk
@@ -45,6 +46,31 @@ export function speakerMicrophone(speaker: number, speakers: number, onsets: Ons
 export const silentMicrophone: Microphone = { frame: () => null };
 
 /**
+ * A speaker's microphone encoded once: its PCM repeats every SPURT_PERIOD_FRAMES (the
+ * syllable envelope and every harmonic complete whole cycles in 2 s), so looping these
+ * frames is the same signal, and both servers in a comparison get identical packets.
+ */
+export async function preEncodedSpeaker(speaker: number, speakers: number, onsets: Onset[]): Promise<{ frames: OpusFrame[]; onSent: (index: number, sentAt: number) => void }> {
+  const microphone = speakerMicrophone(speaker, speakers, onsets);
+  const encoder = await createOpusEncoder();
+  try {
+    const frames = Array.from({ length: SPURT_PERIOD_FRAMES }, (_, n): OpusFrame => {
+      const pcm = microphone.frame(n);
+      return pcm ? { opus: Buffer.from(encoder.encode(pcm)), level: levelDbov(pcm) } : null;
+    });
+    return { frames, onSent: (n, sentAt) => microphone.onSent?.(n, sentAt) };
+  } finally {
+    encoder.close();
+  }
+}
+
+/** What a listener recorded: Opus payloads of the audio it received and their arrival times. */
+export interface RecordedAudio {
+  readonly audioReceived: readonly Uint8Array[];
+  readonly audioArrivals: readonly number[];
+}
+
+/**
  * Mouth-to-ear latency through the server: decodes what a listener received,
  * finds where sound starts after a quiet gap, and matches each such onset to
  * the latest spurt a speaker began before it.
@@ -59,7 +85,7 @@ export interface ListenerAnalysis {
 /** An onset more than this long after a spurt began is a gap within it, not its start. */
 const ONSET_WINDOW_MS = 250;
 
-export async function analyseListener(listener: HeadlessClient, onsets: Onset[], since: number): Promise<ListenerAnalysis> {
+export async function analyseListener(listener: RecordedAudio, onsets: Onset[], since: number): Promise<ListenerAnalysis> {
   const decoder = await createOpusDecoder();
   const latencies: number[] = [];
   let dropouts = 0;

@@ -1,16 +1,20 @@
 /**
  * Benchmarks. `npm run bench sfu [-- --publishers N --subscribers M --seconds S]`,
- * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`.
+ * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`,
+ * `npm run bench compare [-- --quick] [--reps N] [--seconds S] [--only id,id] [--no-pin]` (Chorus vs Janus).
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
  */
+import { runCompare } from './compare/compare.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
 
 const [scenario = 'sfu', ...rest] = process.argv.slice(2);
 const flags = new Map<string, string>();
+const switches = new Set(['quick', 'no-pin']);
 for (let i = 0; i < rest.length; i++) {
   const key = rest[i]!;
-  if (key.startsWith('--') && rest[i + 1] !== undefined) flags.set(key.slice(2), rest[++i]!);
+  if (key.startsWith('--') && switches.has(key.slice(2))) flags.set(key.slice(2), 'true');
+  else if (key.startsWith('--') && rest[i + 1] !== undefined) flags.set(key.slice(2), rest[++i]!);
 }
 const num = (name: string, fallback: number): number => Number(flags.get(name) ?? fallback);
 
@@ -31,8 +35,20 @@ switch (scenario) {
       sampledListeners: num('sampled', 4),
     });
     break;
+  case 'compare': {
+    const quick = flags.has('quick');
+    await runCompare({
+      quick,
+      repetitions: num('reps', quick ? 1 : 3),
+      seconds: num('seconds', quick ? 5 : 8),
+      only: flags.get('only')?.split(',').filter(Boolean) ?? [],
+      pin: !flags.has('no-pin'),
+      outDir: 'bench/results',
+    });
+    break;
+  }
   default:
-    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer`);
+    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare`);
     process.exit(2);
 }
 process.exit(0);

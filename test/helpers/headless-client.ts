@@ -47,6 +47,17 @@ export interface HeadlessOptions {
   ignoreAudioMetadata?: boolean;
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
+  /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
+  audioSender?: MediaSenderFactory;
+  /** Benchmarks: a paced video source that replaces the synthetic packets; PLI/FIR ask it for a keyframe. */
+  videoSender?: MediaSenderFactory;
+  /** Benchmarks: sees every RTP packet received (audio on mid '0', video on its receive mid). */
+  onRtp?(kind: 'audio' | 'video', mid: string, packet: Buffer): void;
+}
+
+/** Where a benchmark media source sends its RTP (structurally bench/load/senders.ts). */
+export interface MediaSenderFactory {
+  (sink: { send(packet: Buffer): void; ssrc: number; payloadType: number; audioLevelExtensionId?: number }): { stop(): void; requestKeyframe(): void };
 }
 
 /**
@@ -88,6 +99,8 @@ export class HeadlessClient {
   /** Mixed-audio packets received, recorded or not. */
   audioPackets = 0;
   private audioTimer: NodeJS.Timeout | undefined;
+  private audioSource: { stop(): void } | undefined;
+  private videoSource: { stop(): void; requestKeyframe(): void } | undefined;
   /** Header extensions (id to bytes) of the latest video packet received. */
   lastExtensions = new Map<number, number[]>();
   private readonly ws: WebSocket;
@@ -230,7 +243,12 @@ export class HeadlessClient {
     this.sendCodec = pt === CODEC_PT.H264 ? { codec: 'H264', payloadType: pt } : { codec: 'VP8', payloadType: CODEC_PT.VP8 };
     if (this.options.publishVideo) this.startPublishing();
     const microphone = this.options.microphone ?? (this.options.toneHz !== undefined ? toneMicrophone(this.options.toneHz) : undefined);
-    if (microphone && !this.audioTimer) void this.startSpeaking(microphone);
+    if (this.options.audioSender && !this.audioSource) {
+      this.audioSource = this.options.audioSender({
+        send: (packet) => { if (this.audioTrack?.isOpen()) this.audioTrack.sendMessageBinary(packet); },
+        ssrc: this.audioSsrc, payloadType: 111, audioLevelExtensionId: this.options.audioLevelExtensionId,
+      });
+    } else if (microphone && !this.audioTimer) void this.startSpeaking(microphone);
     return frame;
   }
 
@@ -256,6 +274,7 @@ export class HeadlessClient {
       try {
         if (isRtcpPacket(msg)) return this.onRtcp(msg);
         this.audioPackets++;
+        this.options.onRtp?.('audio', '0', msg);
         if (this.options.recordAudio === false) return;
         const info = parseRtp(msg);
         if (info) {
@@ -282,6 +301,7 @@ export class HeadlessClient {
         try {
           if (isRtcpPacket(msg)) return this.onRtcp(msg);
           this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
+          this.options.onRtp?.('video', mid, msg);
           const info = parseRtp(msg);
           if (info) this.lastExtensions = new Map(readHeaderExtensions(msg, info).map((e) => [e.id, [...e.data]]));
           const sent = info ? this.sentAt.get(msg.readUInt32BE(info.payloadOffset + 2)) : undefined;
@@ -308,6 +328,7 @@ export class HeadlessClient {
       if (isRtcpPacket(msg) && parseRtcp(msg).some((m) => m.kind === 'pli' || m.kind === 'fir')) {
         this.pliReceived++;
         this.keyframeDue = true;
+        this.videoSource?.requestKeyframe();
       }
     } catch {
       // guarded: exceptions must not escape a native callback
@@ -324,6 +345,13 @@ export class HeadlessClient {
   }
 
   private startPublishing(): void {
+    if (this.options.videoSender) {
+      this.videoSource ??= this.options.videoSender({
+        send: (packet) => { if (this.cameraTrack?.isOpen()) this.cameraTrack.sendMessageBinary(packet); },
+        ssrc: this.videoSsrc, payloadType: this.sendCodec?.payloadType ?? CODEC_PT.VP8,
+      });
+      return;
+    }
     clearInterval(this.sendTimer);
     const pps = this.options.packetsPerSecond ?? 100;
     const bytes = this.options.packetBytes ?? 1000;
@@ -404,6 +432,8 @@ export class HeadlessClient {
     clearInterval(this.sendTimer);
     clearInterval(this.audioTimer);
     clearInterval(this.pingTimer);
+    this.audioSource?.stop();
+    this.videoSource?.stop();
     this.pc?.close();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
     await new Promise((r) => setTimeout(r, 10));
