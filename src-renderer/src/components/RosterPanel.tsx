@@ -31,10 +31,10 @@ export function RosterPanel({ onClose }: { onClose: () => void }) {
                 {p.sharing && <span className="badge">sharing</span>}
               </span>
               <span className="roster-state">
-                <span aria-label={p.video ? 'Camera on' : 'Camera off'} title={p.video ? 'Camera on' : 'Camera off'}>
+                <span role="img" aria-label={p.video ? 'Camera on' : 'Camera off'} title={p.video ? 'Camera on' : 'Camera off'}>
                   <Icon name={p.video ? 'cam' : 'camOff'} size={16} />
                 </span>
-                <span aria-label={p.muted ? 'Muted' : isSpeaking(p) ? 'Speaking' : 'Unmuted'} title={p.muted ? 'Muted' : 'Unmuted'} className={p.muted ? 'state-off' : isSpeaking(p) ? 'state-speaking' : ''}>
+                <span role="img" aria-label={p.muted ? 'Muted' : isSpeaking(p) ? 'Speaking' : 'Unmuted'} title={p.muted ? 'Muted' : 'Unmuted'} className={p.muted ? 'state-off' : isSpeaking(p) ? 'state-speaking' : ''}>
                   <Icon name={p.muted ? 'micOff' : 'mic'} size={16} />
                 </span>
               </span>

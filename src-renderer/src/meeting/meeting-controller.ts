@@ -109,6 +109,12 @@ export async function startMeeting(join: JoinInfo, options: StartOptions): Promi
   };
   active = a;
   wireObservers(a);
+  // Closing the tab or window leaves properly, so the others see us go at once.
+  const onPageHide = (): void => {
+    if (active === a) a.av.stop();
+  };
+  window.addEventListener('pagehide', onPageHide);
+  a.cleanup.push(() => window.removeEventListener('pagehide', onPageHide));
 
   const devices = useDevicesStore.getState();
   await refreshDevices(a);
