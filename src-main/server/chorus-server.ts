@@ -46,6 +46,8 @@ export interface ChorusServerConfig {
   signalingSilenceTimeoutMs?: number;
   /** The built renderer served at `/` (default: dist/renderer of this checkout). */
   rendererDir?: string;
+  /** Anyone who can reach the server may create app meetings, not only holders of the bearer token. */
+  allowWebHosting?: boolean;
   /** Server name shown in the app (default: the machine's host name). */
   serverName?: string;
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
@@ -132,7 +134,8 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
         meetings: appMeetings,
         credentials: credentials.credentials,
         logger,
-        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256 }),
+        allowWebHosting: config.allowWebHosting ?? false,
+        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false }),
       }).catch((error: unknown) => {
         logger.error('request_failed', { error });
         if (!res.headersSent) res.destroy();

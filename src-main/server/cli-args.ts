@@ -30,6 +30,7 @@ export const USAGE = `Usage: npm run server -- [options]
   --log-level LEVEL        debug, info, warn or error (default info)
   --meeting NAME           create a meeting at startup and print its invite link and host link
   --passcode CODE          passcode (4-32 characters) for --meeting
+  --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
   --help                   show this text
@@ -37,7 +38,7 @@ export const USAGE = `Usage: npm run server -- [options]
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
 CHORUS_DATA_DIR sets the default data directory; CHORUS_WEBHOOK_SECRET sets the webhook signing key.`;
 
-const FLAGS = new Set(['--tls', '--help']);
+const FLAGS = new Set(['--tls', '--help', '--allow-web-hosting']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
@@ -122,6 +123,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       publicUrl,
       tls: flags.has('--tls'),
       tlsCertFile: values.get('--tls-cert'),
+      allowWebHosting: flags.has('--allow-web-hosting'),
       tlsKeyFile: values.get('--tls-key'),
       dataDir: values.get('--data-dir') ?? env.CHORUS_DATA_DIR ?? join(homedir(), '.chorus'),
       iceHost: values.get('--ice-host'),

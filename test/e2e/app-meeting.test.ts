@@ -223,4 +223,32 @@ describe('the meeting app in Chromium', () => {
     await page.getByTestId('join-continue').click();
     await page.locator('[data-testid="unavailable-screen"][data-failure="Unreachable"]').waitFor({ timeout: 10_000 });
   });
+
+  it('on a server that allows web hosting, a browser hosts a meeting and its invite dialog shows the link and a QR code', async () => {
+    const open = await startTestServer({ iceHost: '127.0.0.1', allowWebHosting: true });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(`${open.server.url}/`);
+      await page.getByTestId('host-name').fill('Browser-hosted');
+      await page.getByTestId('host-button').click();
+      await page.getByText('You are the host').waitFor({ timeout: 10_000 });
+      await joinAs(page, 'Host');
+      await page.getByTestId('meeting-screen').waitFor();
+      await page.getByTestId('invite-button').click();
+      const link = await page.getByTestId('invite-link').inputValue();
+      expect(link).toMatch(new RegExp(`^${open.server.url}/join/[a-z]{3}-[a-z]{4}-[a-z]{3}$`));
+      expect(await page.locator('[data-testid="invite-qr"] path').getAttribute('d')).toMatch(/^M\d/);
+      await screenshot(page, 'invite');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('invite-dialog').waitFor({ state: 'detached' });
+      // Hosting stays closed where the operator did not open it.
+      const closed = await openPage('/');
+      await closed.getByText('--allow-web-hosting').waitFor();
+      expect(await closed.getByTestId('host-button').count()).toBe(0);
+      await context.close();
+    } finally {
+      await open.close();
+    }
+  }, 60_000);
 });

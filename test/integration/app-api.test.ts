@@ -78,6 +78,22 @@ describe('app API over HTTP', () => {
     expect(reply.body.urls).toContain(t.server.url);
     expect(typeof reply.body.name).toBe('string');
     expect(reply.body.fingerprint).toBeUndefined();
+    expect(reply.body.webHosting).toBe(false);
+  });
+
+  it('--allow-web-hosting lets a browser create meetings without the token, but still refuses a wrong token', async () => {
+    const open = await startTestServer({ allowWebHosting: true, rendererDir });
+    try {
+      const info = await fetch(`${open.server.url}/app/api/server`).then((r) => r.json() as Promise<Record<string, unknown>>);
+      expect(info.webHosting).toBe(true);
+      const created = await fetch(`${open.server.url}/app/api/meetings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'From a browser' }) });
+      expect(created.status).toBe(201);
+      expect(((await created.json()) as { hostKey: string }).hostKey).toBeTruthy();
+      const wrong = await fetch(`${open.server.url}/app/api/meetings`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer chorus1.nope' }, body: JSON.stringify({ name: 'x' }) });
+      expect(wrong.status).toBe(403);
+    } finally {
+      await open.close();
+    }
   });
 
   it('creates meetings only with the bearer token derived from the credentials', async () => {

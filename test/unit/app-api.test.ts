@@ -201,5 +201,7 @@ describe('server CLI: --meeting', () => {
     expect(() => parseCliArgs(['--passcode', 'abcd'], {})).toThrow(/--passcode needs --meeting/);
     expect(() => parseCliArgs(['--meeting', 'x', '--passcode', 'abc'], {})).toThrow(/4 to 32/);
     expect(() => parseCliArgs(['--meeting', 'x'.repeat(65)], {})).toThrow(/64/);
+    expect(parseCliArgs(['--allow-web-hosting'], {}).config.allowWebHosting).toBe(true);
+    expect(parseCliArgs([], {}).config.allowWebHosting).toBe(false);
   });
 });

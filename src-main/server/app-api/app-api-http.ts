@@ -19,6 +19,8 @@ export interface ServerInfo {
   version: string;
   fingerprint?: string;
   urls: string[];
+  /** Whether this server lets the web app create meetings without the bearer token (`--allow-web-hosting`). */
+  webHosting: boolean;
 }
 
 export interface AppApiHttpOptions {
@@ -26,6 +28,8 @@ export interface AppApiHttpOptions {
   credentials: ApiCredentials;
   logger: Logger;
   serverInfo: () => ServerInfo;
+  /** `--allow-web-hosting`: creating a meeting needs no bearer token. */
+  allowWebHosting?: boolean;
 }
 
 export function isAppApiPath(pathname: string): boolean {
@@ -159,7 +163,8 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
         return;
       case 'create': {
         const auth = verifyBearerToken(req.headers, options.credentials);
-        if (!auth.ok) throw forbidden(auth.reason === 'missing' ? 'Creating a meeting needs the host bearer token' : 'The bearer token is not valid');
+        // A wrong token is refused even when hosting is open: it is a mistake worth reporting.
+        if (!auth.ok && !(options.allowWebHosting && auth.reason === 'missing')) throw forbidden(auth.reason === 'missing' ? 'Creating a meeting needs the host bearer token' : 'The bearer token is not valid');
         const created = await meetings.create(await readJsonBody(req));
         sendJson(res, 201, requestId, created, cors);
         return;

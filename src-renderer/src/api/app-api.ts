@@ -10,6 +10,8 @@ export interface ServerInfo {
   version: string;
   fingerprint?: string;
   urls: string[];
+  /** The operator lets the web app create meetings (`--allow-web-hosting`). */
+  webHosting?: boolean;
 }
 
 export interface MeetingListing {
@@ -63,7 +65,8 @@ export interface AppApi {
   server(): Promise<ServerInfo>;
   listMeetings(): Promise<MeetingListing[]>;
   describe(code: string): Promise<MeetingDescription>;
-  create(input: { name: string; passcode?: string }, bearerToken: string): Promise<CreatedMeeting>;
+  /** Needs the bearer token unless the server allows web hosting. */
+  create(input: { name: string; passcode?: string }, bearerToken?: string): Promise<CreatedMeeting>;
   join(code: string, input: { displayName: string; passcode?: string; hostKey?: string }): Promise<JoinInfo>;
   end(code: string, hostKey: string): Promise<void>;
   removeAttendee(code: string, hostKey: string, attendeeId: string): Promise<void>;
@@ -105,7 +108,7 @@ export function createAppApi(serverUrl: string, fetchImpl: FetchLike = (input, i
     server: () => call<ServerInfo>('GET', '/server'),
     listMeetings: async () => (await call<{ meetings: MeetingListing[] }>('GET', '/meetings')).meetings,
     describe: (code) => call<MeetingDescription>('GET', meeting(code)),
-    create: (input, bearerToken) => call<CreatedMeeting>('POST', '/meetings', input, { Authorization: `Bearer ${bearerToken}` }),
+    create: (input, bearerToken) => call<CreatedMeeting>('POST', '/meetings', input, bearerToken ? { Authorization: `Bearer ${bearerToken}` } : {}),
     join: (code, input) => call<JoinInfo>('POST', `${meeting(code)}/join`, input),
     end: async (code, hostKey) => {
       await call('POST', `${meeting(code)}/end`, undefined, { 'X-Chorus-Host-Key': hostKey });

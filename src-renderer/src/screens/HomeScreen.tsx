@@ -84,14 +84,22 @@ function HostCard() {
   const [passcode, setPasscode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  // In a browser, hosting is possible only where the operator allowed it (--allow-web-hosting).
+  const [webHosting, setWebHosting] = useState<boolean>();
+  useEffect(() => {
+    if (api) return;
+    createAppApi(window.location.origin)
+      .server()
+      .then((info) => setWebHosting(info.webHosting === true), () => setWebHosting(false));
+  }, [api]);
 
-  if (!api) {
+  if (!api && !webHosting) {
     return (
       <section className="card" aria-labelledby="host-title">
         <h2 id="host-title">Host a meeting</h2>
         <p className="muted">Meetings are hosted by the Chorus desktop app (press “Host”), or by the person running this server:</p>
         <pre className="code">npm run server -- --meeting "Team sync"</pre>
-        <p className="muted small">The server prints an invite link to share. Anyone on the network can then join from a browser.</p>
+        <p className="muted small">The server prints an invite link to share. Anyone on the network can then join from a browser. Started with --allow-web-hosting, the server lets this page create meetings too.</p>
       </section>
     );
   }
@@ -101,9 +109,15 @@ function HostCard() {
     setBusy(true);
     setError(undefined);
     try {
-      const info = await api.host.start();
-      const created = await createAppApi(info.localUrl).create({ name: name.trim() || 'Meeting', ...(passcode ? { passcode } : {}) }, info.bearerToken);
-      go({ name: 'prejoin', target: { serverUrl: info.localUrl, meetingCode: created.meetingCode, fingerprint: info.fingerprint, hostKey: created.hostKey } });
+      const input = { name: name.trim() || 'Meeting', ...(passcode ? { passcode } : {}) };
+      if (api) {
+        const info = await api.host.start();
+        const created = await createAppApi(info.localUrl).create(input, info.bearerToken);
+        go({ name: 'prejoin', target: { serverUrl: info.localUrl, meetingCode: created.meetingCode, fingerprint: info.fingerprint, hostKey: created.hostKey } });
+      } else {
+        const created = await createAppApi(window.location.origin).create(input);
+        go({ name: 'prejoin', target: { serverUrl: window.location.origin, meetingCode: created.meetingCode, hostKey: created.hostKey } });
+      }
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -117,19 +131,19 @@ function HostCard() {
       <form onSubmit={(e) => void host(e)} className="stack">
         <label className="field">
           <span>Meeting name</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={64} placeholder="Team sync" />
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={64} placeholder="Team sync" data-testid="host-name" />
         </label>
         <label className="field">
           <span>Passcode (optional)</span>
-          <input value={passcode} onChange={(e) => setPasscode(e.target.value)} minLength={4} maxLength={32} type="password" autoComplete="new-password" />
+          <input value={passcode} onChange={(e) => setPasscode(e.target.value)} minLength={4} maxLength={32} type="password" autoComplete="new-password" data-testid="host-passcode" />
         </label>
         {error && (
           <p className="error" role="alert">
             {error}
           </p>
         )}
-        <button type="submit" className="button primary" disabled={busy}>
-          {busy ? 'Starting…' : 'Host on this computer'}
+        <button type="submit" className="button primary" disabled={busy} data-testid="host-button">
+          {busy ? 'Starting…' : api ? 'Host on this computer' : 'Host on this server'}
         </button>
       </form>
     </section>
