@@ -83,7 +83,7 @@ async function expectVideoOf(page: Page, name: string): Promise<void> {
 }
 
 describe('the meeting app in Chromium', () => {
-  it('two people join through the UI, see and hear each other, mute, chat, leave; a wrong passcode is refused', async () => {
+  it('two people join through the UI, see and hear each other, switch microphone, mute, chat, leave; a wrong passcode is refused', async () => {
     const { meetingCode, hostKey } = await createMeeting('E2E sync', 'sesame42');
 
     // The host opens the host link (the key rides in the fragment) and joins without the passcode.
@@ -113,9 +113,20 @@ describe('the meeting app in Chromium', () => {
     await expectVideoOf(alice, 'Alice');
     expect(await alice.locator('[data-testid="participant-tile"]').count()).toBe(2);
 
-    // Bob mutes (keyboard shortcut); Alice's roster shows it, from the server's mute state.
+    // Bob switches microphone mid-call; his (fake, beeping) voice keeps reaching Alice: she sees him speaking.
     await alice.getByTestId('roster-button').click();
     const bobRow = alice.locator('[data-testid="roster-row"][data-name="Bob"]');
+    await bob.getByRole('button', { name: 'Audio and video settings' }).click();
+    const mics = bob.getByTestId('device-audioinput');
+    const options = await mics.locator('option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+    expect(options.length).toBeGreaterThan(1);
+    const other = options.find((v) => v !== 'default' && v !== '')!;
+    await mics.selectOption(other);
+    await bob.keyboard.press('Escape');
+    expect(await bob.locator('.toast-warning').count()).toBe(0);
+    await expect.poll(() => bobRow.getAttribute('data-speaking'), { timeout: 15_000, intervals: [100] }).toBe('true');
+
+    // Bob mutes (keyboard shortcut); Alice's roster shows it, from the server's mute state.
     await expect.poll(() => bobRow.getAttribute('data-muted'), { timeout: 10_000 }).toBe('false');
     await bob.locator('body').click();
     await bob.keyboard.press('Control+d');
