@@ -124,7 +124,7 @@ describe('the meeting app in Chromium', () => {
     await mics.selectOption(other);
     await bob.keyboard.press('Escape');
     expect(await bob.locator('.toast-warning').count()).toBe(0);
-    await expect.poll(() => bobRow.getAttribute('data-speaking'), { timeout: 15_000, intervals: [100] }).toBe('true');
+    await expect.poll(() => bobRow.getAttribute('data-speaking'), { timeout: 15_000, interval: 100 }).toBe('true');
 
     // Bob mutes (keyboard shortcut); Alice's roster shows it, from the server's mute state.
     await expect.poll(() => bobRow.getAttribute('data-muted'), { timeout: 10_000 }).toBe('false');
