@@ -1,0 +1,143 @@
+// @vitest-environment happy-dom
+import { act, createElement, type ReactElement } from 'react';
+import { createRoot } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ControlBar } from '../../src-renderer/src/components/ControlBar';
+import { ParticipantTile } from '../../src-renderer/src/components/VideoTile';
+import { RosterPanel } from '../../src-renderer/src/components/RosterPanel';
+import { ChatPanel } from '../../src-renderer/src/components/ChatPanel';
+import { EndScreen } from '../../src-renderer/src/screens/EndScreen';
+import { useChatStore } from '../../src-renderer/src/state/chat-store';
+import { useRosterStore, type RosterEntry } from '../../src-renderer/src/state/roster-store';
+import { useSessionStore } from '../../src-renderer/src/state/session-store';
+import { useUiStore } from '../../src-renderer/src/state/ui-store';
+
+/** Components rendered from the real stores into a DOM: what people and screen readers get to see. */
+const A = 'aaaaaaaa-0000-4000-8000-000000000001';
+const B = 'bbbbbbbb-0000-4000-8000-000000000002';
+const identity = (isHost: boolean) => ({ serverUrl: 'http://x', meetingCode: 'abc-defg-hij', meetingName: 'Sync', isHost, ...(isHost ? { hostKey: 'k' } : {}), selfAttendeeId: A, selfName: 'Ann' });
+
+function entry(extra: Partial<RosterEntry>): RosterEntry {
+  return { attendeeId: B, name: 'Ben', present: true, muted: false, volume: 0, signal: 1, video: false, sharing: false, activeSpeaker: false, joinedAt: 1, ...extra };
+}
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+const mounted: (() => void)[] = [];
+
+/** Renders into a real (happy-dom) document through React's client renderer, effects included. */
+function renderToStaticMarkup(element: ReactElement): string {
+  const container = document.createElement('div');
+  document.body.appendChild(container);
+  const root = createRoot(container);
+  act(() => root.render(element));
+  mounted.push(() => {
+    act(() => root.unmount());
+    container.remove();
+  });
+  return container.innerHTML;
+}
+
+afterEach(() => {
+  for (const unmount of mounted.splice(0)) unmount();
+});
+
+beforeEach(() => {
+  useSessionStore.getState().reset();
+  useRosterStore.getState().reset();
+  useChatStore.getState().reset();
+});
+
+describe('ParticipantTile', () => {
+  it('shows initials without video, a video element with it, and announces mute and speaking', () => {
+    const quiet = renderToStaticMarkup(createElement(ParticipantTile, { entry: entry({ muted: true }), tile: undefined, self: false }));
+    expect(quiet).toContain('aria-label="Ben, muted"');
+    expect(quiet).toContain('>BE</div>');
+    expect(quiet).toContain('data-testid="tile-muted"');
+    expect(quiet).not.toContain('<video');
+    const talking = renderToStaticMarkup(
+      createElement(ParticipantTile, { entry: entry({ volume: 0.9, activeSpeaker: true }), tile: { tileId: 7, attendeeId: B, local: false, content: false, hasVideo: true, paused: false }, self: false }),
+    );
+    expect(talking).toContain('aria-label="Ben, speaking"');
+    expect(talking).toContain('active-speaker');
+    expect(talking).toContain('data-tile-id="7"');
+    const self = renderToStaticMarkup(createElement(ParticipantTile, { entry: entry({ name: 'Ann', attendeeId: A }), tile: { tileId: 1, attendeeId: A, local: true, content: false, hasVideo: true, paused: false }, self: true }));
+    expect(self).toContain('Ann (you)');
+    expect(self).toContain('mirror');
+  });
+});
+
+describe('ControlBar', () => {
+  it('labels every control, shows the unread count and the shortcut', () => {
+    useSessionStore.getState().begin(identity(false), { muted: true, cameraOn: false });
+    useChatStore.getState().add({ id: '1', senderId: B, senderName: 'Ben', text: 'hi', timestampMs: 1, self: false, status: 'sent' });
+    const html = renderToStaticMarkup(createElement(ControlBar));
+    expect(html).toMatch(/aria-label="Unmute \((Ctrl\+D|⌘D)\)"/);
+    expect(html).toMatch(/aria-label="Start camera/);
+    expect(html).toContain('aria-label="Chat, 1 unread"');
+    expect(html).toContain('data-testid="unread-badge"');
+    for (const label of ['Participants', 'Invite people', 'Leave meeting', 'Send a reaction', 'Audio and video settings']) expect(html).toContain(`aria-label="${label}"`);
+    const buttons = html.match(/<button[^>]*>/g) ?? [];
+    for (const b of buttons) expect(b, b).toMatch(/aria-label="[^"]+"/);
+  });
+});
+
+describe('RosterPanel', () => {
+  it('offers mute and remove to the host only, never for themselves', () => {
+    const roster = useRosterStore.getState();
+    roster.presence(A, true, 'xxxxxx#Ann', 1);
+    roster.presence(B, true, 'yyyyyy#Ben', 2);
+    useSessionStore.getState().begin(identity(true), { muted: false, cameraOn: true });
+    const asHost = renderToStaticMarkup(createElement(RosterPanel, { onClose: () => undefined }));
+    expect(asHost).toContain('People (2)');
+    expect(asHost).toContain('aria-label="Mute Ben"');
+    expect(asHost).toContain('aria-label="Remove Ben"');
+    expect(asHost).not.toContain('aria-label="Remove Ann"');
+    useSessionStore.getState().begin(identity(false), { muted: false, cameraOn: true });
+    const asGuest = renderToStaticMarkup(createElement(RosterPanel, { onClose: () => undefined }));
+    expect(asGuest).not.toContain('Remove Ben');
+  });
+});
+
+describe('EndScreen', () => {
+  it('says why the meeting is over, and offers rejoin only where it can work', () => {
+    const s = useSessionStore.getState();
+    s.begin(identity(false), { muted: false, cameraOn: false });
+    s.ended('removed');
+    const removed = renderToStaticMarkup(createElement(EndScreen));
+    expect(removed).toContain('You were removed from the meeting');
+    expect(removed).not.toContain('Rejoin');
+    s.reset();
+    s.begin(identity(false), { muted: false, cameraOn: false });
+    s.ended('left');
+    const left = renderToStaticMarkup(createElement(EndScreen));
+    expect(left).toContain('You left the meeting');
+    expect(left).toContain('Rejoin');
+  });
+});
+
+describe('ChatPanel', () => {
+  it('clears the unread count when opened, shows names, and shows failed messages as not sent', () => {
+    const chat = useChatStore.getState();
+    chat.add({ id: '1', senderId: B, senderName: 'Ben', text: 'hello <b>there</b>', timestampMs: 1_700_000_000_000, self: false, status: 'sent' });
+    chat.add({ id: '2', senderId: A, senderName: 'Ann', text: 'too long', timestampMs: 1_700_000_001_000, self: true, status: 'failed', failure: 'Too long to send' });
+    expect(useChatStore.getState().unread).toBe(1);
+    const html = renderToStaticMarkup(createElement(ChatPanel, { onClose: () => undefined }));
+    expect(useChatStore.getState().unread).toBe(0);
+    expect(html).toContain('Ben');
+    expect(html).toContain('hello &lt;b&gt;there&lt;/b&gt;');
+    expect(html).toContain('Not sent: Too long to send');
+    expect(html).toContain('data-status="failed"');
+  });
+});
+
+describe('EndScreen buttons', () => {
+  it('"Back to start" goes home', () => {
+    useSessionStore.getState().begin(identity(false), { muted: false, cameraOn: false });
+    useSessionStore.getState().ended('ended');
+    useUiStore.getState().go({ name: 'ended' });
+    renderToStaticMarkup(createElement(EndScreen));
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Back to start')!;
+    act(() => button.click());
+    expect(useUiStore.getState().screen).toEqual({ name: 'home' });
+  });
+});
