@@ -153,6 +153,11 @@ describe('the meeting app in Chromium', () => {
     await bob.locator('[data-testid="chat-message"][data-status="failed"]').waitFor();
     expect(await bob.locator('[data-testid="chat-message"][data-status="failed"]').textContent()).toContain('Too long');
 
+    // A reaction floats up on the other side, with the sender's name.
+    await alice.getByRole('button', { name: 'Send a reaction' }).click();
+    await alice.getByRole('menuitem', { name: 'React 🎉' }).click();
+    await bob.getByLabel('Alice reacted 🎉').waitFor({ timeout: 10_000 });
+
     // Bob leaves and sees the "left" screen; he disappears from Alice's meeting.
     await bob.getByTestId('leave-button').click();
     await bob.locator('[data-testid="end-screen"][data-reason="left"]').waitFor({ timeout: 20_000 });
