@@ -100,15 +100,21 @@ describe('devices', () => {
     { deviceId: 'usb', label: 'USB mic' },
   ];
   it('keeps a present device, falls back with a notice when the one in use is unplugged', () => {
-    expect(reconcileDevice('audioinput', mics, 'usb')).toEqual({ deviceId: 'usb' });
+    expect(reconcileDevice('audioinput', mics, 'usb', mics)).toEqual({ deviceId: 'usb' });
     expect(reconcileDevice('audioinput', mics, undefined)).toEqual({ deviceId: 'default' });
-    const lost = reconcileDevice('audioinput', [mics[0]!], 'usb');
+    const lost = reconcileDevice('audioinput', [mics[0]!], 'usb', mics);
     expect(lost.deviceId).toBe('default');
     expect(lost.notice).toMatch(/microphone was disconnected; switched to Default/);
-    expect(reconcileDevice('videoinput', [], 'cam').notice).toMatch(/no other camera/);
+    expect(reconcileDevice('videoinput', [], 'cam', [{ deviceId: 'cam', label: 'Cam' }]).notice).toMatch(/no other camera/);
+    // A remembered device that is not here (another machine) falls back quietly...
+    expect(reconcileDevice('audioinput', mics, 'gone-since-last-week', [])).toEqual({ deviceId: 'default' });
+    // ...and an empty list (no permission yet: browsers hide ids) keeps the choice.
+    expect(reconcileDevice('audioinput', [], 'usb', [])).toEqual({ deviceId: 'usb' });
+
     const store = useDevicesStore.getState();
     store.select('audioinput', 'usb');
     expect(store.setList('audioinput', mics)).toBeUndefined();
+    expect(useDevicesStore.getState().selected.audioinput).toBe('usb');
     expect(store.setList('audioinput', [mics[0]!])).toMatch(/disconnected/);
     expect(useDevicesStore.getState().selected.audioinput).toBe('default');
     expect(useDevicesStore.getState().notice).toMatch(/disconnected/);

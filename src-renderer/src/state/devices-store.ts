@@ -30,13 +30,23 @@ const KIND_NAMES: Record<DeviceKind, string> = { audioinput: 'microphone', video
 
 /**
  * What to use after the device list changed. A selected device that is still
- * there stays; one that vanished falls back to the system default (or the first
- * device), and the caller gets a notice to show. Pure, for hot-plug tests.
+ * there stays. One that vanished from the list it was in (unplugged) falls back to
+ * the system default (or the first device), and the caller gets a notice to show.
+ * A remembered device that is simply not listed (another machine, or no permission
+ * yet, when browsers list no ids) falls back quietly. Pure, for hot-plug tests.
  */
-export function reconcileDevice(kind: DeviceKind, devices: DeviceOption[], selectedId: string | undefined): { deviceId: string | undefined; notice?: string } {
+export function reconcileDevice(
+  kind: DeviceKind,
+  devices: DeviceOption[],
+  selectedId: string | undefined,
+  previous: DeviceOption[] = [],
+): { deviceId: string | undefined; notice?: string } {
   if (selectedId !== undefined && devices.some((d) => d.deviceId === selectedId)) return { deviceId: selectedId };
+  // Without ids there is nothing to choose from yet: keep the choice for when there is.
+  if (devices.length === 0 && !previous.some((d) => d.deviceId === selectedId)) return { deviceId: selectedId };
   const fallback = devices.find((d) => d.deviceId === 'default') ?? devices[0];
-  if (selectedId === undefined) return { deviceId: fallback?.deviceId };
+  const unplugged = selectedId !== undefined && previous.some((d) => d.deviceId === selectedId);
+  if (!unplugged) return { deviceId: fallback?.deviceId };
   const what = KIND_NAMES[kind];
   return {
     deviceId: fallback?.deviceId,
@@ -50,7 +60,7 @@ export const useDevicesStore = create<DevicesState>((set, get) => ({
   notice: undefined,
   canChooseSpeaker: false,
   setList: (kind, devices) => {
-    const { deviceId, notice } = reconcileDevice(kind, devices, get().selected[kind]);
+    const { deviceId, notice } = reconcileDevice(kind, devices, get().selected[kind], get().lists[kind]);
     set((state) => ({ lists: { ...state.lists, [kind]: devices }, selected: { ...state.selected, [kind]: deviceId }, ...(notice ? { notice } : {}) }));
     return notice;
   },
