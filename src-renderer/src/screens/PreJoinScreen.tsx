@@ -5,6 +5,7 @@ import { desktopApi } from '../host-environment';
 import { describeMediaError, playTestSound, useDeviceLists, useLocalPreview, useMicLevel } from '../lib/media-preview';
 import { loadPrefs, rememberMeeting, savePrefs } from '../lib/prefs';
 import { useDevicesStore, type DeviceKind } from '../state/devices-store';
+import { useSessionStore } from '../state/session-store';
 import { useUiStore, type JoinTarget } from '../state/ui-store';
 
 function DeviceSelect({ kind, label }: { kind: DeviceKind; label: string }) {
@@ -124,6 +125,12 @@ export function PreJoinScreen({ target }: { target: JoinTarget }) {
       });
     } catch (error) {
       setJoining(false);
+      // Past the API, the meeting screen is already up: the SDK could not start the session.
+      if (useUiStore.getState().screen.name === 'meeting') {
+        useSessionStore.getState().ended('failed', `The meeting could not start: ${error instanceof Error ? error.message : String(error)}`);
+        go({ name: 'ended' });
+        return;
+      }
       if (error instanceof AppApiError) {
         if (error.failure === 'ForbiddenException') return setJoinError({ kind: 'wrong-passcode', message: error.message });
         if (error.failure === 'ThrottlingException') return setJoinError({ kind: 'throttled', message: error.message });
