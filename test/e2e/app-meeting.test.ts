@@ -267,4 +267,32 @@ describe('the meeting app in Chromium', () => {
       await open.close();
     }
   }, 60_000);
+
+  it('shows "reconnecting" while the SDK reconnects after the server drops its signaling, then carries on', async () => {
+    const { meetingCode, hostKey } = await createMeeting('Flaky network');
+    const page = await openPage(`/join/${meetingCode}#host=${hostKey}`);
+    await joinAs(page, 'Rita');
+    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 20_000 });
+    const meetingId = (await t.server.service.listMeetings()).find((m) => m.ExternalMeetingId === `chorus-app-${meetingCode}`)!.MeetingId;
+    const room = t.server.signaling.room(meetingId)!;
+    const selfId = await page.locator('[data-testid="participant-tile"][data-name="Rita"]').getAttribute('data-attendee-id');
+    // Every phase the meeting screen passes through, and whether the banner showed, however briefly:
+    // on loopback the SDK reconnects within a frame or two.
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="meeting-screen"]')!;
+      const seen: string[] = [];
+      (window as unknown as { phases: string[] }).phases = seen;
+      new MutationObserver(() => {
+        const phase = el.getAttribute('data-phase') ?? '';
+        if (seen.at(-1) !== phase) seen.push(phase);
+        if (el.querySelector('[data-testid="reconnecting-banner"]') && !seen.includes('banner')) seen.push('banner');
+      }).observe(el, { attributes: true, childList: true, subtree: true });
+    });
+    // 4500-4599 is the close code range the SDK answers by reconnecting.
+    room.participant(selfId!)!.session.close(4500, 'test: transient server error');
+    await expect.poll(() => page.evaluate(() => (window as unknown as { phases: string[] }).phases), { timeout: 15_000 }).toEqual(expect.arrayContaining(['reconnecting', 'banner', 'connected']));
+    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('reconnecting-banner').count()).toBe(0);
+    await expectVideoOf(page, 'Rita');
+  }, 60_000);
 });
