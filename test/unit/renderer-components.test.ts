@@ -24,8 +24,8 @@ function entry(extra: Partial<RosterEntry>): RosterEntry {
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 const mounted: (() => void)[] = [];
 
-/** Renders into a real (happy-dom) document through React's client renderer, effects included. */
-function renderToStaticMarkup(element: ReactElement): string {
+/** Mounts into a real (happy-dom) document through React's client renderer, effects included. */
+function mount(element: ReactElement): HTMLElement {
   const container = document.createElement('div');
   document.body.appendChild(container);
   const root = createRoot(container);
@@ -34,7 +34,14 @@ function renderToStaticMarkup(element: ReactElement): string {
     act(() => root.unmount());
     container.remove();
   });
-  return container.innerHTML;
+  return container;
+}
+
+/** The HTML a component renders; unmounted at once, so later store changes update nothing. */
+function renderToStaticMarkup(element: ReactElement): string {
+  const html = mount(element).innerHTML;
+  mounted.pop()!();
+  return html;
 }
 
 afterEach(() => {
@@ -135,7 +142,7 @@ describe('EndScreen buttons', () => {
     useSessionStore.getState().begin(identity(false), { muted: false, cameraOn: false });
     useSessionStore.getState().ended('ended');
     useUiStore.getState().go({ name: 'ended' });
-    renderToStaticMarkup(createElement(EndScreen));
+    mount(createElement(EndScreen));
     const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Back to start')!;
     act(() => button.click());
     expect(useUiStore.getState().screen).toEqual({ name: 'home' });
