@@ -162,6 +162,10 @@ describe('the meeting app in Chromium', () => {
     await bob.getByTestId('leave-button').click();
     await bob.locator('[data-testid="end-screen"][data-reason="left"]').waitFor({ timeout: 20_000 });
     await expect.poll(() => alice.locator('[data-testid="participant-tile"][data-name="Bob"]').count(), { timeout: 10_000 }).toBe(0);
+    // Rejoin leads back to the device check, with his name and choices remembered.
+    await bob.getByRole('button', { name: 'Rejoin' }).click();
+    await bob.getByTestId('prejoin-screen').waitFor();
+    expect(await bob.getByTestId('display-name').inputValue()).toBe('Bob');
 
     for (const page of [alice, bob]) expect(pageErrors(page)).toEqual([]);
   }, 150_000);
