@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkServerHealth } from '../../src-main/electron/server-host/health-check.js';
@@ -187,5 +187,16 @@ describe('the embedded-server entry under the supervisor', () => {
     const { supervisor } = await hostedSupervisor({ entryFile: BUNDLED_ENTRY });
     const info = await supervisor.start();
     expect(await checkServerHealth(info)).toBe(true);
+    // The bundle finds package.json from dist/electron, so the server reports the real version.
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsGet(`${info.localUrl}/app/api/server`, { rejectUnauthorized: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+    });
+    expect((JSON.parse(body) as { version: string }).version).toBe(version);
   });
 });

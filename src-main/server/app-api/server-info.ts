@@ -2,14 +2,23 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ServerInfo } from './app-api-http.js';
 
+/**
+ * Our package.json sits three levels up from this source file, and two levels
+ * up from the desktop app's bundle (dist/electron/server-host.js, also inside
+ * app.asar). Only a package.json named "chorus" counts.
+ */
+const PACKAGE_JSON_CANDIDATES = ['../../../package.json', '../../package.json'];
+
 function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    // Bundled into the desktop app the relative path differs; the version is cosmetic here.
-    return 'unknown';
+  for (const candidate of PACKAGE_JSON_CANDIDATES) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'chorus' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not at this location: try the next.
+    }
   }
+  return 'unknown';
 }
 
 const VERSION = readVersion();
