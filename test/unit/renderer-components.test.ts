@@ -6,6 +6,8 @@ import { ControlBar } from '../../src-renderer/src/components/ControlBar';
 import { ParticipantTile } from '../../src-renderer/src/components/VideoTile';
 import { RosterPanel } from '../../src-renderer/src/components/RosterPanel';
 import { ChatPanel } from '../../src-renderer/src/components/ChatPanel';
+import { CapturePicker } from '../../src-renderer/src/components/CapturePicker';
+import type { CapturePickerRequest } from '../../src-main/shared/desktop-api';
 import { EndScreen } from '../../src-renderer/src/screens/EndScreen';
 import { useChatStore } from '../../src-renderer/src/state/chat-store';
 import { useRosterStore, type RosterEntry } from '../../src-renderer/src/state/roster-store';
@@ -146,5 +148,41 @@ describe('EndScreen buttons', () => {
     const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Back to start')!;
     act(() => button.click());
     expect(useUiStore.getState().screen).toEqual({ name: 'home' });
+  });
+});
+
+describe('CapturePicker (desktop)', () => {
+  // The preload's real picker round trip is covered by desktop-main-process; here only the
+  // renderer side: a stand-in for window.chorusDesktop delivers requests and records choices.
+  it('focuses the first source when a picker opens, keeps the focus across thumbnail refreshes, and answers with the request id', async () => {
+    let deliver: ((request: CapturePickerRequest) => void) | undefined;
+    const choices: [string, unknown][] = [];
+    (globalThis as Record<string, unknown>).chorusDesktop = {
+      kind: 'chorus-desktop',
+      capture: {
+        onPickerRequest: (cb: (request: CapturePickerRequest) => void) => { deliver = cb; return () => { deliver = undefined; }; },
+        choose: async (requestId: string, choice: unknown) => { choices.push([requestId, choice]); },
+      },
+    };
+    try {
+      const sources = (n: number) => [
+        { id: 'screen:1', name: 'Entire screen', kind: 'screen' as const, thumbnailDataUrl: `data:image/png;base64,${n}` },
+        { id: 'window:2', name: 'Editor', kind: 'window' as const, thumbnailDataUrl: `data:image/png;base64,${n}` },
+      ];
+      const container = mount(createElement(CapturePicker));
+      act(() => deliver!({ requestId: 'r1', sources: sources(1), audioAvailable: false }));
+      const buttons = () => [...container.querySelectorAll<HTMLButtonElement>('button.picker-source')];
+      expect(document.activeElement).toBe(buttons()[0]);
+
+      buttons()[1]!.focus();
+      act(() => deliver!({ requestId: 'r1', sources: sources(2), audioAvailable: false }));
+      expect(document.activeElement?.getAttribute('aria-label')).toBe('Share Editor');
+
+      act(() => buttons()[1]!.click());
+      expect(choices).toEqual([['r1', { sourceId: 'window:2', audio: false }]]);
+      expect(buttons()).toHaveLength(0);
+    } finally {
+      delete (globalThis as Record<string, unknown>).chorusDesktop;
+    }
   });
 });

@@ -13,9 +13,12 @@ export function CapturePicker() {
   const ref = useRef<HTMLDivElement>(null);
 
   useEffect(() => desktopApi()?.capture.onPickerRequest((r) => setRequest(r)), []);
+  // Focus the first source when a picker opens, not on every thumbnail refresh
+  // (the shell re-sends the sources every 1.5 s, which would steal the keyboard focus).
+  const requestId = request?.requestId;
   useEffect(() => {
-    ref.current?.querySelector<HTMLElement>('button')?.focus();
-  }, [request]);
+    if (requestId) ref.current?.querySelector<HTMLElement>('button')?.focus();
+  }, [requestId]);
 
   if (!request) return null;
   const answer = (sourceId: string | null): void => {
