@@ -1,10 +1,11 @@
 /**
  * Benchmarks. `npm run bench sfu [-- --publishers N --subscribers M --seconds S]`,
  * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`,
- * `npm run bench compare [-- --quick] [--reps N] [--seconds S] [--only id,id] [--no-pin]` (Chorus vs Janus).
+ * `npm run bench compare [-- --quick] [--reps N] [--seconds S] [--only id,id] [--no-pin]` (Chorus vs Janus;
+ * `-- --render bench/results/compare.json` redraws its markdown and chart from stored results).
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
  */
-import { runCompare } from './compare/compare.js';
+import { renderStored, runCompare } from './compare/compare.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
 
@@ -36,6 +37,10 @@ switch (scenario) {
     });
     break;
   case 'compare': {
+    if (flags.has('render')) {
+      await renderStored(flags.get('render')!);
+      break;
+    }
     const quick = flags.has('quick');
     await runCompare({
       quick,

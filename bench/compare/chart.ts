@@ -7,7 +7,8 @@ const AXIS: Rgb = [60, 60, 60];
 const GRID: Rgb = [225, 225, 225];
 const LIMIT: Rgb = [200, 40, 40];
 
-interface Point { x: number; y: number }
+/** A median; `label` marks one that broke the budget (loss above 1 %). */
+interface Point { x: number; y: number; label?: string }
 
 /** A "nice" axis maximum (1, 2 or 5 times a power of ten) at or above `v`. */
 export function niceMax(v: number): number {
@@ -49,7 +50,10 @@ function panel(r: Raster, x: number, y: number, w: number, h: number, title: str
   for (const s of series) {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     for (let i = 1; i < pts.length; i++) r.line(px(pts[i - 1]!.x), py(pts[i - 1]!.y), px(pts[i]!.x), py(pts[i]!.y), s.color, 3);
-    for (const p of pts) r.fillRect(px(p.x) - 4, py(p.y) - 4, 9, 9, s.color);
+    for (const p of pts) {
+      r.fillRect(px(p.x) - 4, py(p.y) - 4, 9, 9, s.color);
+      if (p.label) r.text(Math.min(px(p.x) - Raster.textWidth(p.label) / 2, left + pw - Raster.textWidth(p.label)), py(p.y) + 12, p.label, s.color);
+    }
   }
 }
 
@@ -58,7 +62,10 @@ export function renderChart(report: CompareReport): Buffer {
   const r = new Raster(1000, 520);
   const points = (kind: 'audio' | 'video', server: 'chorus' | 'janus'): Point[] => report.results
     .filter((x) => x.scenario.kind === kind && x[server])
-    .map((x) => ({ x: x.attendees, y: x[server]!.cpu }));
+    .map((x) => {
+      const m = x[server]!;
+      return { x: x.attendees, y: m.cpu, label: m.lossPct > 1 ? `${m.lossPct.toFixed(0)}% loss` : undefined };
+    });
   r.text(20, 12, `Server CPU (core-seconds per second) vs attendees, median of ${report.conditions.repetitions} run(s)`, AXIS);
   r.fillRect(20, 44, 30, 6, CHORUS);
   r.text(58, 40, 'Chorus', CHORUS);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadVp8Clip } from '../load/vp8-clip.js';
@@ -7,7 +7,7 @@ import { chorusSide } from './chorus-side.js';
 import { runScenario, type ServerSide } from './driver.js';
 import { janusSide } from './janus-side.js';
 import { renderChart } from './chart.js';
-import { buildReport, markdownReport, type CompareConditions } from './report.js';
+import { buildReport, markdownReport, type CompareConditions, type CompareReport } from './report.js';
 import { FULL_SCENARIOS, QUICK_SCENARIOS } from './scenarios.js';
 import type { RunMetrics } from './stats.js';
 
@@ -83,4 +83,13 @@ export async function runCompare(options: CompareOptions): Promise<void> {
   await writeFile(join(options.outDir, `${stem}.png`), renderChart(report));
   console.log('\n' + markdownReport(report));
   console.log(`Wrote ${join(options.outDir, stem)}.{json,md,png}`);
+}
+
+/** Rewrites the markdown and PNG of a stored result (e.g. after a change to their format), without measuring. */
+export async function renderStored(jsonFile: string): Promise<void> {
+  const report = JSON.parse(await readFile(jsonFile, 'utf8')) as CompareReport;
+  const stem = jsonFile.replace(/\.json$/, '');
+  await writeFile(`${stem}.md`, markdownReport(report));
+  await writeFile(`${stem}.png`, renderChart(report));
+  console.log(`Wrote ${stem}.{md,png} from ${jsonFile}`);
 }
