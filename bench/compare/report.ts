@@ -95,18 +95,18 @@ export function markdownReport(report: CompareReport): string {
     `- Audio: ${c.audio}.`,
     `- Janus: ${c.janus}.`,
     '',
-    '| meeting | server | CPU (core-s/s) | peak RSS MiB | video pkt/s | audio pkt/s | Mbit/s | delivered % | loss % | jitter ms | latency p50 / p99 ms | µs CPU per video pkt | µs CPU per pkt out | load gen CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| meeting | server | CPU (core-s/s) | peak RSS MiB | video pkt/s | audio pkt/s | Mbit/s | delivered % | loss % | jitter ms | latency p50 / p99 ms | audible gaps per listener-min | µs CPU per video pkt | µs CPU per pkt out | load gen CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of report.results) {
     for (const server of ['chorus', 'janus'] as const) {
       const m = r[server];
       if (!m) {
-        lines.push(`| ${r.scenario.id} | ${server} | failed | | | | | | | | | | | |`);
+        lines.push(`| ${r.scenario.id} | ${server} | failed | | | | | | | | | | | | |`);
         continue;
       }
       lines.push(`| ${r.scenario.id} | ${server === 'chorus' ? 'Chorus' : 'Janus'} | ${f(m.cpu, 3)} | ${f(m.peakRssMiB, 0)} | ${f(m.videoPacketsPerSec, 0)} | ${f(m.audioPacketsPerSec, 0)} | ` +
-        `${f((m.bytesPerSec * 8) / 1e6, 2)} | ${delivered(m)} | ${f(m.lossPct, 2)} | ${f(m.jitterMs, 1)} | ${pair(m.latencyP50Ms, m.latencyP99Ms)} | ${f(m.cpuUsPerVideoPacket, 1)} | ${f(m.cpuUsPerPacketOut, 1)} | ${f(m.loadCpu, 2)} |`);
+        `${f((m.bytesPerSec * 8) / 1e6, 2)} | ${delivered(m)} | ${f(m.lossPct, 2)} | ${f(m.jitterMs, 1)} | ${pair(m.latencyP50Ms, m.latencyP99Ms)} | ${f(m.gapsPerListenerMin, 1)} | ${f(m.cpuUsPerVideoPacket, 1)} | ${f(m.cpuUsPerPacketOut, 1)} | ${f(m.loadCpu, 2)} |`);
     }
   }
   const cap = (k: 'audio' | 'video', s: 'chorus' | 'janus'): string => {
