@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { chatRoundTrip, expectVideoOf, joinAs } from './app-driver.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
 
 /**
@@ -62,24 +63,6 @@ async function openPage(path: string): Promise<Page> {
 
 function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
-}
-
-async function joinAs(page: Page, name: string, passcode?: string): Promise<void> {
-  await page.getByTestId('display-name').fill(name);
-  if (passcode !== undefined) await page.getByTestId('passcode').fill(passcode);
-  await page.getByTestId('join-button').click();
-}
-
-/** The tile of `name` shows decoding video: frames advance in its <video>. */
-async function expectVideoOf(page: Page, name: string): Promise<void> {
-  await page.waitForFunction(
-    (n) => {
-      const video = document.querySelector<HTMLVideoElement>(`[data-testid="participant-tile"][data-name="${n}"] video`);
-      return Boolean(video && video.videoWidth >= 160 && video.getVideoPlaybackQuality().totalVideoFrames > 10);
-    },
-    name,
-    { timeout: 45_000, polling: 250 },
-  );
 }
 
 describe('the meeting app in Chromium', () => {
@@ -196,6 +179,9 @@ describe('the meeting app in Chromium', () => {
     // Late joiners get the chat history the server keeps for the message's lifetime.
     await jo.getByTestId('chat-button').click();
     await jo.locator('[data-testid="chat-message"]', { hasText: 'Agenda: demo first' }).waitFor({ timeout: 15_000 });
+    // And the late joiner's own message reaches the others with her name.
+    await chatRoundTrip(jo, gus, 'Jo here, hi all', 'Jo');
+    await gus.getByTestId('chat-button').click();
     await jo.getByTestId('chat-button').click();
     await host.getByTestId('chat-button').click();
     for (const name of ['Gus', 'Ida', 'Jo']) await expectVideoOf(host, name);

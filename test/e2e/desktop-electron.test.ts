@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { _electron, type ElectronApplication, type Page } from 'playwright-core';
+import { _electron, chromium, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatRoundTrip, expectVideoOf, joinAs } from './app-driver.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
 
 /**
  * The packaged shell end to end, through Playwright's Electron driver. It needs
@@ -87,4 +89,36 @@ describe.skipIf(SKIP_REASON !== undefined)('the desktop app in Electron', () => 
     expect(result.tracks).toBe(1);
     expect(result.cancelled).toBe('NotAllowedError');
   }, 60_000);
+
+  // The browser suite's core scenario (app-meeting.test.ts), with the desktop app as host:
+  // hosting from Home starts the embedded server, and a browser on the LAN joins from the invite link.
+  it('hosts a meeting from Home; a browser joins from the invite link; both see video, chat, and the guest leaves', async () => {
+    await page.getByTestId('host-name').fill('Desktop sync');
+    await page.getByTestId('host-button').click();
+    await page.getByText('You are the host').waitFor({ timeout: 30_000 });
+    await joinAs(page, 'Desktop host');
+    await page.getByTestId('meeting-screen').waitFor({ timeout: 30_000 });
+    await page.getByTestId('invite-button').click();
+    const link = await page.getByTestId('invite-link').inputValue();
+    expect(link).toMatch(/^https:\/\/[\d.]+:\d+\/join\/[a-z]{3}-[a-z]{4}-[a-z]{3}/);
+    await page.keyboard.press('Escape');
+
+    // A guest's browser on the LAN: the server's certificate is self-signed, so this test browser skips the check.
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'], headless: true });
+    try {
+      const guest = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      await guest.goto(link);
+      await joinAs(guest, 'Guest');
+      await guest.getByTestId('meeting-screen').waitFor({ timeout: 30_000 });
+      await expectVideoOf(page, 'Guest');
+      await expectVideoOf(guest, 'Desktop host');
+      await chatRoundTrip(page, guest, 'Hello from the desktop', 'Desktop host');
+      await chatRoundTrip(guest, page, 'Hello from the browser', 'Guest');
+      await guest.getByTestId('leave-button').click();
+      await guest.locator('[data-testid="end-screen"][data-reason="left"]').waitFor({ timeout: 20_000 });
+      await page.waitForFunction(() => !document.querySelector('[data-testid="participant-tile"][data-name="Guest"]'), undefined, { timeout: 15_000 });
+    } finally {
+      await browser.close();
+    }
+  }, 150_000);
 });
