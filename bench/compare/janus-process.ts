@@ -43,10 +43,16 @@ export async function startJanus(options: { httpPort: number; rtpBase: number; i
   };
   createInterface({ input: proc.stdout! }).on('line', keep);
   createInterface({ input: proc.stderr! }).on('line', keep);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  // Without this listener a missing binary would be an uncaught 'error' event.
+  proc.once('error', (error) => { spawnError = error; });
+  const exited = new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.once('error', () => resolve());
+  });
   const apiUrl = `http://127.0.0.1:${options.httpPort}/janus`;
   const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
+    if (!spawnError && proc.exitCode === null && proc.signalCode === null) {
       process.kill(proc.pid!, 'SIGTERM');
       const killer = setTimeout(() => { try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
       await exited;
@@ -56,6 +62,10 @@ export async function startJanus(options: { httpPort: number; rtpBase: number; i
   };
   const deadline = Date.now() + 15_000;
   for (;;) {
+    if (spawnError) {
+      await rm(configDir, { recursive: true, force: true });
+      throw new Error(`cannot start janus (apt-get install janus): ${spawnError.message}`);
+    }
     if (proc.exitCode !== null) throw new Error(`janus exited with ${proc.exitCode}: ${log.slice(-20).join('\n')}`);
     try {
       const res = await fetch(apiUrl, { method: 'POST', body: JSON.stringify({ janus: 'info', transaction: 'ready' }) });
