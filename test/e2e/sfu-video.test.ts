@@ -1,6 +1,7 @@
 import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
 
@@ -103,4 +104,37 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
     await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === true && x.remote.some((r) => r.attendeeId === eve!.AttendeeId && r.frames > 5));
     await Promise.all([...pages, rejoined].map((p) => p.context().close()));
   }, 120_000);
+  it('a stopped content share or camera is renegotiated on the same connection, without a reconnect, and sharing again works', async () => {
+    // When a video leaves the INDEX, the SDK stops its receive transceiver and re-subscribes with that
+    // m-section rejected (port 0). The answer must reject it too: one that still says sendonly there made
+    // Chrome refuse the whole answer ("Incompatible receive direction"), and every viewer reconnected.
+    const { meeting, attendees } = await meetingWith(['gus', 'hal']);
+    const [gus, hal] = attendees;
+    const [gusPage, halPage] = await Promise.all(attendees.map(() => h.newPage())) as [Page, Page];
+    await Promise.all([join(gusPage, meeting, gus, true), join(halPage, meeting, hal, false)]);
+    const content = `${gus!.AttendeeId}#content`;
+    const settled = async () => {
+      // The offer/answer that rejected the stopped m-section completed on hal's first peer connection.
+      await eventually(async () => expect(await harness(halPage, 'negotiation')).toEqual({ peerConnections: 1, signalingState: 'stable', stoppingTransceivers: 0 }), 15_000);
+      expect((await snapshot(halPage)).events).not.toContain('reconnecting');
+    };
+
+    await waitForSnapshot(halPage, (x) => x.remote.some((r) => r.attendeeId === gus!.AttendeeId && r.frames > 5), 45_000);
+    for (let round = 0; round < 2; round++) {
+      await harness(gusPage, 'shareCanvas');
+      await waitForSnapshot(halPage, (x) => x.remote.some((r) => r.attendeeId === content && r.frames > 5), 45_000);
+      await settled();
+      await harness(gusPage, 'stopContentShare');
+      await waitForSnapshot(halPage, (x) => !x.remote.some((r) => r.attendeeId === content), 15_000);
+      await settled();
+    }
+    // The camera is still decoding, on the same connection.
+    const before = (await snapshot(halPage)).remote.find((r) => r.attendeeId === gus!.AttendeeId)!.frames;
+    await waitForSnapshot(halPage, (x) => (x.remote.find((r) => r.attendeeId === gus!.AttendeeId)?.frames ?? 0) > before + 5, 15_000);
+
+    await harness(gusPage, 'stopVideo');
+    await waitForSnapshot(halPage, (x) => x.remote.length === 0, 15_000);
+    await settled();
+    await Promise.all([gusPage, halPage].map((p) => p.context().close()));
+  }, 180_000);
 });

@@ -80,6 +80,15 @@ function addExtensions(video: Video, extensions: HeaderExtension[]): void {
   for (const ext of extensions) video.parseSdpLine(`a=extmap:${ext.id} ${ext.uri}`);
 }
 
+/** Closes one JS wrapper of a native track; the native track goes once all its wrappers are closed. */
+function closeTrack(track: Track, logger: Logger, peer: string): void {
+  try {
+    track.close();
+  } catch (error) {
+    logger.debug('track_close_failed', { peer, mid: track.mid(), error });
+  }
+}
+
 /**
  * One WebRTC connection to one signaling session, over libdatachannel. The client
  * offers, this answers according to an AnswerPlan; media arrives as typed events
@@ -89,7 +98,8 @@ export class MediaPeer {
   readonly events: TypedEmitter<MediaPeerEvents>;
   private readonly pc: PeerConnection;
   private readonly tracks = new Map<string, Track>();
-  private readonly retainedTracks: Track[] = [];
+  /** Every JS wrapper of each mid's native track (see the constructor), so a rejected mid can be released. */
+  private readonly retainedTracks = new Map<string, Track[]>();
   /** What each mid was last answered with; an unchanged mid keeps its track, since re-adding one cuts its media. */
   private readonly answered = new Map<string, string>();
   private negotiated = false;
@@ -118,8 +128,12 @@ export class MediaPeer {
     // node-datachannel closes a track's native object when its JS wrapper is garbage-collected, and
     // every wrapper of one mid (from onTrack, and from each addTrack for that mid) shares that object.
     // Dropping any of them cuts the m-section's media some seconds later, so all are kept until close().
+    // The onTrack wrapper of a new mid arrives after answer() has returned; one for a mid that a later
+    // offer already rejected is closed at once, or it would keep that mid's native track alive.
     this.pc.onTrack(guarded(logger, 'onTrack', (track: Track) => {
-      this.retainedTracks.push(track);
+      const mid = track.mid();
+      if (this.answered.has(mid)) this.retain(mid, track);
+      else closeTrack(track, logger, id);
     }));
   }
 
@@ -131,6 +145,7 @@ export class MediaPeer {
   async answer(offerSdp: string, plan: AnswerPlan): Promise<string> {
     if (this.closed) throw new ChorusError('CLOSED', 'media peer is closed');
     this.pc.setRemoteDescription(stripTransportCc(offerSdp), 'offer');
+    this.releaseRejectedMids(plan);
 
     if (plan.audio) {
       const spec = plan.audio;
@@ -210,7 +225,7 @@ export class MediaPeer {
       this.logger.debug('media_close_failed', { peer: this.id, error });
     }
     this.tracks.clear();
-    this.retainedTracks.length = 0;
+    this.retainedTracks.clear();
     this.events.emit('closed', {});
     this.events.removeAllListeners();
   }
@@ -222,9 +237,39 @@ export class MediaPeer {
     this.attach(mid, this.pc.addTrack(create()));
   }
 
+  private retain(mid: string, track: Track): void {
+    const wrappers = this.retainedTracks.get(mid);
+    if (wrappers) wrappers.push(track);
+    else this.retainedTracks.set(mid, [track]);
+  }
+
+  /**
+   * A mid this peer answered before that the plan no longer mentions was rejected by the offer
+   * (port 0: Chrome stops the transceiver of a video it no longer receives). libdatachannel keeps
+   * answering a mid with its track's description for as long as that track exists, so the answer
+   * would say `sendonly` where the offer stopped the m-section, and Chrome refuses the whole answer
+   * ("Incompatible receive direction"), failing the client's update. Closing every wrapper of the
+   * mid's track lets libdatachannel answer it rejected, as JSEP requires.
+   */
+  private releaseRejectedMids(plan: AnswerPlan): void {
+    const planned = new Set<string>([
+      ...(plan.audio ? [plan.audio.mid] : []),
+      ...plan.sendVideos.map((s) => s.mid),
+      ...plan.receiveVideos.map((s) => s.mid),
+      ...plan.inactive.map((s) => s.mid),
+    ]);
+    for (const mid of [...this.answered.keys()]) {
+      if (planned.has(mid)) continue;
+      this.answered.delete(mid);
+      this.tracks.delete(mid);
+      for (const track of this.retainedTracks.get(mid) ?? []) closeTrack(track, this.logger, this.id);
+      this.retainedTracks.delete(mid);
+    }
+  }
+
   private attach(mid: string, track: Track): void {
     this.tracks.set(mid, track);
-    this.retainedTracks.push(track);
+    this.retain(mid, track);
     track.onMessage(guarded(this.logger, 'track.onMessage', (message: Buffer) => {
       if (this.closed) return;
       this.events.emit(isRtcpPacket(message) ? 'rtcp' : 'rtp', { mid, packet: message });

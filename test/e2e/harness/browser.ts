@@ -78,7 +78,7 @@ export interface HarnessSnapshot {
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[] }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' }): Promise<void>;
   sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;
   dataMessages(): import('./harness-data.js').ReceivedDataMessage[];
   setMuted(muted: boolean): void;
@@ -90,6 +90,7 @@ type HarnessApi = {
   shareCanvas(): Promise<void>;
   stopContentShare(): void;
   leave(): Promise<void>;
+  negotiation(): { peerConnections: number; signalingState: string; stoppingTransceivers: number };
 };
 
 /** Calls one harness function in the page. */

@@ -36,6 +36,19 @@ const state = {
 };
 
 let session: DefaultMeetingSession | undefined;
+
+/**
+ * Every RTCPeerConnection the page creates, newest last. The SDK builds a new one for each
+ * (re)connection, so tests can tell a renegotiation on the same connection from a reconnect.
+ */
+const peerConnections: RTCPeerConnection[] = [];
+const NativePeerConnection = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(configuration?: RTCConfiguration) {
+    super(configuration);
+    peerConnections.push(this);
+  }
+};
 const volumes: VolumeSample[] = [];
 const received = receivedAudio();
 let content: MediaStream | undefined;
@@ -54,13 +67,21 @@ function videoElementFor(tileId: number): HTMLVideoElement {
   return el;
 }
 
-async function join(meeting: unknown, attendee: unknown, options: { video?: boolean; toneHz?: number; dataTopics?: string[] } = {}): Promise<void> {
-  const logger = new ConsoleLogger('harness', LogLevel.WARN);
+async function join(
+  meeting: unknown,
+  attendee: unknown,
+  options: { video?: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' } = {},
+): Promise<void> {
+  // WARN by default; INFO or DEBUG shows the SDK's task list, SDPs and timeouts when diagnosing a run.
+  const logger = new ConsoleLogger('harness', LogLevel[options.logLevel ?? 'WARN']);
   const deviceController = new DefaultDeviceController(logger);
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
   const observer: AudioVideoObserver = {
+    audioVideoDidStartConnecting: (reconnecting: boolean) => {
+      if (reconnecting) state.events.push('reconnecting');
+    },
     audioVideoDidStart: () => {
       state.started = true;
       state.events.push('started');
@@ -191,6 +212,17 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
   return out;
 }
 
+/** How many peer connections the page has made (content share sessions included), and the state of the newest open one. */
+function negotiation(): { peerConnections: number; signalingState: string; stoppingTransceivers: number } {
+  const pc = peerConnections.filter((p) => p.connectionState !== 'closed').at(-1);
+  return {
+    peerConnections: peerConnections.length,
+    signalingState: pc?.signalingState ?? 'none',
+    // A stopped transceiver stays listed until an offer/answer that rejects its m-section completes.
+    stoppingTransceivers: pc?.getTransceivers().filter((t) => t.direction === 'stopped').length ?? 0,
+  };
+}
+
 function snapshot() {
   return {
     started: state.started,
@@ -214,4 +246,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, rtcStats, sendData, dataMessages };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages };
