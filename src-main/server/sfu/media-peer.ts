@@ -81,11 +81,11 @@ function addExtensions(video: Video, extensions: HeaderExtension[]): void {
 }
 
 /** Closes one JS wrapper of a native track; the native track goes once all its wrappers are closed. */
-function closeTrack(track: Track, logger: Logger, peer: string): void {
+function closeTrack(track: Track, mid: string, logger: Logger, peer: string): void {
   try {
     track.close();
   } catch (error) {
-    logger.debug('track_close_failed', { peer, mid: track.mid(), error });
+    logger.debug('track_close_failed', { peer, mid, error });
   }
 }
 
@@ -133,7 +133,7 @@ export class MediaPeer {
     this.pc.onTrack(guarded(logger, 'onTrack', (track: Track) => {
       const mid = track.mid();
       if (this.answered.has(mid)) this.retain(mid, track);
-      else closeTrack(track, logger, id);
+      else closeTrack(track, mid, logger, id);
     }));
   }
 
@@ -262,7 +262,7 @@ export class MediaPeer {
       if (planned.has(mid)) continue;
       this.answered.delete(mid);
       this.tracks.delete(mid);
-      for (const track of this.retainedTracks.get(mid) ?? []) closeTrack(track, this.logger, this.id);
+      for (const track of this.retainedTracks.get(mid) ?? []) closeTrack(track, mid, this.logger, this.id);
       this.retainedTracks.delete(mid);
     }
   }
