@@ -84,26 +84,31 @@ export interface ListenerAnalysis {
 
 /** An onset more than this long after a spurt began is a gap within it, not its start. */
 const ONSET_WINDOW_MS = 250;
+/** Sound after at least this long without any is an onset (or, mid-spurt, an audible gap). */
+const QUIET_GAP_MS = 100;
 
 export async function analyseListener(listener: RecordedAudio, onsets: Onset[], since: number): Promise<ListenerAnalysis> {
   const decoder = await createOpusDecoder();
   const latencies: number[] = [];
   let dropouts = 0;
-  let quietFrames = 0;
+  // Quiet is judged by time, not by packet count: a server sending DTX during silence sends a packet only every 400 ms.
+  let quietSeen = false;
+  let lastLoudArrival = -Infinity;
   try {
     for (let i = 0; i < listener.audioReceived.length; i++) {
       const result = decoder.decode(listener.audioReceived[i]!);
       const level = result.ok ? levelDbov(result.pcm) : 127;
       const arrival = listener.audioArrivals[i]!;
       if (level < 45) {
-        if (quietFrames >= 5 && arrival >= since) {
+        if (quietSeen && arrival - lastLoudArrival >= QUIET_GAP_MS && arrival >= since) {
           const onset = onsets.filter((o) => o.sentAt <= arrival).at(-1);
           if (onset && arrival - onset.sentAt <= ONSET_WINDOW_MS) latencies.push(arrival - onset.sentAt);
           else dropouts++;
         }
-        quietFrames = 0;
+        quietSeen = false;
+        lastLoudArrival = arrival;
       } else {
-        quietFrames++;
+        quietSeen = true;
       }
     }
   } finally {

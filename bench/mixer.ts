@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { HeadlessClient } from '../test/helpers/headless-client.js';
 import { spawnServer } from '../test/helpers/server-process.js';
 import { analyseListener, silentMicrophone, speakerMicrophone, type Onset } from './audio-load.js';
+import { lossFraction, ReceiverStats } from './load/rtp-stats.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';
+import { parseRtp } from '../src-main/server/sfu/rtp.js';
 
 export interface MixerBenchOptions {
   attendees: number;
@@ -46,6 +48,7 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
   const serverPid = server.proc.pid!;
   const api = new ChimeSDKMeetingsClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDENTIALS });
   let clients: HeadlessClient[] = [];
+  const receivers = new ReceiverStats();
   const onsets: Onset[] = [];
   try {
     const { Meeting } = await api.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'bench-mixer' }));
@@ -65,18 +68,22 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
       audioLevelExtensionId: AUDIO_LEVEL_EXT,
       recordAudio: sampled.has(i),
       ignoreAudioMetadata: !sampled.has(i),
+      onRtp: (kind, _mid, packet) => {
+        if (kind !== 'audio') return;
+        const info = parseRtp(packet);
+        if (info) receivers.onPacket(String(i), info.sequenceNumber, info.timestamp, info.payloadLength, performance.now(), 48_000);
+      },
     }));
     const joinSeconds = (performance.now() - joinStarted) / 1000;
     await new Promise((r) => setTimeout(r, 3000));
 
     const statsFrom = server.stderr.length;
-    const countPackets = (): number => clients.reduce((n, c) => n + c.audioPackets, 0);
-    const packetsBefore = countPackets();
+    const mark = receivers.mark();
     const started = performance.now();
     const loadCpuBefore = process.cpuUsage();
     const cpuBefore = await cpuSeconds(serverPid);
     await new Promise((r) => setTimeout(r, options.seconds * 1000));
-    const packets = countPackets() - packetsBefore;
+    const received = receivers.since(mark);
     const elapsed = (performance.now() - started) / 1000;
     const loadCpu = process.cpuUsage(loadCpuBefore);
     const cpu = (await cpuSeconds(serverPid)) - cpuBefore;
@@ -101,7 +108,10 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
         'decodes/tick': +weighted((s) => s.decodesPerTick).toFixed(2),
         'encodes/tick': +weighted((s) => s.encodesPerTick).toFixed(2),
         'late ticks': stats.reduce((a, s) => a + s.lateTicks, 0),
-        'delivered %': +(100 * packets / (options.attendees * 50 * elapsed)).toFixed(1),
+        // Seconds of audio covered (DTX packets stand for their silent gaps), and sequence-number loss.
+        'delivered %': +(100 * received.audioSeconds / (options.attendees * elapsed)).toFixed(1),
+        'loss %': +(100 * lossFraction(received)).toFixed(2),
+        'pkt/s out': Math.round(received.packets / elapsed),
         'latency p50 ms': +percentile(latencies, 50).toFixed(1),
         'latency p99 ms': +percentile(latencies, 99).toFixed(1),
         'gaps/listener-min': +(dropouts / Math.max(1, analyses.length) / (elapsed / 60)).toFixed(1),

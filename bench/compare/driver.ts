@@ -85,7 +85,8 @@ export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp
     const audioLatencies = analyses.flatMap((a) => a.latencies);
     const latencies = scenario.kind === 'video' ? accounting.videoLatenciesMs : audioLatencies;
     const fanout = videoFanout(scenario);
-    const audioExpected = audioReceivers(scenario, side.name) * 50 * elapsed;
+    // Seconds of audio every receiver should have got; DTX packets cover their gaps by timestamp.
+    const audioExpectedSeconds = audioReceivers(scenario, side.name) * elapsed;
     return {
       server: side.name, scenario: scenario.id, repetition, seconds: elapsed,
       cpu, loadCpu: (loadCpuUsage.user + loadCpuUsage.system) / 1e6 / elapsed,
@@ -94,7 +95,7 @@ export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp
       audioPacketsPerSec: audioReceived / elapsed,
       bytesPerSec: totals.bytes / elapsed,
       videoDeliveredPct: fanout > 0 ? (100 * videoReceived) / Math.max(1, videoSent * fanout) : null,
-      audioDeliveredPct: audioExpected > 0 ? (100 * audioReceived) / audioExpected : null,
+      audioDeliveredPct: audioExpectedSeconds > 0 ? (100 * totals.audioSeconds) / audioExpectedSeconds : null,
       lossPct: 100 * lossFraction(totals),
       jitterMs: totals.jitterMs,
       latencyP50Ms: latencies.length ? percentile(latencies, 50) : null,

@@ -103,3 +103,32 @@ describe('AudioMixer with real Opus', () => {
     m.mixer.close();
   });
 });
+
+describe('AudioMixer discontinuous transmission', () => {
+  it('sends a silent mix as one silence frame then a DTX frame every 400 ms, timestamps running on, and marks the next talkspurt', async () => {
+    const m = await meeting();
+    m.speaking.clear();
+    m.run(61);
+    const silent = m.received.a.map((p) => parseRtp(p)!);
+    // Ticks 0, 20, 40 and 60: a packet; the 57 in between: none.
+    expect(silent).toHaveLength(4);
+    expect(silent.map((p) => p.payloadLength)).toEqual([3, 1, 1, 1]);
+    for (let i = 1; i < silent.length; i++) {
+      expect((silent[i]!.sequenceNumber - silent[i - 1]!.sequenceNumber) & 0xffff).toBe(1);
+      expect((silent[i]!.timestamp - silent[i - 1]!.timestamp) >>> 0).toBe(20 * 960);
+    }
+    expect(silent.some((p) => p.marker)).toBe(false);
+
+    // B starts talking: A gets every tick again, the first packet marked, sequence and timestamp continuous.
+    m.speaking.add('b');
+    m.run(10);
+    const talk = m.received.a.slice(silent.length).map((p) => parseRtp(p)!);
+    expect(talk.length).toBeGreaterThanOrEqual(7);
+    const first = talk[0]!;
+    expect(first.marker).toBe(true);
+    expect((first.sequenceNumber - silent.at(-1)!.sequenceNumber) & 0xffff).toBe(1);
+    expect(((first.timestamp - silent.at(-1)!.timestamp) >>> 0) % 960).toBe(0);
+    expect(talk.slice(1).every((p) => !p.marker)).toBe(true);
+    for (let i = 1; i < talk.length; i++) expect((talk[i]!.timestamp - talk[i - 1]!.timestamp) >>> 0).toBe(960);
+  });
+});

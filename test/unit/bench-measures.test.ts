@@ -95,6 +95,30 @@ describe('receiver accounting', () => {
     expect(jittery.since({ perStream: new Map() }).jitterMs).toBeGreaterThan(8);
     expect(jittery.since({ perStream: new Map() }).jitterMs).toBeLessThan(10.5);
   });
+
+  it('measures audio by the seconds its timestamps cover, so DTX gaps count as delivered and a stall does not', () => {
+    const stats = new ReceiverStats();
+    // 1 s of speech, then 1 s of silence sent as DTX (a packet every 400 ms), near the 32-bit timestamp wrap.
+    let seq = 0;
+    const base = 2 ** 32 - 960 * 60;
+    for (let f = 0; f < 50; f++) stats.onPacket('dtx', seq++, (base + f * 960) % 2 ** 32, 40, f * 20, 48_000);
+    for (let f = 50; f < 100; f += 20) stats.onPacket('dtx', seq++, (base + f * 960) % 2 ** 32, 1, f * 20, 48_000);
+    stats.onPacket('dtx', seq, (base + 99 * 960) % 2 ** 32, 40, 99 * 20, 48_000);
+    const totals = stats.since({ perStream: new Map() });
+    expect(totals.packets).toBe(54);
+    expect(totals.expected).toBe(54);
+    expect(totals.audioSeconds).toBeCloseTo(2, 6);
+    // A stream that stops for the second half covers half the time.
+    const stalled = new ReceiverStats();
+    for (let f = 0; f < 50; f++) stalled.onPacket('s', f, f * 960, 40, f * 20, 48_000);
+    const mark = stalled.mark();
+    for (let f = 50; f < 75; f++) stalled.onPacket('s', f, f * 960, 40, f * 20, 48_000);
+    expect(stalled.since(mark).audioSeconds).toBeCloseTo(0.5, 6);
+    // Video streams do not count as audio.
+    const video = new ReceiverStats();
+    for (let f = 0; f < 10; f++) video.onPacket('v', f, f * 6000, 1000, f * 66, 90_000);
+    expect(video.since({ perStream: new Map() }).audioSeconds).toBe(0);
+  });
 });
 
 describe('VP8 media', () => {

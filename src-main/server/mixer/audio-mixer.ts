@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, type AudioOutput } from '../sfu/audio-silence.js';
+import { newAudioOutput, nextAudioPacket, OPUS_DTX_FRAME, OPUS_SILENCE_FRAME, skipAudioFrame, type AudioOutput } from '../sfu/audio-silence.js';
 import { parseRtp, readHeaderExtensions } from '../sfu/rtp.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
@@ -51,10 +51,19 @@ interface Member {
   level: number;
   frame?: Int16Array;
   encoder?: OpusFrameEncoder;
+  /** Consecutive ticks this attendee's mix has been silent (DTX). */
+  silentTicks: number;
 }
 
 /** Louder than this (dBov) by the audio-level extension: worth decoding. */
 const DECODE_THRESHOLD_DBOV = 60;
+/**
+ * While an attendee's mix is silent, one packet every this many ticks (400 ms,
+ * Opus's own DTX interval) keeps the stream and the client's connection-health
+ * statistics alive; most of a meeting is silence for most listeners, so this
+ * halves or better the packets the server sends.
+ */
+const DTX_INTERVAL_TICKS = 20;
 
 export class AudioMixer {
   private readonly members = new Map<string, Member>();
@@ -103,6 +112,7 @@ export class AudioMixer {
       muted: false,
       audioLevelExtensionId: out.audioLevelExtensionId,
       level: 127,
+      silentTicks: 0,
     };
     this.members.set(id, member);
     const decoder = await this.options.codecs.createDecoder();
@@ -212,13 +222,33 @@ export class AudioMixer {
         this.encoderPool.push(member.encoder);
         member.encoder = undefined;
       }
+      const packet = this.nextPacket(member, payload);
+      if (!packet) continue;
       try {
-        member.send(nextAudioPacket(member.output, payload));
+        member.send(packet);
       } catch (error) {
         this.options.logger.debug('mixer_send_failed', { id: member.id, error });
       }
     }
     return { decodes, encodes, speakers: mixed.map((m) => m.id) };
+  }
+
+  /**
+   * Sound goes out every tick; silence goes out as a silence frame, then as a
+   * DTX frame every 400 ms, with the timestamp running on in between. The
+   * first packet after silence carries the marker bit (a new talkspurt).
+   */
+  private nextPacket(member: Member, payload: Uint8Array): Buffer | undefined {
+    if (payload !== OPUS_SILENCE_FRAME) {
+      const marker = member.silentTicks > 0;
+      member.silentTicks = 0;
+      return nextAudioPacket(member.output, payload, marker);
+    }
+    const silent = member.silentTicks++;
+    if (silent === 0) return nextAudioPacket(member.output, OPUS_SILENCE_FRAME);
+    if (silent % DTX_INTERVAL_TICKS === 0) return nextAudioPacket(member.output, OPUS_DTX_FRAME);
+    skipAudioFrame(member.output);
+    return undefined;
   }
 
   close(): void {

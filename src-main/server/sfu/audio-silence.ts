@@ -8,6 +8,12 @@ import { buildRtp } from './rtp.js';
 
 /** An Opus packet (TOC 0xF8: CELT-only, fullband, 20 ms, one frame) that decodes to silence. */
 export const OPUS_SILENCE_FRAME = Buffer.from([0xf8, 0xff, 0xfe]);
+/**
+ * An Opus DTX frame: the same TOC (CELT, 20 ms, mono) with no frame data. A
+ * decoder treats it as "nothing to play" (WebRTC's NetEq recognises packets of
+ * at most 2 bytes as DTX, so the gaps between them are not counted as loss).
+ */
+export const OPUS_DTX_FRAME = Buffer.from([0xf8]);
 export const OPUS_FRAME_MS = 20;
 /** RTP timestamp step for 20 ms at Opus's 48 kHz RTP clock, whatever the coded rate. */
 export const OPUS_TIMESTAMP_STEP = 960;
@@ -23,18 +29,24 @@ export function newAudioOutput(payloadType: number, ssrc: number): AudioOutput {
   return { payloadType, ssrc, sequenceNumber: Math.floor(Math.random() * 0x8000), timestamp: Math.floor(Math.random() * 0x7fffffff) };
 }
 
-/** The next packet of `output`, advancing its sequence number and timestamp. */
-export function nextAudioPacket(output: AudioOutput, payload: Uint8Array): Buffer {
+/** The next packet of `output`, advancing its sequence number and timestamp. `marker` starts a talkspurt. */
+export function nextAudioPacket(output: AudioOutput, payload: Uint8Array, marker = false): Buffer {
   const packet = buildRtp({
     payloadType: output.payloadType,
     sequenceNumber: output.sequenceNumber,
     timestamp: output.timestamp,
     ssrc: output.ssrc,
+    marker,
     payload,
   });
   output.sequenceNumber = (output.sequenceNumber + 1) & 0xffff;
   output.timestamp = (output.timestamp + OPUS_TIMESTAMP_STEP) >>> 0;
   return packet;
+}
+
+/** A 20 ms frame not sent (discontinuous transmission): the timestamp moves on, the sequence number does not. */
+export function skipAudioFrame(output: AudioOutput): void {
+  output.timestamp = (output.timestamp + OPUS_TIMESTAMP_STEP) >>> 0;
 }
 
 /**
