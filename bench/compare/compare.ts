@@ -77,7 +77,8 @@ export async function runCompare(options: CompareOptions): Promise<void> {
   };
   const report = buildReport(scenarios, runs, conditions);
   await mkdir(options.outDir, { recursive: true });
-  const stem = options.quick ? 'compare-quick' : 'compare';
+  // A run of some scenarios only must not overwrite the full results.
+  const stem = options.quick ? 'compare-quick' : options.only.length > 0 ? 'compare-partial' : 'compare';
   await writeFile(join(options.outDir, `${stem}.json`), JSON.stringify({ ...report, runs }, null, 2) + '\n');
   await writeFile(join(options.outDir, `${stem}.md`), markdownReport(report));
   await writeFile(join(options.outDir, `${stem}.png`), renderChart(report));
