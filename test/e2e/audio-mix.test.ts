@@ -61,6 +61,17 @@ describe('amazon-chime-sdk-js hears the server-side mix', () => {
       const lastVolume = after.filter((v) => v.volume !== null).at(-1)?.volume;
       expect(lastVolume ?? 0).toBeLessThan(0.05);
     }, 15_000);
+    // The server's answer asks for DTX (usedtx=1): muted, Chrome sends a packet every 400 ms, not 50 a second.
+    const audioPacketsSent = async (page: Page) => {
+      const stats = (await page.evaluate(() => (window as unknown as { harness: { rtcStats(): Promise<{ type?: string; kind?: string; packetsSent?: number }[]> } }).harness.rtcStats()));
+      return stats.find((x) => x.type === 'outbound-rtp' && x.kind === 'audio')?.packetsSent ?? 0;
+    };
+    await eventually(async () => {
+      const before = await audioPacketsSent(pages[0]!);
+      await new Promise((r) => setTimeout(r, 2000));
+      const sent = (await audioPacketsSent(pages[0]!)) - before;
+      expect(sent, 'audio packets a muted browser sent in 2 s').toBeLessThan(30);
+    }, 20_000);
     for (const page of [pages[1]!, pages[2]!]) {
       await eventually(async () => {
         const power = await heard(page);
