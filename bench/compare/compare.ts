@@ -71,7 +71,7 @@ export async function runCompare(options: CompareOptions): Promise<void> {
     loadAverageBefore: loadBefore.map((l) => +l.toFixed(2)), loadAverageAfter: loadavg().map((l) => +l.toFixed(2)),
     pinned, repetitions: options.repetitions, secondsPerRun: options.seconds, quick: options.quick,
     video: clip.description,
-    audio: 'speech-like spurts (voiced 3-harmonic tone, 4 Hz syllable envelope), real Opus 16 kHz encoded once by libopus-wasm and replayed; silent attendees send 3-byte Opus silence frames; RFC 6464 levels on every packet',
+    audio: 'speech-like spurts (voiced 3-harmonic tone, 4 Hz syllable envelope), real Opus 16 kHz encoded once by libopus-wasm and replayed; silent attendees send silence as a browser does: 3-byte Opus silence frames 50 a second, or, where the answer from the server has usedtx=1 (Chorus), one silence frame then a 1-byte DTX frame every 400 ms; RFC 6464 levels on every packet',
     janus: `Janus 1.1.2 (Debian): HTTP transport on 127.0.0.1; videoroom + audiobridge only; AudioBridge rooms at 16 kHz, quality (Opus complexity) 4 by default, prebuffering 2 packets; participants are WebRTC (node-datachannel), ICE on the host's own IPv4 because Janus skips loopback when gathering`,
     failures,
   };

@@ -1,6 +1,7 @@
 import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
 import { isRtcpPacket } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
+import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
 import type { MediaSender, MediaSenderFactory } from '../load/senders.js';
 import type { JanusSession } from './janus-api.js';
 
@@ -121,6 +122,7 @@ function sendingPeer(
         sender = source.sender({
           send: (packet) => { if (t.isOpen()) t.sendMessageBinary(packet); },
           ssrc, payloadType: source.payloadType, audioLevelExtensionId: source.audioLevelExtensionId,
+          dtx: opusDtxRequested(answer, source.payloadType),
         });
       }
       return { id, close, describe: () => `${plugin} states ${states.join(',')} track ${t.isOpen() ? 'open' : 'closed'} rtcp in ${rtcpIn} keyframe requests ${keyframeRequests} ${lastReport}` };

@@ -13,6 +13,8 @@ export interface RtpSink {
   payloadType: number;
   /** RFC 6464 audio-level extension id, when negotiated. */
   audioLevelExtensionId?: number;
+  /** The server's answer asked for DTX (usedtx=1): send silence as a browser then does. */
+  dtx?: boolean;
 }
 export interface MediaSender { stop(): void; requestKeyframe(): void }
 export type MediaSenderFactory = (sink: RtpSink) => MediaSender;
@@ -93,6 +95,19 @@ export type OpusFrame = { opus: Buffer; level: number } | null;
 
 /** The 3-byte Opus frame a muted or quiet browser sends. */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
+/** A 1-byte Opus DTX frame; with DTX negotiated, a silent sender sends one every 400 ms. */
+export const OPUS_DTX = Buffer.from([0xf8]);
+const DTX_INTERVAL_FRAMES = 20;
+
+/**
+ * What a browser sends for frame `silentRun` of a silence (0 = its first silent frame):
+ * without DTX a silence frame every time; with DTX a silence frame first, then a DTX frame
+ * every 400 ms, and nothing in between.
+ */
+export function silencePayload(silentRun: number, dtx: boolean): Buffer | undefined {
+  if (!dtx || silentRun === 0) return OPUS_SILENCE;
+  return silentRun % DTX_INTERVAL_FRAMES === 0 ? OPUS_DTX : undefined;
+}
 
 /**
  * Sends pre-encoded Opus in a loop at 50 frames a second, silence frames where `frames`
@@ -104,21 +119,27 @@ export function opusSender(frames: readonly OpusFrame[], onSent?: (index: number
     let n = 0;
     const timestampBase = Math.floor(Math.random() * 0xffffffff);
     const seqBase = Math.floor(Math.random() * 0xffff);
+    let seq = seqBase;
+    let silentRun = 0;
     const timer = setInterval(() => {
       const due = Math.floor((performance.now() - started) / 20);
       while (n <= due) {
         const frame = frames[n % frames.length] ?? null;
         const levelId = sink.audioLevelExtensionId;
-        try {
-          sink.send(buildRtp({
-            payloadType: sink.payloadType, sequenceNumber: (seqBase + n) & 0xffff, timestamp: (timestampBase + n * 960) >>> 0, ssrc: sink.ssrc,
-            payload: frame?.opus ?? OPUS_SILENCE,
-            extensions: levelId === undefined ? [] : [{ id: levelId, data: Buffer.from([(frame?.level ?? 127) & 0x7f]) }],
-          }));
-          sentPackets.audio++;
-          if (frame) onSent?.(n, performance.now());
-        } catch {
-          // a track that is closing
+        const payload = frame ? frame.opus : silencePayload(silentRun, sink.dtx ?? false);
+        silentRun = frame ? 0 : silentRun + 1;
+        if (payload) {
+          try {
+            sink.send(buildRtp({
+              payloadType: sink.payloadType, sequenceNumber: seq, timestamp: (timestampBase + n * 960) >>> 0, ssrc: sink.ssrc, payload,
+              extensions: levelId === undefined ? [] : [{ id: levelId, data: Buffer.from([(frame?.level ?? 127) & 0x7f]) }],
+            }));
+            sentPackets.audio++;
+            if (frame) onSent?.(n, performance.now());
+          } catch {
+            // a track that is closing
+          }
+          seq = (seq + 1) & 0xffff;
         }
         n++;
       }

@@ -13,6 +13,7 @@ import {
 } from '../../src-main/shared/signaling/frames.js';
 import { buildRtp, parseRtp, isRtcpPacket, readHeaderExtensions } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
+import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
 import { createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
 import { levelDbov } from '../../src-main/server/mixer/mix.js';
 
@@ -57,7 +58,7 @@ export interface HeadlessOptions {
 
 /** Where a benchmark media source sends its RTP (structurally bench/load/senders.ts). */
 export interface MediaSenderFactory {
-  (sink: { send(packet: Buffer): void; ssrc: number; payloadType: number; audioLevelExtensionId?: number }): { stop(): void; requestKeyframe(): void };
+  (sink: { send(packet: Buffer): void; ssrc: number; payloadType: number; audioLevelExtensionId?: number; dtx?: boolean }): { stop(): void; requestKeyframe(): void };
 }
 
 /**
@@ -76,6 +77,7 @@ export const toneMicrophone = (hz: number, amplitude = 8000): Microphone => ({
 });
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
+const OPUS_DTX = Buffer.from([0xf8]);
 
 const CODEC_PT = { VP8: 96, H264: 102 } as const;
 
@@ -247,8 +249,9 @@ export class HeadlessClient {
       this.audioSource = this.options.audioSender({
         send: (packet) => { if (this.audioTrack?.isOpen()) this.audioTrack.sendMessageBinary(packet); },
         ssrc: this.audioSsrc, payloadType: 111, audioLevelExtensionId: this.options.audioLevelExtensionId,
+        dtx: opusDtxRequested(frame.suback!.sdpAnswer, 111),
       });
-    } else if (microphone && !this.audioTimer) void this.startSpeaking(microphone);
+    } else if (microphone && !this.audioTimer) void this.startSpeaking(microphone, opusDtxRequested(frame.suback!.sdpAnswer, 111));
     return frame;
   }
 
@@ -389,12 +392,15 @@ export class HeadlessClient {
     }, 1000 / pps);
   }
 
-  private async startSpeaking(microphone: Microphone): Promise<void> {
+  /** Speaks `microphone`; with `dtx` (the answer's usedtx=1) silence goes out as a browser sends it: a DTX frame every 400 ms. */
+  private async startSpeaking(microphone: Microphone, dtx: boolean): Promise<void> {
     const encoder = await createOpusEncoder();
     const ssrc = this.audioSsrc;
     const levelId = this.options.audioLevelExtensionId;
     const started = performance.now();
     let frame = 0;
+    let seq = 0;
+    let silentRun = 0;
     const sendDue = (): void => {
       // Catch up on frames the timer was late for, so the stream keeps its 50 frames a second.
       const due = Math.floor((performance.now() - started) / 20);
@@ -402,16 +408,22 @@ export class HeadlessClient {
         if (!this.audioTrack?.isOpen()) return;
         const pcm = microphone.frame(frame);
         const level = pcm ? levelDbov(pcm) : 127;
-        const payload = pcm ? Buffer.from(encoder.encode(pcm)) : OPUS_SILENCE;
-        try {
-          this.audioTrack.sendMessageBinary(buildRtp({
-            payloadType: 111, sequenceNumber: frame & 0xffff, timestamp: (frame * 960) >>> 0, ssrc, payload,
-            // RFC 6464: V bit clear, level in -dBov.
-            extensions: levelId === undefined ? [] : [{ id: levelId, data: Buffer.from([level & 0x7f]) }],
-          }));
-          if (pcm) microphone.onSent?.(frame, performance.now());
-        } catch {
-          // a closed track
+        // Silence: a silence frame, then (with DTX) one 1-byte DTX frame every 400 ms and nothing between.
+        const silent = silentRun;
+        silentRun = pcm ? 0 : silentRun + 1;
+        const payload = pcm ? Buffer.from(encoder.encode(pcm)) : !dtx || silent === 0 ? OPUS_SILENCE : silent % 20 === 0 ? OPUS_DTX : undefined;
+        if (payload) {
+          try {
+            this.audioTrack.sendMessageBinary(buildRtp({
+              payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (frame * 960) >>> 0, ssrc, payload,
+              // RFC 6464: V bit clear, level in -dBov.
+              extensions: levelId === undefined ? [] : [{ id: levelId, data: Buffer.from([level & 0x7f]) }],
+            }));
+            if (pcm) microphone.onSent?.(frame, performance.now());
+          } catch {
+            // a closed track
+          }
+          seq++;
         }
         frame++;
       }

@@ -1,5 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
+import { silencePayload } from '../../bench/load/senders.js';
 import { buildReport, markdownReport, type CompareConditions } from '../../bench/compare/report.js';
 import { crc32, Raster } from '../../bench/compare/png.js';
 import { niceMax, renderChart } from '../../bench/compare/chart.js';
@@ -207,5 +209,21 @@ describe('speech-like load', () => {
       }
       expect(voiced).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('silence as browsers send it', () => {
+  it('follows the answer: usedtx=1 means a silence frame, then a DTX frame every 400 ms; otherwise 50 silence frames a second', () => {
+    const chorusLike = 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n';
+    const janusLike = 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n';
+    expect(opusDtxRequested(chorusLike, 111)).toBe(true);
+    expect(opusDtxRequested(janusLike, 111)).toBe(false);
+    expect(opusDtxRequested(chorusLike.replace(/111/g, '109'), 111)).toBe(false);
+    expect(opusDtxRequested(chorusLike.replace('usedtx=1', 'usedtx=0'), 111)).toBe(false);
+
+    const second = (dtx: boolean) => Array.from({ length: 50 }, (_, run) => silencePayload(run, dtx));
+    expect(second(false).every((p) => p?.length === 3)).toBe(true);
+    const withDtx = second(true);
+    expect(withDtx.map((p) => p?.length ?? 0)).toEqual(Array.from({ length: 50 }, (_, run) => (run === 0 ? 3 : run % 20 === 0 ? 1 : 0)));
   });
 });

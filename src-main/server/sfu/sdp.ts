@@ -151,3 +151,8 @@ export function stripTransportCc(sdp: string): string {
     })
     .join('\r\n');
 }
+
+/** Whether `sdp` asks the sender of Opus payload type `payloadType` for DTX (`usedtx=1` in its fmtp). */
+export function opusDtxRequested(sdp: string, payloadType: number): boolean {
+  return new RegExp(`^a=fmtp:${payloadType} [^\\r\\n]*\\busedtx=1\\b`, 'm').test(sdp);
+}
