@@ -1,3 +1,4 @@
+import { silencePayload } from '../../src-main/server/sfu/audio-silence.js';
 import { buildRtp } from '../../src-main/server/sfu/rtp.js';
 import { CLIP_FPS, packetizeVp8, type Vp8Clip } from './vp8-clip.js';
 
@@ -92,22 +93,6 @@ export function vp8Sender(clip: Vp8Clip, startFrame = 0): MediaSenderFactory {
 
 /** One 20 ms Opus frame with its RFC 6464 level (-dBov), or null for a silent frame. */
 export type OpusFrame = { opus: Buffer; level: number } | null;
-
-/** The 3-byte Opus frame a muted or quiet browser sends. */
-export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
-/** A 1-byte Opus DTX frame; with DTX negotiated, a silent sender sends one every 400 ms. */
-export const OPUS_DTX = Buffer.from([0xf8]);
-const DTX_INTERVAL_FRAMES = 20;
-
-/**
- * What a browser sends for frame `silentRun` of a silence (0 = its first silent frame):
- * without DTX a silence frame every time; with DTX a silence frame first, then a DTX frame
- * every 400 ms, and nothing in between.
- */
-export function silencePayload(silentRun: number, dtx: boolean): Buffer | undefined {
-  if (!dtx || silentRun === 0) return OPUS_SILENCE;
-  return silentRun % DTX_INTERVAL_FRAMES === 0 ? OPUS_DTX : undefined;
-}
 
 /**
  * Sends pre-encoded Opus in a loop at 50 frames a second, silence frames where `frames`

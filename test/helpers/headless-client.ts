@@ -14,6 +14,7 @@ import {
 import { buildRtp, parseRtp, isRtcpPacket, readHeaderExtensions } from '../../src-main/server/sfu/rtp.js';
 import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
 import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
+import { silencePayload } from '../../src-main/server/sfu/audio-silence.js';
 import { createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
 import { levelDbov } from '../../src-main/server/mixer/mix.js';
 
@@ -76,8 +77,6 @@ export const toneMicrophone = (hz: number, amplitude = 8000): Microphone => ({
   frame: (n) => Int16Array.from({ length: 320 }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * (n * 320 + i)) / 16000))),
 });
 
-const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
-const OPUS_DTX = Buffer.from([0xf8]);
 
 const CODEC_PT = { VP8: 96, H264: 102 } as const;
 
@@ -411,7 +410,7 @@ export class HeadlessClient {
         // Silence: a silence frame, then (with DTX) one 1-byte DTX frame every 400 ms and nothing between.
         const silent = silentRun;
         silentRun = pcm ? 0 : silentRun + 1;
-        const payload = pcm ? Buffer.from(encoder.encode(pcm)) : !dtx || silent === 0 ? OPUS_SILENCE : silent % 20 === 0 ? OPUS_DTX : undefined;
+        const payload = pcm ? Buffer.from(encoder.encode(pcm)) : silencePayload(silent, dtx);
         if (payload) {
           try {
             this.audioTrack.sendMessageBinary(buildRtp({

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { newAudioOutput, nextAudioPacket, OPUS_DTX_FRAME, OPUS_SILENCE_FRAME, skipAudioFrame, type AudioOutput } from '../sfu/audio-silence.js';
+import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, type AudioOutput } from '../sfu/audio-silence.js';
 import { parseRtp, readHeaderExtensions } from '../sfu/rtp.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
@@ -57,13 +57,6 @@ interface Member {
 
 /** Louder than this (dBov) by the audio-level extension: worth decoding. */
 const DECODE_THRESHOLD_DBOV = 60;
-/**
- * While an attendee's mix is silent, one packet every this many ticks (400 ms,
- * Opus's own DTX interval) keeps the stream and the client's connection-health
- * statistics alive; most of a meeting is silence for most listeners, so this
- * halves or better the packets the server sends.
- */
-const DTX_INTERVAL_TICKS = 20;
 
 export class AudioMixer {
   private readonly members = new Map<string, Member>();
@@ -234,9 +227,11 @@ export class AudioMixer {
   }
 
   /**
-   * Sound goes out every tick; silence goes out as a silence frame, then as a
-   * DTX frame every 400 ms, with the timestamp running on in between. The
-   * first packet after silence carries the marker bit (a new talkspurt).
+   * Sound goes out every tick. Silence goes out with DTX: a silence frame, then
+   * a DTX frame every 400 ms, with the timestamp running on in between. That
+   * keeps the stream and the client's connection-health statistics alive while
+   * halving or better what the server sends, since most listeners hear silence
+   * most of the time. The first packet after silence carries the marker bit.
    */
   private nextPacket(member: Member, payload: Uint8Array): Buffer | undefined {
     if (payload !== OPUS_SILENCE_FRAME) {
@@ -244,9 +239,8 @@ export class AudioMixer {
       member.silentTicks = 0;
       return nextAudioPacket(member.output, payload, marker);
     }
-    const silent = member.silentTicks++;
-    if (silent === 0) return nextAudioPacket(member.output, OPUS_SILENCE_FRAME);
-    if (silent % DTX_INTERVAL_TICKS === 0) return nextAudioPacket(member.output, OPUS_DTX_FRAME);
+    const silent = silencePayload(member.silentTicks++, true);
+    if (silent) return nextAudioPacket(member.output, silent);
     skipAudioFrame(member.output);
     return undefined;
   }

@@ -14,6 +14,19 @@ export const OPUS_SILENCE_FRAME = Buffer.from([0xf8, 0xff, 0xfe]);
  * at most 2 bytes as DTX, so the gaps between them are not counted as loss).
  */
 export const OPUS_DTX_FRAME = Buffer.from([0xf8]);
+/** During silence with DTX, one packet every this many 20 ms frames (400 ms, as libopus does). */
+export const DTX_INTERVAL_FRAMES = 20;
+
+/**
+ * What to send for frame `silentRun` of a silence (0 = its first silent frame):
+ * without DTX a silence frame every time; with DTX a silence frame first, then
+ * a DTX frame every 400 ms, and nothing (undefined) in between. The one rule
+ * for the mixer's output and for the test and benchmark clients that play browsers.
+ */
+export function silencePayload(silentRun: number, dtx: boolean): Buffer | undefined {
+  if (!dtx || silentRun === 0) return OPUS_SILENCE_FRAME;
+  return silentRun % DTX_INTERVAL_FRAMES === 0 ? OPUS_DTX_FRAME : undefined;
+}
 export const OPUS_FRAME_MS = 20;
 /** RTP timestamp step for 20 ms at Opus's 48 kHz RTP clock, whatever the coded rate. */
 export const OPUS_TIMESTAMP_STEP = 960;
