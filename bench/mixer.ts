@@ -1,9 +1,8 @@
-import { BatchCreateAttendeeCommand, ChimeSDKMeetingsClient, CreateMeetingCommand, type Attendee } from '@aws-sdk/client-chime-sdk-meetings';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { HeadlessClient } from '../test/helpers/headless-client.js';
-import { spawnServer } from '../test/helpers/server-process.js';
+import { createMeetingWithAttendees, userIds } from '../test/helpers/meetings.js';
+import { startBenchServer } from './bench-server.js';
+import { joinInParallel } from './compare/parallel.js';
 import { analyseListener, silentMicrophone, speakerMicrophone, type Onset } from './audio-load.js';
 import { lossFraction, ReceiverStats } from './load/rtp-stats.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';
@@ -17,22 +16,9 @@ export interface MixerBenchOptions {
   sampledListeners: number;
 }
 
-const CREDENTIALS = { accessKeyId: 'CHORUSBENCH', secretAccessKey: 'bench-secret' };
 const AUDIO_LEVEL_EXT = 1;
 
 interface MixerStatsLine { ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number; decodesPerTick: number; encodesPerTick: number; lateTicks: number }
-
-async function joinAll(count: number, concurrency: number, join: (i: number) => Promise<HeadlessClient>): Promise<HeadlessClient[]> {
-  const clients: HeadlessClient[] = new Array<HeadlessClient>(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const i = next++;
-      clients[i] = await join(i);
-    }
-  }));
-  return clients;
-}
 
 /**
  * One meeting of `attendees` headless clients over real node-datachannel
@@ -41,29 +27,18 @@ async function joinAll(count: number, concurrency: number, join: (i: number) => 
  * is its own process; its CPU comes from /proc and its mixer cost from its log.
  */
 export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'chorus-bench-'));
-  const server = await spawnServer(['--port', '0', '--ice-host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'debug'], {
-    env: { CHORUS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
-  });
-  const serverPid = server.proc.pid!;
-  const api = new ChimeSDKMeetingsClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDENTIALS });
+  const server = await startBenchServer({ logLevel: 'debug' });
+  const serverPid = server.pid;
+  const api = server.api();
   let clients: HeadlessClient[] = [];
   const receivers = new ReceiverStats();
   const onsets: Onset[] = [];
   try {
-    const { Meeting } = await api.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'bench-mixer' }));
-    const attendees: Attendee[] = [];
-    for (let i = 0; i < options.attendees; i += 100) {
-      const { Attendees } = await api.send(new BatchCreateAttendeeCommand({
-        MeetingId: Meeting!.MeetingId,
-        Attendees: Array.from({ length: Math.min(100, options.attendees - i) }, (_, j) => ({ ExternalUserId: `bench-${i + j}` })),
-      }));
-      attendees.push(...Attendees!);
-    }
+    const { meeting: Meeting, attendees } = await createMeetingWithAttendees(api, 'bench-mixer', userIds('bench', options.attendees));
     const joinStarted = performance.now();
     const listeners = Math.max(0, options.attendees - options.speakers);
     const sampled = new Set(Array.from({ length: Math.min(options.sampledListeners, listeners) }, (_, k) => options.speakers + k));
-    clients = await joinAll(options.attendees, 4, (i) => HeadlessClient.join(Meeting!, attendees[i]!, {
+    clients = await joinInParallel(options.attendees, (i) => HeadlessClient.join(Meeting!, attendees[i]!, {
       microphone: i < options.speakers ? speakerMicrophone(i, options.speakers, onsets) : silentMicrophone,
       audioLevelExtensionId: AUDIO_LEVEL_EXT,
       recordAudio: sampled.has(i),
@@ -123,7 +98,6 @@ export async function runMixerBench(options: MixerBenchOptions): Promise<void> {
   } finally {
     await Promise.all(clients.filter(Boolean).map((c) => c.close()));
     api.destroy();
-    await server.stop('SIGTERM');
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }

@@ -1,9 +1,6 @@
-import { BatchCreateAttendeeCommand, ChimeSDKMeetingsClient, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HeadlessClient } from '../test/helpers/headless-client.js';
-import { spawnServer } from '../test/helpers/server-process.js';
+import { createMeetingWithAttendees, userIds } from '../test/helpers/meetings.js';
+import { startBenchServer } from './bench-server.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';
 
 export interface SfuBenchOptions {
@@ -13,32 +10,17 @@ export interface SfuBenchOptions {
   packetsPerSecond: number;
 }
 
-const CREDENTIALS = { accessKeyId: 'CHORUSBENCH', secretAccessKey: 'bench-secret' };
-
 /**
  * N publishers each send `packetsPerSecond` synthetic VP8 packets; M subscribers
  * receive every publisher. The server runs as its own process, on loopback.
  */
 export async function runSfuBench(options: SfuBenchOptions): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'chorus-bench-'));
-  const server = await spawnServer(['--port', '0', '--ice-host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], {
-    env: { CHORUS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
-  });
-  // spawnServer runs the CLI with `node --import tsx` directly, so this pid is the server itself.
-  const serverPid = server.proc.pid!;
-  const api = new ChimeSDKMeetingsClient({ region: 'us-east-1', endpoint: server.url, credentials: CREDENTIALS });
+  const server = await startBenchServer({ logLevel: 'warn' });
+  const serverPid = server.pid;
+  const api = server.api();
   const clients: HeadlessClient[] = [];
   try {
-    const { Meeting } = await api.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'bench-sfu' }));
-    const total = options.publishers + options.subscribers;
-    const attendees = [];
-    for (let i = 0; i < total; i += 100) {
-      const { Attendees } = await api.send(new BatchCreateAttendeeCommand({
-        MeetingId: Meeting!.MeetingId,
-        Attendees: Array.from({ length: Math.min(100, total - i) }, (_, j) => ({ ExternalUserId: `bench-${i + j}` })),
-      }));
-      attendees.push(...Attendees!);
-    }
+    const { meeting: Meeting, attendees } = await createMeetingWithAttendees(api, 'bench-sfu', userIds('bench', options.publishers + options.subscribers));
     for (const attendee of attendees.slice(0, options.publishers)) {
       clients.push(await HeadlessClient.join(Meeting!, attendee, { publishVideo: true, packetsPerSecond: options.packetsPerSecond, packetBytes: 1000 }));
     }
@@ -80,7 +62,6 @@ export async function runSfuBench(options: SfuBenchOptions): Promise<void> {
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     api.destroy();
-    await server.stop('SIGTERM');
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }

@@ -1,7 +1,7 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
+import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
 
@@ -24,11 +24,7 @@ const heard = (page: Page) => harness(page, 'measureAudio', [...TONES], 1500);
 
 describe('amazon-chime-sdk-js hears the server-side mix', () => {
   it('three browsers with oscillator microphones hear the other two and not themselves; volume indicators follow speaking and mute', async () => {
-    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-audio-${Date.now()}` }));
-    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-      MeetingId: Meeting!.MeetingId,
-      Attendees: TONES.map((hz) => ({ ExternalUserId: `osc-${hz}` })),
-    }));
+    const { meeting: Meeting, attendees: Attendees } = await createMeetingWithAttendees(t.client, `e2e-audio-${Date.now()}`, TONES.map((hz) => `osc-${hz}`));
     const pages = await Promise.all(TONES.map(() => h.newPage()));
     await Promise.all(pages.map((page, i) => harness(page, 'join', Meeting, Attendees![i], { video: false, toneHz: TONES[i] })));
     await Promise.all(pages.map((page) => waitForSnapshot(page, (s) => s.started, 30_000)));

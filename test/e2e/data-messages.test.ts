@@ -1,8 +1,9 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand, type Attendee, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import type { Attendee, Meeting } from '@aws-sdk/client-chime-sdk-meetings';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdkNotificationFrame_NotificationLevel, SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
+import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signalingUrl, SignalClient } from '../helpers/signaling-client.js';
 import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
@@ -36,13 +37,7 @@ async function joinAndStart(page: Page, meeting: Meeting, attendee: Attendee): P
 
 describe('data messages with amazon-chime-sdk-js', () => {
   it('relays with sender ids, replays the buffer to a late joiner once, throttles a burst, and shrugs off a forged frame', async () => {
-    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-data-${Date.now()}` }));
-    const meeting = Meeting!;
-    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-      MeetingId: meeting.MeetingId,
-      Attendees: ['ann', 'ben', 'cat', 'forger'].map((ExternalUserId) => ({ ExternalUserId })),
-    }));
-    const [ann, ben, cat, forger] = Attendees!;
+    const { meeting, attendees: [ann, ben, cat, forger] } = await createMeetingWithAttendees(t.client, `e2e-data-${Date.now()}`, ['ann', 'ben', 'cat', 'forger']);
     const [pageA, pageB] = await Promise.all([h.newPage(), h.newPage()]);
     await Promise.all([joinAndStart(pageA, meeting, ann!), joinAndStart(pageB, meeting, ben!)]);
 
@@ -108,10 +103,7 @@ describe('data messages with amazon-chime-sdk-js', () => {
   }, 120_000);
 
   it('a client that reconnects gets what it missed with a lifetime, and nothing twice', async () => {
-    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-data-reconnect-${Date.now()}` }));
-    const meeting = Meeting!;
-    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({ MeetingId: meeting.MeetingId, Attendees: [{ ExternalUserId: 'dee' }, { ExternalUserId: 'eli' }] }));
-    const [dee, eli] = Attendees!;
+    const { meeting, attendees: [dee, eli] } = await createMeetingWithAttendees(t.client, `e2e-data-reconnect-${Date.now()}`, ['dee', 'eli']);
     const [pageD, pageE] = await Promise.all([h.newPage(), h.newPage()]);
     await Promise.all([joinAndStart(pageD, meeting, dee!), joinAndStart(pageE, meeting, eli!)]);
     const chatAtE = async () => (await messages(pageE)).filter((m) => m.topic === 'chat').map((m) => m.text);

@@ -1,7 +1,7 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
+import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
 
@@ -19,12 +19,7 @@ afterAll(async () => {
 });
 
 async function meetingWith(names: string[]) {
-  const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `e2e-${Date.now()}` }));
-  const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-    MeetingId: Meeting!.MeetingId,
-    Attendees: names.map((ExternalUserId) => ({ ExternalUserId })),
-  }));
-  return { meeting: Meeting!, attendees: Attendees! };
+  return createMeetingWithAttendees(t.client, `e2e-${Date.now()}`, names);
 }
 
 async function join(page: Page, meeting: unknown, attendee: unknown, video: boolean): Promise<void> {

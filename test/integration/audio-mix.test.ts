@@ -1,9 +1,9 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpusDecoder } from '../../src-main/server/mixer/opus-codec.js';
 import { SdkSignalFrame_Type } from '../../src-main/shared/signaling/frames.js';
 import { concatPcm, dB, tonePower } from '../helpers/audio-analysis.js';
 import { HeadlessClient } from '../helpers/headless-client.js';
+import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -33,11 +33,7 @@ async function heard(client: HeadlessClient, frames: number): Promise<Int16Array
 
 describe('server-side mix-minus over real connections', () => {
   it('three clients speaking tones each hear the other two and not themselves; a muted one drops out; content-share audio is mixed too', async () => {
-    const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'mix-minus' }));
-    const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-      MeetingId: Meeting!.MeetingId,
-      Attendees: TONES.map((hz) => ({ ExternalUserId: `tone-${hz}` })),
-    }));
+    const { meeting: Meeting, attendees: Attendees } = await createMeetingWithAttendees(t.client, 'mix-minus', TONES.map((hz) => `tone-${hz}`));
     const speakers: HeadlessClient[] = [];
     for (const [i, hz] of TONES.entries()) {
       const client = await HeadlessClient.join(Meeting!, Attendees![i]!, { toneHz: hz });

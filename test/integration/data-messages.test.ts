@@ -1,4 +1,3 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_SIGNAL_FRAME_BYTES,
@@ -7,6 +6,7 @@ import {
   type SdkDataMessagePayload,
 } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
+import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { randomAudioSessionId, signalingUrl, SignalClient } from '../helpers/signaling-client.js';
 
@@ -36,13 +36,12 @@ interface TestAttendee {
 }
 
 async function meetingWith(count: number, label: string) {
-  const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `data-${label}` }));
-  const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-    MeetingId: Meeting!.MeetingId!,
-    Attendees: Array.from({ length: count }, (_, i) => ({ ExternalUserId: `${label}-user-${i}` })),
-  }));
-  const attendees = Attendees!.map((a) => ({ AttendeeId: a.AttendeeId!, ExternalUserId: a.ExternalUserId!, JoinToken: a.JoinToken! }));
-  return { url: signalingUrl(Meeting!), attendees, meetingId: Meeting!.MeetingId! };
+  const { meeting, attendees } = await createMeetingWithAttendees(t.client, `data-${label}`, userIds(`${label}-user`, count));
+  return {
+    url: signalingUrl(meeting),
+    attendees: attendees.map((a): TestAttendee => ({ AttendeeId: a.AttendeeId!, ExternalUserId: a.ExternalUserId!, JoinToken: a.JoinToken! })),
+    meetingId: meeting.MeetingId!,
+  };
 }
 
 async function joined(url: string, attendee: TestAttendee, opts: { content?: boolean; audioSessionId?: bigint } = {}): Promise<SignalClient> {

@@ -1,7 +1,7 @@
-import { BatchCreateAttendeeCommand, CreateMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessClient } from '../helpers/headless-client.js';
+import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -16,12 +16,7 @@ afterAll(async () => {
 });
 
 async function meetingWith(count: number) {
-  const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `headless-${Date.now()}` }));
-  const { Attendees } = await t.client.send(new BatchCreateAttendeeCommand({
-    MeetingId: Meeting!.MeetingId,
-    Attendees: Array.from({ length: count }, (_, i) => ({ ExternalUserId: `bot-${i}` })),
-  }));
-  return { meeting: Meeting!, attendees: Attendees! };
+  return createMeetingWithAttendees(t.client, `headless-${Date.now()}`, userIds('bot', count));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,4 @@
 import {
-  BatchCreateAttendeeCommand,
-  CreateMeetingCommand,
   DeleteAttendeeCommand,
   DeleteMeetingCommand,
   GetMeetingCommand,
@@ -20,6 +18,7 @@ import {
   type SignalFrameInit,
 } from '../../src-main/shared/signaling/frames.js';
 import { isCloseInfo, randomAudioSessionId, signalingUrl, SignalClient, type ConnectOptions } from '../helpers/signaling-client.js';
+import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { prng } from '../helpers/prng.js';
 
@@ -54,16 +53,10 @@ interface TestAttendee {
 }
 
 async function meetingWith(count: number, label: string) {
-  const { Meeting } = await t.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: `signaling-${label}` }));
-  const meetingId = Meeting!.MeetingId!;
-  const { Attendees, Errors } = await t.client.send(new BatchCreateAttendeeCommand({
-    MeetingId: meetingId,
-    Attendees: Array.from({ length: count }, (_, i) => ({ ExternalUserId: `${label}-user-${i}` })),
-  }));
-  expect(Errors ?? []).toEqual([]);
-  const attendees: TestAttendee[] = Attendees!.map((a) => ({ AttendeeId: a.AttendeeId!, ExternalUserId: a.ExternalUserId!, JoinToken: a.JoinToken! }));
+  const { meeting, attendees: created } = await createMeetingWithAttendees(t.client, `signaling-${label}`, userIds(`${label}-user`, count));
+  const attendees: TestAttendee[] = created.map((a) => ({ AttendeeId: a.AttendeeId!, ExternalUserId: a.ExternalUserId!, JoinToken: a.JoinToken! }));
   expect(attendees).toHaveLength(count);
-  return { meetingId, url: signalingUrl(Meeting!), attendees };
+  return { meetingId: meeting.MeetingId!, url: signalingUrl(meeting), attendees };
 }
 
 async function connect(url: string, options: ConnectOptions): Promise<SignalClient> {
@@ -717,11 +710,7 @@ describe('silent sessions', () => {
   it('a session that sends nothing for the silence timeout is dropped; one that keeps pinging stays', async () => {
     const quick = await startTestServer({ iceHost: '127.0.0.1', udpPort: 0, signalingSilenceTimeoutMs: 600 });
     try {
-      const { Meeting } = await quick.client.send(new CreateMeetingCommand({ MediaRegion: 'us-east-1', ExternalMeetingId: 'silence' }));
-      const { Attendees } = await quick.client.send(new BatchCreateAttendeeCommand({
-        MeetingId: Meeting!.MeetingId,
-        Attendees: [{ ExternalUserId: 'talker' }, { ExternalUserId: 'mute-socket' }],
-      }));
+      const { meeting: Meeting, attendees: Attendees } = await createMeetingWithAttendees(quick.client, 'silence', ['talker', 'mute-socket']);
       const url = signalingUrl(Meeting!);
       const talker = await connect(url, { token: Attendees![0]!.JoinToken! });
       await talker.join();
