@@ -1,24 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { noiseSuppressionEnabled, setNoiseSuppression, switchDevice } from '../meeting/meeting-controller';
 import { useDevicesStore, type DeviceKind } from '../state/devices-store';
+import { DeviceSelect } from './DeviceSelect';
 
-function Select({ kind, label }: { kind: DeviceKind; label: string }) {
-  const list = useDevicesStore((s) => s.lists[kind]);
-  const selected = useDevicesStore((s) => s.selected[kind]);
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <select value={selected ?? ''} onChange={(e) => void switchDevice(kind, e.target.value)} data-testid={`device-${kind}`}>
-        {list.length === 0 && <option value="">None found</option>}
-        {list.map((d) => (
-          <option key={d.deviceId} value={d.deviceId}>
-            {d.label}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
+const chooseInMeeting = (kind: DeviceKind, deviceId: string): void => void switchDevice(kind, deviceId);
 
 /** Device switching mid-call. */
 export function DeviceMenu({ onClose }: { onClose: () => void }) {
@@ -35,9 +20,9 @@ export function DeviceMenu({ onClose }: { onClose: () => void }) {
   }, [onClose]);
   return (
     <div className="popover device-menu" role="dialog" aria-label="Audio and video devices" ref={ref}>
-      <Select kind="audioinput" label="Microphone" />
-      <Select kind="videoinput" label="Camera" />
-      {canChooseSpeaker && <Select kind="audiooutput" label="Speaker" />}
+      <DeviceSelect kind="audioinput" label="Microphone" onChoose={chooseInMeeting} />
+      <DeviceSelect kind="videoinput" label="Camera" onChoose={chooseInMeeting} />
+      {canChooseSpeaker && <DeviceSelect kind="audiooutput" label="Speaker" onChoose={chooseInMeeting} />}
       <label className="check">
         <input
           type="checkbox"

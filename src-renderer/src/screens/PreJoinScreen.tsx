@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { AppApiError, createAppApi, type MeetingDescription } from '../api/app-api';
+import { DeviceSelect } from '../components/DeviceSelect';
 import { Icon } from '../components/Icon';
 import { desktopApi } from '../host-environment';
 import { describeMediaError, playTestSound, useDeviceLists, useLocalPreview, useMicLevel } from '../lib/media-preview';
@@ -8,30 +9,10 @@ import { useDevicesStore, type DeviceKind } from '../state/devices-store';
 import { useSessionStore } from '../state/session-store';
 import { useUiStore, type JoinTarget } from '../state/ui-store';
 
-function DeviceSelect({ kind, label }: { kind: DeviceKind; label: string }) {
-  const list = useDevicesStore((s) => s.lists[kind]);
-  const selected = useDevicesStore((s) => s.selected[kind]);
-  const select = useDevicesStore((s) => s.select);
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <select
-        value={selected ?? ''}
-        onChange={(e) => {
-          select(kind, e.target.value);
-          savePrefs(kind === 'audioinput' ? { audioInputId: e.target.value } : kind === 'videoinput' ? { videoInputId: e.target.value } : { audioOutputId: e.target.value });
-        }}
-        disabled={list.length === 0}
-      >
-        {list.length === 0 && <option value="">None found</option>}
-        {list.map((d) => (
-          <option key={d.deviceId} value={d.deviceId}>
-            {d.label}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
+/** Before joining, a choice is only remembered: the meeting starts with it. */
+function chooseBeforeJoining(kind: DeviceKind, deviceId: string): void {
+  useDevicesStore.getState().select(kind, deviceId);
+  savePrefs(kind === 'audioinput' ? { audioInputId: deviceId } : kind === 'videoinput' ? { videoInputId: deviceId } : { audioOutputId: deviceId });
 }
 
 export function PreJoinScreen({ target }: { target: JoinTarget }) {
@@ -182,9 +163,9 @@ export function PreJoinScreen({ target }: { target: JoinTarget }) {
             </div>
           )}
           <div className="device-grid">
-            <DeviceSelect kind="audioinput" label="Microphone" />
-            <DeviceSelect kind="videoinput" label="Camera" />
-            {canChooseSpeaker && <DeviceSelect kind="audiooutput" label="Speaker" />}
+            <DeviceSelect kind="audioinput" label="Microphone" onChoose={chooseBeforeJoining} />
+            <DeviceSelect kind="videoinput" label="Camera" onChoose={chooseBeforeJoining} />
+            {canChooseSpeaker && <DeviceSelect kind="audiooutput" label="Speaker" onChoose={chooseBeforeJoining} />}
             <div className="field">
               <span>Speaker test</span>
               <button type="button" className="button" onClick={() => void playTestSound(selected.audiooutput).catch((e: unknown) => useUiStore.getState().toast(describeMediaError(e), 'warning'))}>
