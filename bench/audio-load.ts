@@ -1,6 +1,6 @@
 import { createOpusDecoder, createOpusEncoder } from '../src-main/server/mixer/opus-codec.js';
 import { levelDbov } from '../src-main/server/mixer/mix.js';
-import type { Microphone } from '../test/helpers/headless-client.js';
+import type { Microphone } from '../src-main/client/headless-client.js';
 import type { OpusFrame } from './load/senders.js';
 
 /**

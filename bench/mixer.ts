@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { HeadlessClient } from '../test/helpers/headless-client.js';
+import { HeadlessClient } from '../src-main/client/headless-client.js';
 import { createMeetingWithAttendees, userIds } from '../test/helpers/meetings.js';
 import { startBenchServer } from './bench-server.js';
 import { joinInParallel } from './compare/parallel.js';

@@ -1,4 +1,4 @@
-import { HeadlessClient } from '../test/helpers/headless-client.js';
+import { HeadlessClient } from '../src-main/client/headless-client.js';
 import { createMeetingWithAttendees, userIds } from '../test/helpers/meetings.js';
 import { startBenchServer } from './bench-server.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';

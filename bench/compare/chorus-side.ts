@@ -1,4 +1,4 @@
-import { HeadlessClient, type HeadlessOptions } from '../../test/helpers/headless-client.js';
+import { HeadlessClient, type HeadlessOptions } from '../../src-main/client/headless-client.js';
 import { createMeetingWithAttendees, userIds } from '../../test/helpers/meetings.js';
 import { startBenchServer, type BenchServer } from '../bench-server.js';
 import { vp8Sender } from '../load/senders.js';

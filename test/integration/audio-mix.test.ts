@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpusDecoder } from '../../src-main/server/mixer/opus-codec.js';
 import { SdkSignalFrame_Type } from '../../src-main/shared/signaling/frames.js';
 import { concatPcm, dB, tonePower } from '../helpers/audio-analysis.js';
-import { HeadlessClient } from '../helpers/headless-client.js';
+import { HeadlessClient } from '../../src-main/client/headless-client.js';
 import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

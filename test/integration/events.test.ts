@@ -19,7 +19,7 @@ import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import type { ChimeMeetingEvent } from '../../src-main/server/events/meeting-events.js';
 import { SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
-import { HeadlessClient } from '../helpers/headless-client.js';
+import { HeadlessClient } from '../../src-main/client/headless-client.js';
 import { makeTempDir, startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { signalingUrl, SignalClient } from '../helpers/signaling-client.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';

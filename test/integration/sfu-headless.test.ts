@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadlessClient } from '../helpers/headless-client.js';
+import { HeadlessClient } from '../../src-main/client/headless-client.js';
 import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -166,6 +166,35 @@ export function encodeSignalFrame(frame: SignalFrameInit | SdkSignalFrame): Uint
   return out;
 }
 
+/**
+ * The `type` (field 2) of a prefixed frame, read from the wire without decoding
+ * the frame: a client that receives hundreds of AUDIO_METADATA frames a second
+ * can drop them for the cost of a few byte reads. It walks the top-level fields
+ * in order, since field 1 (`timestamp_ms`, a varint of variable length) comes
+ * first. Undefined for anything it cannot read. Never throws.
+ */
+export function peekSignalFrameType(bytes: Uint8Array): number | undefined {
+  let i = 1;
+  const readVarint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 64 && i < bytes.length; shift += 7) {
+      const byte = bytes[i++]!;
+      if (shift < 28) value |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return value >>> 0;
+    }
+    return undefined;
+  };
+  // Only varint fields precede `type` in our encoder and the SDK's; stop at anything else.
+  while (i < bytes.length) {
+    const key = readVarint();
+    if (key === undefined || (key & 7) !== 0) return undefined;
+    const value = readVarint();
+    if (value === undefined) return undefined;
+    if (key >>> 3 === 2) return value;
+  }
+  return undefined;
+}
+
 /** Decodes one WebSocket message from a client. Never throws. */
 export function decodeSignalFrame(bytes: Uint8Array): DecodeResult {
   try {
