@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { HeadlessClient } from '../src-main/client/headless-client.js';
 import { createMeetingWithAttendees, userIds } from '../test/helpers/meetings.js';
 import { startBenchServer } from './bench-server.js';
-import { joinInParallel } from './compare/parallel.js';
+import { joinInParallel } from '../src-main/client/crowd.js';
 import { analyseListener, silentMicrophone, speakerMicrophone, type Onset } from './audio-load.js';
 import { lossFraction, ReceiverStats } from './load/rtp-stats.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';

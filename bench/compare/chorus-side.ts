@@ -3,7 +3,7 @@ import { createMeetingWithAttendees, userIds } from '../../test/helpers/meetings
 import { startBenchServer, type BenchServer } from '../bench-server.js';
 import { vp8Sender } from '../load/senders.js';
 import type { JoinedLoad, LoadContext, RunningServer, ServerSide } from './driver.js';
-import { joinInParallel } from './parallel.js';
+import { joinInParallel } from '../../src-main/client/crowd.js';
 import { attendeesOf, type Scenario } from './scenarios.js';
 
 const AUDIO_LEVEL_EXT = 1;

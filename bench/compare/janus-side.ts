@@ -4,7 +4,7 @@ import { vp8Sender } from '../load/senders.js';
 import { JanusSession } from './janus-api.js';
 import { janusPeerBinding, joinAudioBridge, publishVideoRoom, subscribeVideoRoom, type JanusPeer } from './janus-peers.js';
 import { localIceAddress, startJanus } from './janus-process.js';
-import { joinInParallel } from './parallel.js';
+import { joinInParallel } from '../../src-main/client/crowd.js';
 
 interface JanusServer extends RunningServer { apiUrl: string }
 

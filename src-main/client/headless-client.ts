@@ -12,6 +12,7 @@ import { isRtcpPacket, parseRtp, readHeaderExtensions } from '../server/sfu/rtp.
 import { opusDtxRequested } from '../server/sfu/sdp.js';
 import { startSpeaking, toneMicrophone, type Microphone } from './microphone.js';
 import { applyAnswer, withoutCandidates } from './sdp-exchange.js';
+import type { PinnedTls } from './pinned-tls.js';
 import { SignalingChannel } from './signaling-channel.js';
 import { readLatencyTag, SENT_AT, SyntheticVideo, type SyntheticCodec } from './synthetic-video.js';
 
@@ -47,6 +48,8 @@ export interface HeadlessOptions {
   recordAudio?: boolean;
   /** Drop AUDIO_METADATA frames unread (5 a second, one entry per attendee): load generators with hundreds of clients. */
   ignoreAudioMetadata?: boolean;
+  /** For wss:// to a server with a self-signed certificate: trust exactly that certificate. */
+  tls?: PinnedTls;
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
@@ -105,7 +108,7 @@ export class HeadlessClient {
   private readonly audioSsrc = randomSsrc();
 
   private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
-    this.channel = new SignalingChannel(url, token, { ignoreAudioMetadata: options.ignoreAudioMetadata });
+    this.channel = new SignalingChannel(url, token, { ignoreAudioMetadata: options.ignoreAudioMetadata, tls: options.tls });
   }
 
   /** Every signaling frame received (recent history), oldest first. */
