@@ -24,7 +24,7 @@ import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { warmUpOpus } from './mixer/opus-codec.js';
 import { systemClock, type Clock } from './runtime/clock.js';
-import { derivePublicBaseUrl, isLoopbackHost, isWildcardHost } from './runtime/network.js';
+import { derivePublicBaseUrl, describeListenError, isLoopbackHost, isWildcardHost } from './runtime/network.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';
 
 export interface ChorusServerConfig {
@@ -86,7 +86,7 @@ export const DEFAULT_MAX_ACTIVE_MEETINGS = 100;
 
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(new ChorusError('STARTUP_FAILED', `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+    const onError = (error: Error): void => reject(new ChorusError('STARTUP_FAILED', describeListenError(host, port, error), { cause: error }));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -3,6 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawn } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { Agent } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -141,5 +142,26 @@ describe('the headless server process', () => {
     });
     expect(result.code).toBe(1);
     expect(result.err).toContain("--port must be an integer from 0 to 65535, got 'eighty'");
+  });
+
+  it('a port in use is a clear message that says how to pick another, with exit code 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dataDir = await tempDir();
+      const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const proc = spawn(process.execPath, ['--import', 'tsx', 'src-main/server/cli.ts', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        proc.stderr.on('data', (chunk) => (err += chunk));
+        proc.on('exit', (code) => resolve({ code, err }));
+      });
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`Cannot listen on 127.0.0.1:${port}: the port is already in use`);
+      expect(result.err).toContain(`npm run server -- --port ${port + 1}`);
+      expect(result.err).toContain('--port 0 for any free port');
+    } finally {
+      blocker.close();
+    }
   });
 });
