@@ -1,7 +1,9 @@
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { startChorusServer } from './chorus-server.js';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_RENDERER_DIR, startChorusServer } from './chorus-server.js';
 import { ChorusError } from './errors.js';
 import { createLogger } from './logger.js';
+import { ensureRendererBuilt } from './renderer-build.js';
 import { formatInviteLink } from '../shared/invite-link.js';
 
 /** Entry point of `npm run server`: start, print where to reach the server, stop cleanly on a signal. */
@@ -12,6 +14,13 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ level: options.logLevel });
+  if (!options.config.rendererDir) {
+    // From a source checkout, the meeting app is (re)built here, so a fresh clone needs no build step.
+    const checkout = fileURLToPath(new URL('../../', import.meta.url));
+    await ensureRendererBuilt(checkout, DEFAULT_RENDERER_DIR, (line) => console.log(line)).catch((error: unknown) => {
+      console.error(`chorus: ${error instanceof Error ? error.message : String(error)}\nThe server starts anyway; the meeting app at / is unavailable until it builds.`);
+    });
+  }
   const server = await startChorusServer(options.config, { logger });
 
   console.log(`Chorus server listening on ${server.url}`);
