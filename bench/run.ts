@@ -5,6 +5,8 @@
  * `-- --render bench/results/compare.json` redraws its markdown and chart from stored results).
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
  */
+// The AWS SDK's once-per-process notice about Node 20 (see vite.config.ts); its own switch, nothing else.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { renderStored, runCompare } from './compare/compare.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { chatRoundTrip, expectVideoOf, joinAs } from './app-driver.js';
@@ -31,6 +31,11 @@ beforeAll(async () => {
   t = await startTestServer({ iceHost: '127.0.0.1' });
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }, 60_000);
+// Every page of a test closes with it, passed or failed: a failed test's pages would otherwise
+// keep their cameras and video decoders running and starve the tests after it.
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((page) => page.context().close().catch(() => undefined)));
+});
 afterAll(async () => {
   await browser?.close();
   await t?.close();

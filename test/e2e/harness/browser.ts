@@ -13,7 +13,10 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--use-fake-device-for-media-stream',
+  // 5 frames a second (Chromium's minimum): four meeting pages each encoding their camera and
+  // decoding three others at the default 30 starved a 2-core machine until the SDK's own
+  // 15 s join timeouts fired. Tests assert frames decoding, not a frame rate.
+  '--use-fake-device-for-media-stream=fps=5',
   '--use-fake-ui-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
 ];
