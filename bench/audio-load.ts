@@ -1,5 +1,5 @@
-import { createOpusDecoder, createOpusEncoder } from '../src-main/server/mixer/opus-codec.js';
-import { levelDbov } from '../src-main/server/mixer/mix.js';
+import { createOpusDecoder, createOpusEncoder } from '../src-main/server/media/audio/opus-codec.js';
+import { levelDbov } from '../src-main/server/media/audio/mix.js';
 import type { Microphone } from '../src-main/client/headless-client.js';
 import type { OpusFrame } from './load/senders.js';
 

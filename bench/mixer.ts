@@ -6,7 +6,7 @@ import { joinInParallel } from '../src-main/client/crowd.js';
 import { analyseListener, silentMicrophone, speakerMicrophone, type Onset } from './audio-load.js';
 import { lossFraction, ReceiverStats } from './load/rtp-stats.js';
 import { cpuSeconds, percentile, rssMiB } from './proc-stats.js';
-import { parseRtp } from '../src-main/server/sfu/rtp.js';
+import { parseRtp } from '../src-main/server/media/rtp/rtp.js';
 
 export interface MixerBenchOptions {
   attendees: number;

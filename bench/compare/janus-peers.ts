@@ -1,7 +1,7 @@
 import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
-import { isRtcpPacket } from '../../src-main/server/sfu/rtp.js';
-import { parseRtcp } from '../../src-main/server/sfu/rtcp.js';
-import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
+import { isRtcpPacket } from '../../src-main/server/media/rtp/rtp.js';
+import { parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
+import { opusDtxRequested } from '../../src-main/server/media/peer/sdp.js';
 import type { MediaSender, MediaSenderFactory } from '../load/senders.js';
 import type { JanusSession } from './janus-api.js';
 

@@ -1,4 +1,4 @@
-import { parseRtp } from '../../src-main/server/sfu/rtp.js';
+import { parseRtp } from '../../src-main/server/media/rtp/rtp.js';
 import type { RecordedAudio } from '../audio-load.js';
 import { ReceiverStats } from './rtp-stats.js';
 import { readVideoTag, videoSendTimes } from './senders.js';

@@ -1,5 +1,5 @@
-import { silencePayload } from '../../src-main/server/sfu/audio-silence.js';
-import { buildRtp } from '../../src-main/server/sfu/rtp.js';
+import { silencePayload } from '../../src-main/server/media/audio/opus-output.js';
+import { buildRtp } from '../../src-main/server/media/rtp/rtp.js';
 import { CLIP_FPS, packetizeVp8, type Vp8Clip } from './vp8-clip.js';
 
 /**

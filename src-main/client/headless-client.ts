@@ -7,9 +7,9 @@ import {
   type SdkSignalFrame,
   type SignalFrameInit,
 } from '../shared/signaling/frames.js';
-import { parseRtcp } from '../server/sfu/rtcp.js';
-import { isRtcpPacket, parseRtp, readHeaderExtensions } from '../server/sfu/rtp.js';
-import { opusDtxRequested } from '../server/sfu/sdp.js';
+import { parseRtcp } from '../server/media/rtp/rtcp.js';
+import { isRtcpPacket, parseRtp, readHeaderExtensions } from '../server/media/rtp/rtp.js';
+import { opusDtxRequested } from '../server/media/peer/sdp.js';
 import { startSpeaking, toneMicrophone, type Microphone } from './microphone.js';
 import { applyAnswer, withoutCandidates } from './sdp-exchange.js';
 import type { PinnedTls } from './pinned-tls.js';

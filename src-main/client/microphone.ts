@@ -1,7 +1,7 @@
-import { createOpusEncoder } from '../server/mixer/opus-codec.js';
-import { levelDbov } from '../server/mixer/mix.js';
-import { silencePayload } from '../server/sfu/audio-silence.js';
-import { buildRtp } from '../server/sfu/rtp.js';
+import { createOpusEncoder } from '../server/media/audio/opus-codec.js';
+import { levelDbov } from '../server/media/audio/mix.js';
+import { silencePayload } from '../server/media/audio/opus-output.js';
+import { buildRtp } from '../server/media/rtp/rtp.js';
 
 /**
  * What a headless attendee says: `frame(n)` returns the n-th 20 ms frame of 16 kHz

@@ -1,4 +1,4 @@
-import { buildRtp } from '../server/sfu/rtp.js';
+import { buildRtp } from '../server/media/rtp/rtp.js';
 
 export type SyntheticCodec = 'VP8' | 'H264';
 

@@ -22,7 +22,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import { warmUpOpus } from './mixer/opus-codec.js';
+import { warmUpOpus } from './media/audio/opus-codec.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { derivePublicBaseUrl, describeListenError, isLoopbackHost, isWildcardHost } from './runtime/network.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';

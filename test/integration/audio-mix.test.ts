@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpusDecoder } from '../../src-main/server/mixer/opus-codec.js';
+import { createOpusDecoder } from '../../src-main/server/media/audio/opus-codec.js';
 import { SdkSignalFrame_Type } from '../../src-main/shared/signaling/frames.js';
 import { concatPcm, dB, tonePower } from '../helpers/audio-analysis.js';
 import { HeadlessClient } from '../../src-main/client/headless-client.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src-main/server/logger.js';
-import { planAnswer } from '../../src-main/server/sfu/answer-planner.js';
-import { MediaPeer } from '../../src-main/server/sfu/media-peer.js';
-import { parseSdp } from '../../src-main/server/sfu/sdp.js';
+import { planAnswer } from '../../src-main/server/media/peer/answer-planner.js';
+import { MediaPeer } from '../../src-main/server/media/peer/media-peer.js';
+import { parseSdp } from '../../src-main/server/media/peer/sdp.js';
 
 /**
  * Re-offers shaped like amazon-chime-sdk-js's on Chromium, answered by a real

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-main/server/logger.js';
-import { AudioMixer } from '../../src-main/server/mixer/audio-mixer.js';
-import { createOpusDecoder, createOpusEncoder, type OpusFrameEncoder } from '../../src-main/server/mixer/opus-codec.js';
-import { buildRtp, parseRtp } from '../../src-main/server/sfu/rtp.js';
+import { AudioMixer } from '../../src-main/server/media/audio/audio-mixer.js';
+import { createOpusDecoder, createOpusEncoder, type OpusFrameEncoder } from '../../src-main/server/media/audio/opus-codec.js';
+import { buildRtp, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
 import { concatPcm, dB, tonePower, toneFrames } from '../helpers/audio-analysis.js';
 
 const TONES = { a: 440, b: 660, c: 880 } as const;

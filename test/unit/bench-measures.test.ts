@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { opusDtxRequested } from '../../src-main/server/sfu/sdp.js';
-import { silencePayload } from '../../src-main/server/sfu/audio-silence.js';
+import { opusDtxRequested } from '../../src-main/server/media/peer/sdp.js';
+import { silencePayload } from '../../src-main/server/media/audio/opus-output.js';
 import { buildReport, markdownReport, type CompareConditions } from '../../bench/compare/report.js';
 import { crc32, Raster } from '../../bench/compare/png.js';
 import { niceMax, renderChart } from '../../bench/compare/chart.js';

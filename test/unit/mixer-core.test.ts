@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JitterBuffer, type PopResult } from '../../src-main/server/mixer/jitter-buffer.js';
-import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from '../../src-main/server/mixer/mix.js';
-import { SpeakerSelector } from '../../src-main/server/mixer/speaker-selection.js';
+import { JitterBuffer, type PopResult } from '../../src-main/server/media/audio/jitter-buffer.js';
+import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from '../../src-main/server/media/audio/mix.js';
+import { SpeakerSelector } from '../../src-main/server/media/audio/speaker-selection.js';
 
 const frameOf = (value: number) => new Int16Array(FRAME_SAMPLES).fill(value);
 const tone = (amplitude: number, hz: number) => Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 16000)));

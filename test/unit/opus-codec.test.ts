@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../helpers/prng.js';
 import { concatPcm as concat, toneFrames, toneShare } from '../helpers/audio-analysis.js';
-import { FRAME_SAMPLES } from '../../src-main/server/mixer/mix.js';
-import { createOpusDecoder, createOpusEncoder } from '../../src-main/server/mixer/opus-codec.js';
+import { FRAME_SAMPLES } from '../../src-main/server/media/audio/mix.js';
+import { createOpusDecoder, createOpusEncoder } from '../../src-main/server/media/audio/opus-codec.js';
 
 describe('Opus codec (libopus-wasm), 16 kHz mono 20 ms', () => {
   it('round-trips a tone: the decoded signal is dominated by that frequency', async () => {

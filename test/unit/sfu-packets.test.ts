@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/sfu/keyframes.js';
-import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/sfu/rtcp.js';
-import { buildRtp, isRtcpPacket, parseRtp, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/sfu/rtp.js';
-import { findCodec, isBaselineH264, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/sfu/sdp.js';
+import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/media/video/keyframes.js';
+import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
+import { buildRtp, isRtcpPacket, parseRtp, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/media/rtp/rtp.js';
+import { findCodec, isBaselineH264, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/media/peer/sdp.js';
 import { prng } from '../helpers/prng.js';
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TickStats } from '../../src-main/server/mixer/tick-stats.js';
+import { TickStats } from '../../src-main/server/media/audio/tick-stats.js';
 
 describe('mixer tick statistics', () => {
   it('reports percentiles, per-tick codec work and late ticks, then starts a new period', () => {

@@ -1,6 +1,6 @@
 import type { Attendee } from '../../shared/chime-types.js';
-import type { VideoCodec } from '../sfu/keyframes.js';
-import type { MediaPeer } from '../sfu/media-peer.js';
+import type { VideoCodec } from '../media/video/keyframes.js';
+import type { MediaPeer } from '../media/peer/media-peer.js';
 
 /** The room's view of one signaling connection: how to talk to it and how to end it. */
 export interface SessionPort {

@@ -5,7 +5,7 @@ import { MAX_SIGNAL_FRAME_BYTES } from '../../shared/signaling/frames.js';
 import type { Meeting } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import type { Logger } from '../logger.js';
-import type { IceConfig, MediaPeer } from '../sfu/media-peer.js';
+import type { IceConfig, MediaPeer } from '../media/peer/media-peer.js';
 import type { DataMessageLimits } from './data-messages.js';
 import { MeetingRoom } from './meeting-room.js';
 import type { RoomActivity } from './room-activity.js';

@@ -1,4 +1,4 @@
-import { seqDelta } from '../sfu/rtp.js';
+import { seqDelta } from '../rtp/rtp.js';
 
 /**
  * A per-attendee playout buffer for 20 ms audio frames keyed by RTP sequence

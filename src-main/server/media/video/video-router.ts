@@ -1,8 +1,8 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { isKeyframeStart, type VideoCodec } from './keyframes.js';
-import { buildPli, buildRemb, parseRtcp } from './rtcp.js';
-import { parseRtp, rewriteRtp, seqDelta } from './rtp.js';
-import type { HeaderExtension } from './sdp.js';
+import { buildPli, buildRemb, parseRtcp } from '../rtp/rtcp.js';
+import { parseRtp, rewriteRtp, seqDelta } from '../rtp/rtp.js';
+import type { HeaderExtension } from '../peer/sdp.js';
 
 /**
  * Forwards published video to subscribers: one incoming stream, many outgoing

@@ -1,4 +1,4 @@
-import type { VideoCodec } from './keyframes.js';
+import type { VideoCodec } from '../video/keyframes.js';
 import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
 import { AUDIO_LEVEL_URI, findCodec, isBaselineH264, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
 

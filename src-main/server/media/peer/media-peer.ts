@@ -1,10 +1,10 @@
 import { Audio, PeerConnection, Video, type Track } from 'node-datachannel';
-import { TypedEmitter } from '../../shared/typed-emitter.js';
-import { ChorusError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { TypedEmitter } from '../../../shared/typed-emitter.js';
+import { ChorusError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { guarded } from './guard.js';
-import type { VideoCodec } from './keyframes.js';
-import { isRtcpPacket } from './rtp.js';
+import type { VideoCodec } from '../video/keyframes.js';
+import { isRtcpPacket } from '../rtp/rtp.js';
 import { stripTransportCc, type HeaderExtension } from './sdp.js';
 
 /** Where ICE listens: one host address (or every interface) and one UDP port shared by all peers (or any). */

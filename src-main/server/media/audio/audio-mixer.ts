@@ -1,6 +1,6 @@
-import type { Logger } from '../logger.js';
-import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, type AudioOutput } from '../sfu/audio-silence.js';
-import { parseRtp, readHeaderExtensions } from '../sfu/rtp.js';
+import type { Logger } from '../../logger.js';
+import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, type AudioOutput } from './opus-output.js';
+import { parseRtp, readHeaderExtensions } from '../rtp/rtp.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
 import type { OpusFrameDecoder, OpusFrameEncoder } from './opus-codec.js';

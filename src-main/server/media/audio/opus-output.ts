@@ -1,9 +1,9 @@
-import { buildRtp } from './rtp.js';
+import { buildRtp } from '../rtp/rtp.js';
 
 /**
- * Until the mixer (which replaces this) feeds the audio m-line, every client
- * gets a continuous 50 packets/s Opus stream of silence: the client treats a
- * thin audio stream as a poor connection, and DTX would look exactly like that.
+ * What the mixer sends each listener: Opus packets with per-listener sequence
+ * numbers and timestamps, and the silence/DTX rule shared with the clients
+ * that play browsers in tests and benchmarks.
  */
 
 /** An Opus packet (TOC 0xF8: CELT-only, fullband, 20 ms, one frame) that decodes to silence. */
@@ -60,36 +60,4 @@ export function nextAudioPacket(output: AudioOutput, payload: Uint8Array, marker
 /** A 20 ms frame not sent (discontinuous transmission): the timestamp moves on, the sequence number does not. */
 export function skipAudioFrame(output: AudioOutput): void {
   output.timestamp = (output.timestamp + OPUS_TIMESTAMP_STEP) >>> 0;
-}
-
-/**
- * A drift-free 20 ms tick: each deadline is computed from the start time, not
- * from when the previous callback ran, so timer lateness never accumulates.
- */
-export class FrameClock {
-  private timer: NodeJS.Timeout | undefined;
-  private tick = 0;
-  private readonly start = performance.now();
-
-  constructor(
-    private readonly periodMs: number,
-    private readonly onTick: (lateMs: number) => void,
-  ) {
-    this.schedule();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    const due = this.start + (this.tick + 1) * this.periodMs;
-    this.timer = setTimeout(() => {
-      this.tick++;
-      this.onTick(Math.max(0, performance.now() - due));
-      if (this.timer) this.schedule();
-    }, Math.max(0, due - performance.now()));
-    this.timer.unref();
-  }
 }
