@@ -22,7 +22,10 @@ import { createLogger, type Logger } from './logger.js';
 import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
+import { mediaSettings, type DeepPartial } from './defaults.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
+import { MeetingMedia } from './media/meeting-media.js';
+import type { MediaSettings } from './media/media-settings.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { derivePublicBaseUrl, describeListenError, isLoopbackHost, isWildcardHost } from './runtime/network.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls/certificate.js';
@@ -53,6 +56,8 @@ export interface ChorusServerConfig {
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
   webhookUrls?: string[];
   webhookRetry?: Partial<WebhookRetryPolicy>;
+  /** Media tuning merged over DEFAULT_MEDIA_SETTINGS (src-main/server/defaults.ts). */
+  media?: DeepPartial<MediaSettings>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -98,6 +103,7 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 export async function startChorusServer(config: ChorusServerConfig, deps: ChorusServerDeps = {}): Promise<ChorusServer> {
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
+  const media = mediaSettings(config.media);
   const credentials = await resolveCredentials(config.dataDir, deps.env ?? process.env);
   const webhookSecret = config.webhookUrls?.length ? await resolveWebhookSecret(config.dataDir, deps.env ?? process.env) : undefined;
   const opusVersion = await warmUpOpus();
@@ -198,7 +204,15 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const udpPort = config.udpPort ?? address.port;
   const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
-  const gateway = new SignalingGateway({ service, ice: { host: config.iceHost, udpPort }, logger, silenceTimeoutMs: config.signalingSilenceTimeoutMs, activity });
+  const ice = { host: config.iceHost, udpPort };
+  const gateway = new SignalingGateway({
+    service,
+    logger,
+    createMedia: (meetingId) => new MeetingMedia({ id: meetingId, ice, logger, clock, settings: media }),
+    publishCaps: { cameraMaxKbps: media.cameraMaxKbps, contentMaxKbps: media.contentMaxKbps },
+    silenceTimeoutMs: config.signalingSilenceTimeoutMs,
+    activity,
+  });
   signaling.gateway = gateway;
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
   let events: EventNotifications;

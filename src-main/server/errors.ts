@@ -24,8 +24,12 @@ export const notFound = (message: string): ChimeApiError => new ChimeApiError('N
 export const forbidden = (message: string): ChimeApiError => new ChimeApiError('ForbiddenException', message);
 export const limitExceeded = (message: string): ChimeApiError => new ChimeApiError('LimitExceededException', message);
 
-/** Errors of the server runtime itself (configuration, startup, lifecycle), each with a stable code. */
-export type ChorusErrorCode = 'CONFIG_INVALID' | 'CLOSED' | 'STARTUP_FAILED';
+/**
+ * Errors of the server runtime itself, each with a stable code: configuration,
+ * startup and lifecycle (CLOSED), and media negotiation: an offer the peer cannot
+ * use (OFFER_REFUSED), or a participant that left while its offer was answered (GONE).
+ */
+export type ChorusErrorCode = 'CONFIG_INVALID' | 'CLOSED' | 'STARTUP_FAILED' | 'OFFER_REFUSED' | 'GONE';
 
 export class ChorusError extends Error {
   readonly code: ChorusErrorCode;

@@ -78,8 +78,8 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
     }
     // The sharer's own content tile is the SDK's local preview: the server sends its main session no video at all.
     const room = t.server.signaling.room(meeting.MeetingId!)!;
-    expect(room.participant(dan!.AttendeeId!)!.sendMids.size).toBe(0);
-    expect(room.participant(eve!.AttendeeId!)!.sendMids.size).toBe(1);
+    expect(room.videosSentTo(dan!.AttendeeId!)).toBe(0);
+    expect(room.videosSentTo(eve!.AttendeeId!)).toBe(1);
 
     await harness(evePage, 'shareCanvas');
     await waitForSnapshot(fayPage, (x) => x.remote.some((r) => r.attendeeId === `${eve!.AttendeeId}#content` && r.frames > 5));

@@ -94,10 +94,11 @@ describe('MediaPeer renegotiation with stopped m-sections', () => {
     const answer = async (sdp: string, receiveStreamIds: number[]) => {
       const { plan } = planAnswer({
         offer: parseSdp(sdp)!,
-        receiveStreamIds,
+        // The sources to receive, one per video m-section (stream id 0: none).
+        receive: receiveStreamIds.map((id) => (id > 0 ? `publisher-${id}` : undefined)),
         mayPublishVideo: false,
         meetingCodecs: ['VP8'],
-        streamCodec: () => 'VP8',
+        sourceCodec: () => 'VP8',
         ssrcForMid: (mid) => ssrcs.get(mid) ?? ssrcs.set(mid, 5000 + ssrcs.size).get(mid)!,
         audioSsrc: 4242,
       });

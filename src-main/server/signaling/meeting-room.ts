@@ -12,18 +12,11 @@ import {
   type SdkSubscribeFrame,
 } from '../../shared/signaling/frames.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
-import { ChimeApiError } from '../errors.js';
+import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { planAnswer } from '../media/peer/answer-planner.js';
-import { OPUS_FRAME_MS } from '../media/audio/opus-output.js';
-import { FrameClock } from '../media/frame-clock.js';
-import { AudioMixer } from '../media/audio/audio-mixer.js';
-import { createOpusDecoder, createOpusEncoder } from '../media/audio/opus-codec.js';
-import { TickStats } from '../media/audio/tick-stats.js';
-import type { VideoCodec } from '../media/video/keyframes.js';
-import { MediaPeer, type IceConfig } from '../media/peer/media-peer.js';
+import type { AudioLevelReport, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
 import { parseSdp } from '../media/peer/sdp.js';
-import { VideoRouter } from '../media/video/video-router.js';
+import type { VideoCodec } from '../media/video/keyframes.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
 import type { Participant, SessionPort, VideoPublication } from './participant.js';
 import type { RoomActivity } from './room-activity.js';
@@ -31,67 +24,47 @@ import { AUDIO_STATUS, CLOSE_CODES, SignalingProtocolError } from './signaling-e
 
 export interface MeetingRoomDeps {
   service: MeetingService;
-  ice: IceConfig;
   logger: Logger;
-  createPeer?: (id: string) => MediaPeer;
-  createMixer?: (logger: Logger) => AudioMixer;
+  /** The meeting's media layer (peers, video router, mixer); the room owns and closes it. */
+  media: MeetingMedia;
+  /** Upper bounds on what a publisher may send, in kbps (a client may ask for less). */
+  publishCaps: { cameraMaxKbps: number; contentMaxKbps: number };
   /** Presence and video changes, for event notifications. */
   activity?: RoomActivity;
   dataMessageLimits?: DataMessageLimits;
 }
-
-const defaultMixer = (logger: Logger): AudioMixer =>
-  new AudioMixer({ codecs: { createEncoder: () => createOpusEncoder(), createDecoder: createOpusDecoder }, logger });
-
-/** AUDIO_METADATA goes out every this many 20 ms ticks: 5 times a second. */
-const METADATA_EVERY_TICKS = 10;
-/** A tick later than this is logged (rate-limited). */
-const LATE_TICK_MS = 10;
-/** Mixer cost (tick time percentiles, encodes and decodes per tick) is logged at debug level this often. */
-const MIXER_STATS_EVERY_TICKS = 250;
-
-/** Default upper bounds on what a publisher may send, enforced with REMB. */
-const CAMERA_MAX_KBPS = 1500;
-const CONTENT_MAX_KBPS = 2500;
-const REMB_EVERY_TICKS = 50;
 
 const CODEC_CAPABILITY: Record<VideoCodec, SdkVideoCodecCapability> = {
   VP8: SdkVideoCodecCapability.VP8,
   H264: SdkVideoCodecCapability.H264_CONSTRAINED_BASELINE_PROFILE,
 };
 
-const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
 const sendsVideo = (capability: string): boolean => capability === 'Send' || capability === 'SendReceive';
 
 /**
- * One meeting's live state: who is connected, what each publishes and receives,
- * and the INDEX and presence frames that describe it to every client.
- * Sessions call in through methods; media is wired to the VideoRouter here.
+ * One meeting's signaling state: who is connected, the stream ids of what each
+ * publishes, and the INDEX, presence, volume and data-message frames that
+ * describe it to every client. Sessions call in through methods; it translates
+ * them into MeetingMedia calls and MeetingMedia's events into frames.
  */
 export class MeetingRoom {
   private readonly participants = new Map<string, Participant>();
   /** Attendees removed by DeleteAttendee; a socket they opened earlier must not JOIN afterwards. Ids are never reused. */
   private readonly removedAttendees = new Set<string>();
-  private readonly router: VideoRouter;
+  private readonly media: MeetingMedia;
   private nextStreamId = 1;
   private nextGroupId = 1;
-  private clock: FrameClock | undefined;
-  private ticks = 0;
-  private readonly mixer: AudioMixer;
   private readonly dataMessages: DataMessageRelay;
-  private readonly tickStats = new TickStats();
-  private lateTicks = 0;
-  private maxLateMs = 0;
-  private lastLateLog = 0;
   private closed = false;
 
   constructor(
     readonly meeting: Meeting,
     private readonly deps: MeetingRoomDeps,
   ) {
-    this.router = new VideoRouter((pid, mid, packet) => this.participants.get(pid)?.peer?.send(mid, packet) ?? false, deps.logger);
-    this.mixer = (deps.createMixer ?? defaultMixer)(deps.logger);
+    this.media = deps.media;
     this.dataMessages = new DataMessageRelay(deps.dataMessageLimits);
+    this.media.events.on('audioLevels', ({ levels }) => this.broadcastAudioMetadata(levels));
+    this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
   }
 
   get size(): number {
@@ -102,8 +75,14 @@ export class MeetingRoom {
     return this.participants.get(id);
   }
 
-  get routerStats() {
-    return this.router.stats;
+  /** How many videos the server sends this participant. */
+  videosSentTo(participantId: string): number {
+    return this.media.videosSentTo(participantId);
+  }
+
+  /** The video path's counters (packets in, forwarded, retransmitted, upstream loss repaired). */
+  get videoStats() {
+    return this.media.videoStats;
   }
 
   async join(session: SessionPort, identity: { attendee: Participant['attendee']; participantId: string; content: boolean }, join: SdkJoinFrame): Promise<Participant> {
@@ -142,12 +121,9 @@ export class MeetingRoom {
       session,
       audioSessionId: join.audioSessionId,
       maxVideos: join.maxNumOfVideos,
-      audioSsrc: randomSsrc(),
       audioStreamId: reconnected?.audioStreamId ?? this.nextStreamId++,
       muted: reconnected?.muted ?? false,
       publication: reconnected?.publication,
-      videoSsrcs: new Map(),
-      sendMids: new Set(),
       receivableCodecs: ['VP8', 'H264'],
     };
     this.participants.set(id, participant);
@@ -166,7 +142,6 @@ export class MeetingRoom {
     const missed = this.dataMessages.replayFor(id, join.audioSessionId);
     if (missed.length > 0) session.send(serverFrame.dataMessage({ messages: missed }));
     if (!existing) this.deps.activity?.emit('joined', this.subject(participant));
-    this.ensureClock();
     return participant;
   }
 
@@ -181,53 +156,39 @@ export class MeetingRoom {
     const wantsVideo = subscribe.sendStreams.some((s) => s.mediaType === SdkStreamMediaType.VIDEO);
     const hasRoom = participant.publication !== undefined || participant.content || this.cameraCount() < MEETING_LIMITS.maxVideoPublishers;
     const meetingCodecs = this.meetingCodecs();
+    const descriptor = subscribe.sendStreams.find((s) => s.mediaType === SdkStreamMediaType.VIDEO);
+    const cap = participant.content ? this.deps.publishCaps.contentMaxKbps : this.deps.publishCaps.cameraMaxKbps;
+    const maxBitrateKbps = Math.min(cap, descriptor?.maxBitrateKbps || cap);
 
-    const result = planAnswer({
-      offer,
-      receiveStreamIds: subscribe.receiveStreamIds.slice(0, this.maxReceiveSlots(participant, offer)),
-      mayPublishVideo: wantsVideo && hasRoom && sendsVideo(capability),
-      meetingCodecs,
-      streamCodec: (streamId) => this.publicationByStream(streamId)?.publication?.codec,
-      ssrcForMid: (mid) => {
-        let ssrc = participant.videoSsrcs.get(mid);
-        if (ssrc === undefined) {
-          ssrc = randomSsrc();
-          participant.videoSsrcs.set(mid, ssrc);
-        }
-        return ssrc;
-      },
-      audioSsrc: participant.audioSsrc,
-    });
-
-    const peer = participant.peer ?? this.createPeer(participant);
-    let answer: string;
+    let result: NegotiateResult;
     try {
-      answer = await peer.answer(subscribe.sdpOffer, result.plan);
+      result = await this.media.negotiate(participant.id, {
+        offerSdp: subscribe.sdpOffer,
+        offer,
+        receive: subscribe.receiveStreamIds.slice(0, this.maxReceiveSlots(participant, offer)).map((streamId) => this.publisherOfStream(streamId)),
+        mayPublishVideo: wantsVideo && hasRoom && sendsVideo(capability),
+        publishMaxBitrateBps: maxBitrateKbps * 1000,
+        meetingCodecs,
+        muted: participant.muted,
+      });
     } catch (error) {
-      // libdatachannel refuses offers it cannot use (no ICE credentials, no fingerprint, ...): the client's fault.
-      throw new SignalingProtocolError(CLOSE_CODES.badRequest, `SDP offer refused: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof ChorusError && error.code === 'OFFER_REFUSED') throw new SignalingProtocolError(CLOSE_CODES.badRequest, error.message);
+      // The session or the meeting went away while the offer was answered: nothing left to tell.
+      if (error instanceof ChorusError && (error.code === 'GONE' || error.code === 'CLOSED')) return;
+      throw error;
     }
     if (!this.isCurrent(participant)) return;
 
-    if (result.plan.audio) participant.audioMid = result.plan.audio.mid;
     const codecsBefore = meetingCodecs.join();
     participant.receivableCodecs = result.receivableCodecs.length > 0 ? result.receivableCodecs : participant.receivableCodecs;
-    const publicationsChanged = this.applyPublication(participant, result.publish, subscribe);
-    participant.sendMids = new Set(result.subscriptions.map((s) => s.mid));
-    this.router.setSubscriptions(participant.id, result.subscriptions.map((s) => ({
-      mid: s.mid,
-      streamId: s.streamId,
-      payloadType: s.payloadType,
-      ssrc: participant.videoSsrcs.get(s.mid)!,
-      extensions: s.extensions,
-    })));
+    const publicationsChanged = this.applyPublication(participant, result.published, maxBitrateKbps);
 
     const publication = participant.publication;
     const suback = {
       duplex: subscribe.duplex,
-      sdpAnswer: answer.replace(/\r?\n/g, '\r\n'),
+      sdpAnswer: result.answerSdp.replace(/\r?\n/g, '\r\n'),
       allocations: publication ? [{ trackLabel: 'AmazonChimeExpressVideo', streamId: publication.streamId, groupId: publication.groupId }] : [],
-      tracks: result.subscriptions.map((s) => ({ streamId: s.streamId, ssrc: participant.videoSsrcs.get(s.mid)!, trackLabel: `v_${s.mid}` })),
+      tracks: result.subscriptions.map((s) => ({ streamId: this.participants.get(s.publisherId)?.publication?.streamId ?? 0, ssrc: s.ssrc, trackLabel: `v_${s.mid}` })),
     };
     // A refused camera rides on the frame's error status: 206 makes the client drop its local video and stay.
     participant.session.send(result.publishRefused && wantsVideo
@@ -238,24 +199,6 @@ export class MeetingRoom {
       })
       : serverFrame.subscribeAck(suback));
     if (publicationsChanged || codecsBefore !== this.meetingCodecs().join()) this.broadcastIndex();
-    if (result.plan.audio) this.joinMix(participant, peer, result.plan.audio);
-  }
-
-  /**
-   * Puts the participant's audio into the mixer. It runs after SUBSCRIBE_ACK has gone out:
-   * the answer must not wait for a decoder, since ICE checks are already under way.
-   */
-  private joinMix(participant: Participant, peer: MediaPeer, audio: NonNullable<ReturnType<typeof planAnswer>['plan']['audio']>): void {
-    const send = (packet: Buffer): void => {
-      if (peer.isTrackOpen(audio.mid)) peer.send(audio.mid, packet);
-    };
-    this.mixer
-      .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, send)
-      .then(() => {
-        if (!this.isCurrent(participant)) this.mixer.removeMember(participant.id);
-        else if (participant.muted) this.mixer.setMuted(participant.id, true);
-      })
-      .catch((error: unknown) => this.deps.logger.error('mixer_join_failed', { participantId: participant.id, error }));
   }
 
   /** DATA_MESSAGE: relayed to everyone else; throttled ones go back to the sender, invalid ones get a NOTIFICATION. */
@@ -281,14 +224,17 @@ export class MeetingRoom {
     }
   }
 
+  /** PAUSE/RESUME by stream id: the subscriber stops or resumes receiving those publishers. */
   setPaused(participant: Participant, streamIds: number[], paused: boolean): void {
-    if (this.isCurrent(participant)) this.router.setPaused(participant.id, streamIds, paused);
+    if (!this.isCurrent(participant)) return;
+    const publishers = streamIds.map((id) => this.publisherOfStream(id)).filter((p): p is string => p !== undefined);
+    this.media.setPaused(participant.id, publishers, paused);
   }
 
   setMuted(participant: Participant, muted: boolean): void {
     if (!this.isCurrent(participant) || participant.muted === muted) return;
     participant.muted = muted;
-    this.mixer.setMuted(participant.id, muted);
+    this.media.setMuted(participant.id, muted);
     this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted }] }));
   }
 
@@ -308,21 +254,18 @@ export class MeetingRoom {
     }
   }
 
-  /** The meeting ended: everyone is told (410) and disconnected. Idempotent. */
+  /** The meeting ended: everyone is told (410) and disconnected, and its media closes. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const p of [...this.participants.values()]) {
       p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.meetingEnded }));
       p.session.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
-      p.peer?.close();
       if (p.publication) this.deps.activity?.emit('videoStopped', this.subject(p));
       this.deps.activity?.emit('left', { ...this.subject(p), dropped: false });
     }
     this.participants.clear();
-    this.clock?.stop();
-    this.router.close();
-    this.mixer.close();
+    this.media.close();
   }
 
   /**
@@ -340,61 +283,39 @@ export class MeetingRoom {
     return !this.closed && this.participants.get(participant.id) === participant;
   }
 
-  private createPeer(participant: Participant): MediaPeer {
-    const peer = this.deps.createPeer?.(participant.id) ?? new MediaPeer(`${this.meeting.MeetingId}/${participant.id}`, this.deps.ice, this.deps.logger);
-    participant.peer = peer;
-    peer.events.on('rtp', ({ mid, packet }) => {
-      const publication = participant.publication;
-      if (publication && mid === publication.mid) this.router.onPublisherRtp(publication.streamId, packet);
-      else if (mid === participant.audioMid && this.isCurrent(participant)) this.mixer.onRtp(participant.id, packet);
-    });
-    peer.events.on('rtcp', ({ mid, packet }) => {
-      if (participant.sendMids.has(mid)) this.router.onSubscriberRtcp(participant.id, mid, packet);
-    });
-    peer.events.on('trackOpen', ({ mid }) => {
-      if (participant.sendMids.has(mid)) this.router.subscriberTrackOpened(participant.id, mid);
-    });
-    return peer;
+  /** The media layer lost this participant's peer: its video is gone for everyone until it subscribes again. */
+  private peerFailed(participantId: string): void {
+    const participant = this.participants.get(participantId);
+    if (!participant) return;
+    this.deps.logger.info('participant_media_failed', { meetingId: this.meeting.MeetingId, participantId });
+    if (participant.publication) {
+      participant.publication = undefined;
+      this.deps.activity?.emit('videoStopped', this.subject(participant));
+      this.broadcastIndex();
+    }
   }
 
-  /** Updates what `participant` publishes; returns whether the INDEX changed. */
-  private applyPublication(participant: Participant, publish: ReturnType<typeof planAnswer>['publish'], subscribe: SdkSubscribeFrame): boolean {
+  /** Updates what `participant` publishes, as the protocol numbers it; returns whether the INDEX changed. */
+  private applyPublication(participant: Participant, published: NegotiateResult['published'], maxBitrateKbps: number): boolean {
     const previous = participant.publication;
-    if (!publish) {
+    if (!published) {
       if (!previous) return false;
-      this.router.unpublish(previous.streamId);
       participant.publication = undefined;
       this.deps.activity?.emit('videoStopped', this.subject(participant));
       return true;
     }
-    const descriptor = subscribe.sendStreams.find((s) => s.mediaType === SdkStreamMediaType.VIDEO);
-    const cap = participant.content ? CONTENT_MAX_KBPS : CAMERA_MAX_KBPS;
-    const maxBitrateKbps = Math.min(cap, descriptor?.maxBitrateKbps || cap);
     // A stream keeps its id while the same m-section keeps publishing; a new publication gets new ids,
     // and a higher group id, which is how the client tells the newest publication of an attendee.
-    const same = previous && previous.mid === publish.mid;
+    const same = previous && previous.mid === published.mid;
     const publication: VideoPublication = {
       streamId: same ? previous.streamId : this.nextStreamId++,
       groupId: same ? previous.groupId : this.nextGroupId++,
-      mid: publish.mid,
-      codec: publish.codec,
-      payloadType: publish.payloadType,
-      ssrc: publish.ssrc,
+      mid: published.mid,
+      codec: published.codec,
       maxBitrateKbps,
     };
-    if (previous && !same) this.router.unpublish(previous.streamId);
     participant.publication = publication;
     if (!previous) this.deps.activity?.emit('videoStarted', this.subject(participant));
-    this.router.publish({
-      streamId: publication.streamId,
-      publisherId: participant.id,
-      mid: publication.mid,
-      codec: publication.codec,
-      payloadType: publication.payloadType,
-      ssrc: publication.ssrc,
-      maxBitrateBps: maxBitrateKbps * 1000,
-      extensions: publish.extensions,
-    });
     return !same || previous.codec !== publication.codec || previous.maxBitrateKbps !== maxBitrateKbps;
   }
 
@@ -405,15 +326,8 @@ export class MeetingRoom {
   ): void {
     if (this.participants.get(participant.id) !== participant) return;
     this.participants.delete(participant.id);
-    let removedStreams: number[] = [];
-    if (options.keepStreams) {
-      // Its subscribers stay attached to its stream; its successor re-publishes under the same id.
-      this.router.setSubscriptions(participant.id, []);
-    } else {
-      removedStreams = this.router.removeParticipant(participant.id);
-    }
-    participant.peer?.close();
-    this.mixer.removeMember(participant.id);
+    // A reconnecting client keeps its stream: its subscribers stay attached until it publishes again.
+    this.media.removeParticipant(participant.id, { keepPublication: options.keepStreams });
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
     if (participant.content && !options.keepContentSlot) {
       void this.deps.service.releaseContentShare(this.meeting.MeetingId, participant.attendee.AttendeeId).catch((error: unknown) =>
@@ -425,11 +339,7 @@ export class MeetingRoom {
       if (participant.publication && !options.keepStreams) this.deps.activity?.emit('videoStopped', this.subject(participant));
       this.deps.activity?.emit('left', { ...this.subject(participant), dropped });
     }
-    if (removedStreams.length > 0) this.broadcastIndex();
-    if (this.participants.size === 0) {
-      this.clock?.stop();
-      this.clock = undefined;
-    }
+    if (participant.publication && !options.keepStreams) this.broadcastIndex();
   }
 
   private subject(p: Participant) {
@@ -451,8 +361,10 @@ export class MeetingRoom {
     return n;
   }
 
-  private publicationByStream(streamId: number): Participant | undefined {
-    for (const p of this.participants.values()) if (p.publication?.streamId === streamId) return p;
+  /** The participant whose publication has this stream id (undefined for 0 or an unknown id). */
+  private publisherOfStream(streamId: number): string | undefined {
+    if (streamId <= 0) return undefined;
+    for (const p of this.participants.values()) if (p.publication?.streamId === streamId) return p.id;
     return undefined;
   }
 
@@ -495,49 +407,14 @@ export class MeetingRoom {
     for (const p of this.participants.values()) if (p !== except) p.session.send(frame);
   }
 
-  /** One 20 ms clock per meeting drives the mixer, AUDIO_METADATA and periodic REMB. */
-  private ensureClock(): void {
-    if (this.clock || this.closed) return;
-    this.clock = new FrameClock(OPUS_FRAME_MS, (lateMs) => {
-      try {
-        this.noteLateness(lateMs);
-        const started = performance.now();
-        const report = this.mixer.tick();
-        this.tickStats.record(performance.now() - started, report, lateMs);
-        this.ticks++;
-        if (this.ticks % MIXER_STATS_EVERY_TICKS === 0) {
-          this.deps.logger.debug('mixer_stats', { meetingId: this.meeting.MeetingId, ...this.tickStats.take(this.mixer.size) });
-        }
-        if (this.ticks % METADATA_EVERY_TICKS === 0) this.broadcastAudioMetadata();
-        if (this.ticks % REMB_EVERY_TICKS === 0) this.router.enforceBitrateCaps();
-      } catch (error) {
-        this.deps.logger.error('room_tick_failed', { meetingId: this.meeting.MeetingId, error });
-      }
-    });
-  }
-
   /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */
-  private broadcastAudioMetadata(): void {
+  private broadcastAudioMetadata(levels: AudioLevelReport[]): void {
     const attendeeStates = [];
-    for (const level of this.mixer.levels()) {
-      const p = this.participants.get(level.id);
+    for (const level of levels) {
+      const p = this.participants.get(level.participantId);
       if (!p) continue;
       attendeeStates.push({ audioStreamId: p.audioStreamId, volume: level.level, muted: level.muted, signalStrength: 2 });
     }
     if (attendeeStates.length > 0) this.broadcast(serverFrame.audioMetadata({ attendeeStates }));
-  }
-
-  /** Late ticks are counted and logged at most once a second; they are never skipped. */
-  private noteLateness(lateMs: number): void {
-    if (lateMs <= LATE_TICK_MS) return;
-    this.lateTicks++;
-    this.maxLateMs = Math.max(this.maxLateMs, lateMs);
-    const now = performance.now();
-    if (now - this.lastLateLog >= 1000) {
-      this.deps.logger.warn('mixer_tick_late', { meetingId: this.meeting.MeetingId, lateTicks: this.lateTicks, maxLateMs: Math.round(this.maxLateMs) });
-      this.lastLateLog = now;
-      this.lateTicks = 0;
-      this.maxLateMs = 0;
-    }
   }
 }

@@ -1,6 +1,5 @@
 import type { Attendee } from '../../shared/chime-types.js';
 import type { VideoCodec } from '../media/video/keyframes.js';
-import type { MediaPeer } from '../media/peer/media-peer.js';
 
 /** The room's view of one signaling connection: how to talk to it and how to end it. */
 export interface SessionPort {
@@ -12,13 +11,12 @@ export interface SessionPort {
   close(code: number, reason: string): void;
 }
 
+/** A participant's video as the protocol describes it (INDEX): its media lives in MeetingMedia. */
 export interface VideoPublication {
   streamId: number;
   groupId: number;
   mid: string;
   codec: VideoCodec;
-  payloadType: number;
-  ssrc: number;
   maxBitrateKbps: number;
 }
 
@@ -34,14 +32,6 @@ export interface Participant {
   maxVideos: number;
   audioStreamId: number;
   muted: boolean;
-  peer?: MediaPeer;
-  audioMid?: string;
-  /** The SSRC of the mixed audio we send this participant, stable across renegotiations. */
-  audioSsrc: number;
-  /** Our SSRC per mid we send video on, stable across renegotiations. */
-  videoSsrcs: Map<string, number>;
-  /** Mids on which we send this participant video. */
-  sendMids: Set<string>;
   publication?: VideoPublication;
   receivableCodecs: VideoCodec[];
 }

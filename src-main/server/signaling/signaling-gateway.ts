@@ -5,7 +5,7 @@ import { MAX_SIGNAL_FRAME_BYTES } from '../../shared/signaling/frames.js';
 import type { Meeting } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import type { Logger } from '../logger.js';
-import type { IceConfig, MediaPeer } from '../media/peer/media-peer.js';
+import type { MeetingMedia } from '../media/meeting-media.js';
 import type { DataMessageLimits } from './data-messages.js';
 import { MeetingRoom } from './meeting-room.js';
 import type { RoomActivity } from './room-activity.js';
@@ -30,9 +30,11 @@ export function extractJoinToken(headers: IncomingMessage['headers']): string | 
 
 export interface SignalingGatewayOptions {
   service: MeetingService;
-  ice: IceConfig;
   logger: Logger;
-  createPeer?: (id: string) => MediaPeer;
+  /** Makes the media layer of a meeting's room (peers, router, mixer). */
+  createMedia: (meetingId: string) => MeetingMedia;
+  /** Upper bounds on what publishers may send, in kbps. */
+  publishCaps: { cameraMaxKbps: number; contentMaxKbps: number };
   /** How long a session may send nothing before it is dropped (default SILENCE_TIMEOUT_MS). */
   silenceTimeoutMs?: number;
   /** Receives joins, leaves and video changes of every room, for event notifications. */
@@ -149,8 +151,8 @@ export class SignalingGateway {
   private roomFor(meeting: Meeting): MeetingRoom {
     let room = this.rooms.get(meeting.MeetingId);
     if (!room) {
-      const { service, ice, logger, createPeer, activity, dataMessageLimits } = this.options;
-      room = new MeetingRoom(meeting, { service, ice, logger, createPeer, activity, dataMessageLimits });
+      const { service, logger, createMedia, publishCaps, activity, dataMessageLimits } = this.options;
+      room = new MeetingRoom(meeting, { service, logger, media: createMedia(meeting.MeetingId), publishCaps, activity, dataMessageLimits });
       this.rooms.set(meeting.MeetingId, room);
     }
     return room;

@@ -14,9 +14,10 @@ function forwardedExtensions(section: MediaSection): HeaderExtension[] {
 
 /**
  * Turns a client's offer plus what the meeting can give it into an AnswerPlan.
- * Pure: the room decides which streams exist; this decides how each m-section
- * of the offer is answered, following the Chime client's conventions
- * (receive_stream_ids aligned with the offer's video m-sections, labels `v_<mid>`).
+ * Pure: the caller decides which sources each video m-section should carry
+ * (aligned with the offer's video m-sections, as the Chime client's
+ * receive_stream_ids are); this decides how each m-section is answered, with
+ * the Chime client's labels (`v_<mid>`).
  */
 
 export interface PublishCandidate {
@@ -30,7 +31,8 @@ export interface PublishCandidate {
 
 export interface PlannedSubscription {
   mid: string;
-  streamId: number;
+  /** The participant whose video this m-section carries. */
+  publisherId: string;
   codec: VideoCodec;
   payloadType: number;
   extensions: HeaderExtension[];
@@ -38,14 +40,14 @@ export interface PlannedSubscription {
 
 export interface PlanInput {
   offer: ParsedSdp;
-  /** SUBSCRIBE receive_stream_ids: one per video m-section, 0 where nothing is wanted. */
-  receiveStreamIds: number[];
+  /** One entry per video m-section: the publisher it should carry, or undefined for none. */
+  receive: readonly (string | undefined)[];
   /** Whether the client may publish video now (capacity, capabilities, send_streams). */
   mayPublishVideo: boolean;
   /** The codecs the meeting forwards, in order of preference. */
   meetingCodecs: VideoCodec[];
-  /** The codec a stream is published in, or undefined when the stream does not exist. */
-  streamCodec: (streamId: number) => VideoCodec | undefined;
+  /** The codec a participant publishes in, or undefined when it publishes nothing. */
+  sourceCodec: (publisherId: string) => VideoCodec | undefined;
   /** The SSRC this server sends on a given mid of this client (stable across renegotiations). */
   ssrcForMid: (mid: string) => number;
   audioSsrc: number;
@@ -107,7 +109,7 @@ export function planAnswer(input: PlanInput): PlanResult {
       continue;
     }
     if (section.kind !== 'video') continue;
-    const receiveId = input.receiveStreamIds[videoIndex++] ?? 0;
+    const source = input.receive[videoIndex++];
     if (section.port === 0) continue;
 
     const sending = section.direction === 'sendrecv' || section.direction === 'sendonly';
@@ -128,7 +130,7 @@ export function planAnswer(input: PlanInput): PlanResult {
     }
 
     const wantsReceive = section.direction === 'recvonly' || section.direction === 'sendrecv';
-    const codec = receiveId > 0 ? input.streamCodec(receiveId) : undefined;
+    const codec = source !== undefined ? input.sourceCodec(source) : undefined;
     const desc = codec ? codecFor(section, codec) : undefined;
     if (wantsReceive && codec && desc) {
       const spec: SendVideoSpec = {
@@ -141,7 +143,7 @@ export function planAnswer(input: PlanInput): PlanResult {
         extensions: forwardedExtensions(section),
       };
       plan.sendVideos.push(spec);
-      subscriptions.push({ mid: section.mid, streamId: receiveId, codec, payloadType: desc.payloadType, extensions: spec.extensions });
+      subscriptions.push({ mid: section.mid, publisherId: source!, codec, payloadType: desc.payloadType, extensions: spec.extensions });
     } else {
       plan.inactive.push(inactive(section, 'video'));
     }

@@ -101,6 +101,8 @@ export class MediaPeer {
   readonly events: TypedEmitter<MediaPeerEvents>;
   private readonly pc: PeerConnection;
   private readonly tracks = new Map<string, Track>();
+  /** Tracks known to be open, so sending needs no native isOpen() call per packet. */
+  private readonly openTracks = new WeakSet<Track>();
   /** Every JS wrapper of each mid's native track (see the constructor), so a rejected mid can be released. */
   private readonly retainedTracks = new Map<string, Track[]>();
   /** What each mid was last answered with; an unchanged mid keeps its track, since re-adding one cuts its media. */
@@ -206,10 +208,15 @@ export class MediaPeer {
     return local.sdp;
   }
 
-  /** Sends one RTP or RTCP packet on the track of `mid`; false when it is not open yet. */
+  /** Sends one RTP or RTCP packet on the track of `mid` (copied by libdatachannel); false when it is not open yet. */
   send(mid: string, packet: Buffer): boolean {
     const track = this.tracks.get(mid);
-    if (!track || this.closed || !track.isOpen()) return false;
+    if (!track || this.closed) return false;
+    if (!this.openTracks.has(track)) {
+      // onOpen may not have been delivered yet: ask once, then trust the open/closed callbacks.
+      if (!track.isOpen()) return false;
+      this.openTracks.add(track);
+    }
     try {
       return track.sendMessageBinary(packet);
     } catch (error) {
@@ -281,7 +288,11 @@ export class MediaPeer {
       this.events.emit(isRtcpPacket(message) ? 'rtcp' : 'rtp', { mid, packet: message });
     }));
     track.onOpen(guarded(this.logger, 'track.onOpen', () => {
+      this.openTracks.add(track);
       if (!this.closed) this.events.emit('trackOpen', { mid });
+    }));
+    track.onClosed(guarded(this.logger, 'track.onClosed', () => {
+      this.openTracks.delete(track);
     }));
     track.onError(guarded(this.logger, 'track.onError', (error: string) => this.logger.debug('track_error', { peer: this.id, mid, error })));
   }

@@ -30,44 +30,67 @@ export function isRtcpPacket(packet: Uint8Array): boolean {
   return packet.length >= 2 && packet[1]! >= 192 && packet[1]! <= 223;
 }
 
+/**
+ * A parsed RTP header that is read into again and again: the forwarding path
+ * parses every packet into one of these instead of allocating an object per packet.
+ */
+export class RtpHeader implements RtpPacketInfo {
+  marker = false;
+  payloadType = 0;
+  sequenceNumber = 0;
+  timestamp = 0;
+  ssrc = 0;
+  payloadOffset = 0;
+  payloadLength = 0;
+  paddingLength = 0;
+  csrcCount = 0;
+  extension: { offset: number; length: number; profile: number } | undefined;
+  private readonly extensionBlock = { offset: 0, length: 0, profile: 0 };
+
+  /** Reads `packet`; false (and this header meaningless) when it is not a well-formed RTP packet. */
+  read(packet: Buffer): boolean {
+    if (packet.length < 12) return false;
+    const b0 = packet[0]!;
+    if (b0 >> 6 !== 2) return false;
+    if (isRtcpPacket(packet)) return false;
+    const csrcCount = b0 & 0x0f;
+    let offset = 12 + csrcCount * 4;
+    if (offset > packet.length) return false;
+    this.extension = undefined;
+    if ((b0 & 0x10) !== 0) {
+      if (offset + 4 > packet.length) return false;
+      const length = 4 + packet.readUInt16BE(offset + 2) * 4;
+      if (offset + length > packet.length) return false;
+      this.extensionBlock.offset = offset;
+      this.extensionBlock.length = length;
+      this.extensionBlock.profile = packet.readUInt16BE(offset);
+      this.extension = this.extensionBlock;
+      offset += length;
+    }
+    let paddingLength = 0;
+    if ((b0 & 0x20) !== 0) {
+      if (packet.length === offset) return false;
+      paddingLength = packet[packet.length - 1]!;
+      if (paddingLength === 0 || offset + paddingLength > packet.length) return false;
+    }
+    this.marker = (packet[1]! & 0x80) !== 0;
+    this.payloadType = packet[1]! & 0x7f;
+    this.sequenceNumber = packet.readUInt16BE(2);
+    this.timestamp = packet.readUInt32BE(4);
+    this.ssrc = packet.readUInt32BE(8);
+    this.payloadOffset = offset;
+    this.payloadLength = packet.length - offset - paddingLength;
+    this.paddingLength = paddingLength;
+    this.csrcCount = csrcCount;
+    return true;
+  }
+}
+
 export function parseRtp(packet: Buffer): RtpPacketInfo | undefined {
-  if (packet.length < 12) return undefined;
-  const b0 = packet[0]!;
-  if (b0 >> 6 !== 2) return undefined;
-  if (isRtcpPacket(packet)) return undefined;
-  const hasPadding = (b0 & 0x20) !== 0;
-  const hasExtension = (b0 & 0x10) !== 0;
-  const csrcCount = b0 & 0x0f;
-  let offset = 12 + csrcCount * 4;
-  if (offset > packet.length) return undefined;
-  let extension: RtpPacketInfo['extension'];
-  if (hasExtension) {
-    if (offset + 4 > packet.length) return undefined;
-    const profile = packet.readUInt16BE(offset);
-    const words = packet.readUInt16BE(offset + 2);
-    const length = 4 + words * 4;
-    if (offset + length > packet.length) return undefined;
-    extension = { offset, length, profile };
-    offset += length;
-  }
-  let paddingLength = 0;
-  if (hasPadding) {
-    if (packet.length === offset) return undefined;
-    paddingLength = packet[packet.length - 1]!;
-    if (paddingLength === 0 || offset + paddingLength > packet.length) return undefined;
-  }
-  return {
-    marker: (packet[1]! & 0x80) !== 0,
-    payloadType: packet[1]! & 0x7f,
-    sequenceNumber: packet.readUInt16BE(2),
-    timestamp: packet.readUInt32BE(4),
-    ssrc: packet.readUInt32BE(8),
-    payloadOffset: offset,
-    payloadLength: packet.length - offset - paddingLength,
-    paddingLength,
-    csrcCount,
-    extension,
-  };
+  const header = new RtpHeader();
+  if (!header.read(packet)) return undefined;
+  const { marker, payloadType, sequenceNumber, timestamp, ssrc, payloadOffset, payloadLength, paddingLength, csrcCount, extension } = header;
+  return { marker, payloadType, sequenceNumber, timestamp, ssrc, payloadOffset, payloadLength, paddingLength, csrcCount, extension: extension && { ...extension } };
 }
 
 /** The extension elements of a one-byte (0xBEDE) or two-byte (0x100x) header-extension block. */
@@ -134,25 +157,117 @@ export interface RtpRewrite {
   extensionIds?: ReadonlyMap<number, number>;
 }
 
-/**
- * Builds the packet a subscriber receives: new SSRC, payload type, sequence number
- * and timestamp, extensions renumbered to the subscriber's negotiated ids, CSRCs
- * and padding removed. Returns a new buffer; the input is left untouched because
- * the same packet goes to several subscribers.
- */
-export function rewriteRtp(packet: Buffer, info: RtpPacketInfo, rewrite: RtpRewrite): Buffer {
-  let extensionBlock: Buffer | undefined;
-  if (info.extension && rewrite.extensionIds && rewrite.extensionIds.size > 0) {
-    const mapped: RtpHeaderExtension[] = [];
-    for (const element of readHeaderExtensions(packet, info)) {
-      const id = rewrite.extensionIds.get(element.id);
-      if (id !== undefined) mapped.push({ id, data: element.data });
+/** The part of a parsed header the writer needs (RtpPacketInfo, or a reused RtpHeader). */
+export type RtpLayout = Pick<RtpPacketInfo, 'marker' | 'payloadOffset' | 'payloadLength' | 'extension'>;
+
+/** Calls `visit(id, dataOffset, dataLength)` for each element of the packet's extension block. */
+function forEachExtension(packet: Buffer, extension: NonNullable<RtpLayout['extension']>, visit: (id: number, offset: number, length: number) => void): void {
+  const end = extension.offset + extension.length;
+  let i = extension.offset + 4;
+  if (extension.profile === 0xbede) {
+    while (i < end) {
+      const byte = packet[i]!;
+      if (byte === 0) {
+        i++;
+        continue;
+      }
+      const id = byte >> 4;
+      const len = (byte & 0x0f) + 1;
+      if (id === 15 || i + 1 + len > end) return;
+      visit(id, i + 1, len);
+      i += 1 + len;
     }
-    extensionBlock = encodeExtensionBlock(mapped);
+  } else if ((extension.profile & 0xfff0) === 0x1000) {
+    while (i + 1 < end) {
+      const id = packet[i]!;
+      if (id === 0) {
+        i++;
+        continue;
+      }
+      const len = packet[i + 1]!;
+      if (i + 2 + len > end) return;
+      visit(id, i + 2, len);
+      i += 2 + len;
+    }
   }
-  const out = allocWithHeader({ ...rewrite, marker: info.marker }, extensionBlock, info.payloadLength);
-  packet.copy(out, out.length - info.payloadLength, info.payloadOffset, info.payloadOffset + info.payloadLength);
-  return out;
+}
+
+/** Upper bound on the bytes writeRewrittenRtp may write for `packet` (mapping can switch to two-byte elements). */
+export function rewrittenRtpBound(packet: Buffer, layout: RtpLayout): number {
+  const elements = layout.extension ? layout.extension.length : 0;
+  return 12 + 4 + 2 * elements + layout.payloadLength;
+}
+
+// State of the extension scan in writeRewrittenRtp, kept outside so the visitors are created once.
+let scanIds: ReadonlyMap<number, number> | undefined;
+let scanOneByte = true;
+let scanCount = 0;
+let scanOut: Buffer = Buffer.alloc(0);
+let scanPos = 0;
+let scanSource: Buffer = Buffer.alloc(0);
+const checkElement = (id: number, _offset: number, length: number): void => {
+  const mapped = scanIds!.get(id);
+  if (mapped === undefined) return;
+  scanCount++;
+  if (mapped < 1 || mapped > 14 || length < 1 || length > 16) scanOneByte = false;
+};
+const writeElement = (id: number, offset: number, length: number): void => {
+  const mapped = scanIds!.get(id);
+  if (mapped === undefined) return;
+  if (scanOneByte) {
+    scanOut[scanPos++] = (mapped << 4) | (length - 1);
+  } else {
+    scanOut[scanPos++] = mapped;
+    scanOut[scanPos++] = length;
+  }
+  scanSource.copy(scanOut, scanPos, offset, offset + length);
+  scanPos += length;
+};
+
+/**
+ * Writes the packet a subscriber receives into `out`, returning its length: new
+ * SSRC, payload type, sequence number and timestamp, extensions renumbered to the
+ * subscriber's negotiated ids (unmapped ones dropped), CSRCs and padding removed.
+ * Allocates nothing: the forwarding path reuses one buffer for every subscriber,
+ * since node-datachannel copies what it sends. `out` needs rewrittenRtpBound bytes.
+ */
+export function writeRewrittenRtp(out: Buffer, packet: Buffer, layout: RtpLayout, rewrite: RtpRewrite): number {
+  let pos = 12;
+  const ids = rewrite.extensionIds;
+  if (layout.extension && ids && ids.size > 0) {
+    scanIds = ids;
+    scanOneByte = true;
+    scanCount = 0;
+    forEachExtension(packet, layout.extension, checkElement);
+    if (scanCount > 0) {
+      scanOut = out;
+      scanSource = packet;
+      scanPos = 16;
+      forEachExtension(packet, layout.extension, writeElement);
+      while ((scanPos - 16) % 4 !== 0) out[scanPos++] = 0;
+      out.writeUInt16BE(scanOneByte ? 0xbede : 0x1000, 12);
+      out.writeUInt16BE((scanPos - 16) / 4, 14);
+      pos = scanPos;
+      scanOut = scanSource = EMPTY;
+    }
+    scanIds = undefined;
+  }
+  out[0] = 0x80 | (pos > 12 ? 0x10 : 0);
+  out[1] = (layout.marker ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
+  out.writeUInt16BE(rewrite.sequenceNumber & 0xffff, 2);
+  out.writeUInt32BE(rewrite.timestamp >>> 0, 4);
+  out.writeUInt32BE(rewrite.ssrc >>> 0, 8);
+  packet.copy(out, pos, layout.payloadOffset, layout.payloadOffset + layout.payloadLength);
+  return pos + layout.payloadLength;
+}
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * writeRewrittenRtp into a new buffer of its own, for callers that keep the result.
+ */
+export function rewriteRtp(packet: Buffer, info: RtpLayout, rewrite: RtpRewrite): Buffer {
+  const out = Buffer.allocUnsafe(rewrittenRtpBound(packet, info));
+  return out.subarray(0, writeRewrittenRtp(out, packet, info, rewrite));
 }
 
 /** A buffer with a fixed RTP header (no CSRCs) and the extension block written, room left for the payload. */

@@ -1,67 +1,15 @@
 import type { Logger } from '../../logger.js';
-import { isKeyframeStart, type VideoCodec } from './keyframes.js';
-import { buildPli, buildRemb, parseRtcp } from '../rtp/rtcp.js';
-import { parseRtp, rewriteRtp, seqDelta } from '../rtp/rtp.js';
-import type { HeaderExtension } from '../peer/sdp.js';
+import { parseRtcp } from '../rtp/rtcp.js';
+import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
+import type { VideoCodec } from './keyframes.js';
+import { VideoSubscription, type SubscriptionSpec } from './video-subscription.js';
 
-/**
- * Forwards published video to subscribers: one incoming stream, many outgoing
- * ones, each with its own SSRC, payload type and continuous sequence numbers
- * and timestamps. Subscribers start on a keyframe, PLI/FIR go back to the
- * publisher, and NACKs are answered from a per-subscriber retransmission cache.
- * Transport-free: packets leave through the injected `send`.
- */
+export type { PublicationSpec } from './incoming-stream.js';
+export type { SubscriptionSpec } from './video-subscription.js';
 
-export interface PublicationInfo {
-  streamId: number;
-  publisherId: string;
-  mid: string;
-  codec: VideoCodec;
-  payloadType: number;
-  ssrc: number;
-  /** Upper bound on the publisher's send rate, enforced with REMB. */
-  maxBitrateBps: number;
-  /** Header extensions negotiated with the publisher, by the publisher's ids. */
-  extensions: HeaderExtension[];
-}
-
-export interface SubscriptionInfo {
-  mid: string;
-  streamId: number;
-  payloadType: number;
-  ssrc: number;
-  /** Header extensions negotiated with the subscriber, by the subscriber's ids. */
-  extensions: HeaderExtension[];
-}
-
-export type PacketSender = (participantId: string, mid: string, packet: Buffer) => boolean;
-
-/** Server SSRC used as the sender of RTCP feedback toward publishers. */
-const FEEDBACK_SSRC = 0x43484f52;
-const KEYFRAME_REQUEST_INTERVAL_MS = 300;
-const RETRANSMIT_SLOTS = 1024;
-/** Frame spacing assumed when a subscription switches source, at 90 kHz. */
-const TIMESTAMP_GAP = 3000;
-
-interface Subscription {
-  subscriberId: string;
-  info: SubscriptionInfo;
-  paused: boolean;
-  waitingKeyframe: boolean;
-  seqOffset: number;
-  tsOffset: number;
-  lastSeq: number;
-  lastTs: number;
-  started: boolean;
-  cache: (Buffer | undefined)[];
-  /** Publisher extension id to subscriber extension id, for the publication it was computed against. */
-  extensionIds?: { for: PublicationInfo; map: Map<number, number> };
-}
-
-interface Publication {
-  info: PublicationInfo;
-  subscribers: Set<Subscription>;
-  lastKeyframeRequest: number;
+/** How the router reaches the network: one participant's m-section. Transport-free otherwise. */
+export interface VideoTransport {
+  send(participantId: string, mid: string, packet: Buffer): boolean;
 }
 
 export interface VideoRouterStats {
@@ -70,164 +18,147 @@ export interface VideoRouterStats {
   packetsDropped: number;
   retransmissions: number;
   keyframeRequests: number;
+  /** Loss toward the server: packets found missing, recovered after a NACK, NACKs sent, given up. */
+  upstreamMissing: number;
+  upstreamRecovered: number;
+  upstreamNacks: number;
+  upstreamGivenUp: number;
 }
 
-const randomUint = (bits: number): number => Math.floor(Math.random() * 2 ** bits);
+/** Largest packet the forwarding path writes (an MTU-sized packet plus two-byte extension growth). */
+const SCRATCH_BYTES = 2048;
 
+/**
+ * Routes published video to subscribers. Each publisher has one
+ * IncomingVideoStream (the packets' owner); each subscriber m-section has one
+ * VideoSubscription (its chain of stages). Keyed by participant id; the
+ * signaling layer's stream ids never reach here. Time comes from `now`.
+ */
 export class VideoRouter {
-  private readonly publications = new Map<number, Publication>();
+  private readonly streams = new Map<string, IncomingVideoStream>();
   /** subscriberId -> mid -> subscription */
-  private readonly subscribers = new Map<string, Map<string, Subscription>>();
-  readonly stats: VideoRouterStats = { packetsIn: 0, packetsForwarded: 0, packetsDropped: 0, retransmissions: 0, keyframeRequests: 0 };
+  private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
+  private readonly retired = { packetsIn: 0, packetsDropped: 0, forwarded: 0, dropped: 0, retransmitted: 0, keyframeRequests: 0, missing: 0, recovered: 0, nacks: 0, givenUp: 0 };
 
   constructor(
-    private readonly send: PacketSender,
+    private readonly transport: VideoTransport,
+    private readonly settings: IncomingStreamSettings,
     private readonly logger: Logger,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number,
   ) {}
 
-  publish(info: PublicationInfo): void {
-    const existing = this.publications.get(info.streamId);
-    this.publications.set(info.streamId, { info, subscribers: existing?.subscribers ?? new Set(), lastKeyframeRequest: -Infinity });
-    // Subscribers of a replaced publication must resynchronise on the new source's next keyframe.
-    for (const sub of existing?.subscribers ?? []) sub.waitingKeyframe = true;
-    this.requestKeyframe(info.streamId);
+  /** Starts (or replaces) `publisherId`'s video. Its subscribers stay, and restart on the new source's next keyframe. */
+  publish(publisherId: string, spec: PublicationSpec): void {
+    const previous = this.streams.get(publisherId);
+    if (previous) this.retire(previous);
+    const stream = new IncomingVideoStream(publisherId, spec, this.settings, (rtcp) => this.transport.send(publisherId, spec.mid, rtcp));
+    this.streams.set(publisherId, stream);
+    for (const byMid of this.subscriptions.values()) {
+      for (const subscription of byMid.values()) if (subscription.publisherId === publisherId) this.attach(subscription, stream);
+    }
+    stream.requestKeyframe(this.now());
   }
 
-  unpublish(streamId: number): void {
-    const publication = this.publications.get(streamId);
-    if (!publication) return;
-    this.publications.delete(streamId);
-    for (const sub of publication.subscribers) sub.waitingKeyframe = true;
+  /** Stops `publisherId`'s video; its subscriptions wait (paused on nothing) until it publishes again or they change. */
+  unpublish(publisherId: string): void {
+    const stream = this.streams.get(publisherId);
+    if (!stream) return;
+    this.streams.delete(publisherId);
+    this.retire(stream);
   }
 
-  hasPublication(streamId: number): boolean {
-    return this.publications.has(streamId);
+  hasPublication(publisherId: string): boolean {
+    return this.streams.has(publisherId);
   }
 
-  /** Replaces what `subscriberId` receives. Kept mids keep their sequence continuity. */
-  setSubscriptions(subscriberId: string, wanted: SubscriptionInfo[]): void {
-    const current = this.subscribers.get(subscriberId) ?? new Map<string, Subscription>();
-    const next = new Map<string, Subscription>();
-    for (const info of wanted) {
-      const previous = current.get(info.mid);
-      let sub: Subscription;
-      if (previous && previous.info.ssrc === info.ssrc) {
-        sub = previous;
-        if (previous.info.streamId !== info.streamId) {
-          this.detach(previous);
-          sub.waitingKeyframe = true;
+  /** What `publisherId` publishes (its maxBitrateBps may be changed in place). */
+  publication(publisherId: string): PublicationSpec | undefined {
+    return this.streams.get(publisherId)?.spec;
+  }
+
+  publisherCodec(publisherId: string): VideoCodec | undefined {
+    return this.streams.get(publisherId)?.spec.codec;
+  }
+
+  /** Replaces what `subscriberId` receives. A mid that keeps its SSRC keeps its numbering. */
+  setSubscriptions(subscriberId: string, wanted: SubscriptionSpec[]): void {
+    const current = this.subscriptions.get(subscriberId) ?? new Map<string, VideoSubscription>();
+    const next = new Map<string, VideoSubscription>();
+    for (const spec of wanted) {
+      const previous = current.get(spec.mid);
+      let subscription: VideoSubscription;
+      if (previous && previous.spec.ssrc === spec.ssrc) {
+        subscription = previous;
+        const samePublisher = previous.publisherId === spec.publisherId;
+        if (!samePublisher) this.detach(previous);
+        subscription.update(spec, samePublisher ? this.streams.get(spec.publisherId)?.spec.extensions : undefined);
+        if (samePublisher) {
+          next.set(spec.mid, subscription);
+          continue;
         }
-        sub.info = info;
-        sub.extensionIds = undefined;
       } else {
-        sub = {
-          subscriberId, info, paused: false, waitingKeyframe: true,
-          seqOffset: 0, tsOffset: 0, lastSeq: randomUint(15), lastTs: randomUint(31), started: false,
-          cache: new Array<Buffer | undefined>(RETRANSMIT_SLOTS),
-        };
+        if (previous) this.detach(previous);
+        subscription = new VideoSubscription(subscriberId, spec, {
+          send: (packet) => this.transport.send(subscriberId, spec.mid, packet),
+          requestKeyframe: () => this.streams.get(subscription.publisherId)?.requestKeyframe(this.now()),
+          scratch: this.scratch,
+          view: (length) => (this.views[length] ??= this.scratch.subarray(0, length)),
+        });
       }
-      next.set(info.mid, sub);
-      const publication = this.publications.get(info.streamId);
-      if (publication && !publication.subscribers.has(sub)) {
-        publication.subscribers.add(sub);
-        this.requestKeyframe(info.streamId);
-      }
+      next.set(spec.mid, subscription);
+      const stream = this.streams.get(spec.publisherId);
+      if (stream) this.attach(subscription, stream);
     }
-    for (const [mid, sub] of current) if (!next.has(mid) || next.get(mid) !== sub) this.detach(sub);
-    if (next.size > 0) this.subscribers.set(subscriberId, next);
-    else this.subscribers.delete(subscriberId);
+    for (const [mid, subscription] of current) if (next.get(mid) !== subscription) this.detach(subscription);
+    if (next.size > 0) this.subscriptions.set(subscriberId, next);
+    else this.subscriptions.delete(subscriberId);
   }
 
-  /** Stops everything `participantId` sends or receives. */
-  removeParticipant(participantId: string): number[] {
+  /** Stops everything `participantId` receives and, unless kept for a reconnect, what it publishes. */
+  removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
     this.setSubscriptions(participantId, []);
-    const removed: number[] = [];
-    for (const [streamId, publication] of this.publications) {
-      if (publication.info.publisherId === participantId) {
-        this.unpublish(streamId);
-        removed.push(streamId);
-      }
-    }
-    return removed;
+    if (!options.keepPublication) this.unpublish(participantId);
   }
 
-  setPaused(subscriberId: string, streamIds: number[], paused: boolean): void {
-    const wanted = new Set(streamIds);
-    for (const sub of this.subscribers.get(subscriberId)?.values() ?? []) {
-      if (!wanted.has(sub.info.streamId)) continue;
-      if (sub.paused && !paused) {
-        sub.waitingKeyframe = true;
-        this.requestKeyframe(sub.info.streamId);
+  /** PAUSE/RESUME from a subscriber, by publisher. A resumed subscription restarts on a keyframe. */
+  setPaused(subscriberId: string, publisherIds: readonly string[], paused: boolean): void {
+    for (const subscription of this.subscriptions.get(subscriberId)?.values() ?? []) {
+      if (!publisherIds.includes(subscription.publisherId)) continue;
+      if (subscription.paused && !paused) {
+        subscription.waitingKeyframe = true;
+        this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
       }
-      sub.paused = paused;
+      subscription.paused = paused;
     }
   }
 
   /** A subscriber's outgoing track opened: it needs a keyframe to show anything. */
   subscriberTrackOpened(subscriberId: string, mid: string): void {
-    const sub = this.subscribers.get(subscriberId)?.get(mid);
-    if (sub) this.requestKeyframe(sub.info.streamId);
+    const subscription = this.subscriptions.get(subscriberId)?.get(mid);
+    if (subscription) this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
   }
 
   /** Hot path: one RTP packet from a publisher's video m-section. */
-  onPublisherRtp(streamId: number, packet: Buffer): void {
-    this.stats.packetsIn++;
-    const publication = this.publications.get(streamId);
-    if (!publication || publication.subscribers.size === 0) return;
-    const info = parseRtp(packet);
-    // RTX, FEC, RED and padding-only packets are not forwarded: subscribers get plain media and NACK us instead.
-    if (!info || info.payloadType !== publication.info.payloadType || info.ssrc !== publication.info.ssrc || info.payloadLength === 0) {
-      this.stats.packetsDropped++;
-      return;
-    }
-    let keyframe: boolean | undefined;
-    for (const sub of publication.subscribers) {
-      if (sub.paused) continue;
-      if (sub.waitingKeyframe) {
-        keyframe ??= isKeyframeStart(publication.info.codec, packet.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength));
-        if (!keyframe) {
-          this.requestKeyframe(streamId);
-          continue;
-        }
-        sub.waitingKeyframe = false;
-        sub.seqOffset = (sub.lastSeq + 1 - info.sequenceNumber) & 0xffff;
-        sub.tsOffset = (sub.lastTs + (sub.started ? TIMESTAMP_GAP : 0) - info.timestamp) >>> 0;
-        sub.started = true;
-      }
-      const seq = (info.sequenceNumber + sub.seqOffset) & 0xffff;
-      const ts = (info.timestamp + sub.tsOffset) >>> 0;
-      if (seqDelta(sub.lastSeq, seq) > 0) {
-        sub.lastSeq = seq;
-        sub.lastTs = ts;
-      }
-      const out = rewriteRtp(packet, info, {
-        ssrc: sub.info.ssrc,
-        payloadType: sub.info.payloadType,
-        sequenceNumber: seq,
-        timestamp: ts,
-        extensionIds: this.extensionIdsFor(sub, publication.info),
-      });
-      sub.cache[seq % RETRANSMIT_SLOTS] = out;
-      if (this.send(sub.subscriberId, sub.info.mid, out)) this.stats.packetsForwarded++;
-    }
+  onPublisherRtp(publisherId: string, packet: Buffer): void {
+    this.streams.get(publisherId)?.onRtp(packet, this.now());
   }
 
   /** RTCP a subscriber sent about a stream we send it. */
   onSubscriberRtcp(subscriberId: string, mid: string, packet: Buffer): void {
-    const sub = this.subscribers.get(subscriberId)?.get(mid);
-    if (!sub) return;
+    const subscription = this.subscriptions.get(subscriberId)?.get(mid);
+    if (!subscription) return;
+    const stream = this.streams.get(subscription.publisherId);
     for (const message of parseRtcp(packet)) {
       switch (message.kind) {
         case 'pli':
         case 'fir':
-          this.requestKeyframe(sub.info.streamId);
+          stream?.requestKeyframe(this.now());
           break;
         case 'nack':
-          for (const seq of message.sequenceNumbers) {
-            const cached = sub.cache[seq % RETRANSMIT_SLOTS];
-            if (cached && cached.readUInt16BE(2) === seq && this.send(subscriberId, mid, cached)) this.stats.retransmissions++;
-          }
+          if (!stream || stream.subscriptions.has(subscription) === false) break;
+          for (const seq of message.sequenceNumbers) subscription.retransmit(seq, (inSeq) => stream.loadForResend(inSeq, this.now()));
           break;
         case 'remb':
         case 'sender-report':
@@ -241,41 +172,63 @@ export class VideoRouter {
     }
   }
 
-  /** Sends each publisher a REMB with its cap; called periodically. */
-  enforceBitrateCaps(): void {
-    for (const { info } of this.publications.values()) {
-      this.send(info.publisherId, info.mid, buildRemb(FEEDBACK_SSRC, info.maxBitrateBps, [info.ssrc]));
-    }
+  /** Periodic work of every incoming stream (NACKs, keyframe retries, bitrate caps); the media clock calls it. */
+  tick(): void {
+    const now = this.now();
+    for (const stream of this.streams.values()) stream.tick(now);
   }
 
-  requestKeyframe(streamId: number): void {
-    const publication = this.publications.get(streamId);
-    if (!publication) return;
-    const now = this.now();
-    if (now - publication.lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
-    publication.lastKeyframeRequest = now;
-    this.stats.keyframeRequests++;
-    this.send(publication.info.publisherId, publication.info.mid, buildPli(FEEDBACK_SSRC, publication.info.ssrc));
+  get stats(): VideoRouterStats {
+    const r = this.retired;
+    const stats: VideoRouterStats = {
+      packetsIn: r.packetsIn, packetsForwarded: r.forwarded, packetsDropped: r.packetsDropped + r.dropped, retransmissions: r.retransmitted,
+      keyframeRequests: r.keyframeRequests, upstreamMissing: r.missing, upstreamRecovered: r.recovered, upstreamNacks: r.nacks, upstreamGivenUp: r.givenUp,
+    };
+    for (const stream of this.streams.values()) {
+      stats.packetsIn += stream.counters.packetsIn;
+      stats.packetsDropped += stream.counters.packetsDropped;
+      stats.keyframeRequests += stream.keyframes.sent;
+      stats.upstreamMissing += stream.nacks.stats.missing;
+      stats.upstreamRecovered += stream.nacks.stats.recovered;
+      stats.upstreamNacks += stream.nacks.stats.nacksSent;
+      stats.upstreamGivenUp += stream.nacks.stats.givenUp;
+    }
+    for (const byMid of this.subscriptions.values()) {
+      for (const s of byMid.values()) {
+        stats.packetsForwarded += s.counters.forwarded;
+        stats.packetsDropped += s.counters.dropped;
+        stats.retransmissions += s.counters.retransmitted;
+      }
+    }
+    return stats;
   }
 
   close(): void {
-    this.publications.clear();
-    this.subscribers.clear();
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+    this.subscriptions.clear();
   }
 
-  private extensionIdsFor(sub: Subscription, publication: PublicationInfo): Map<number, number> {
-    if (sub.extensionIds?.for !== publication) {
-      const map = new Map<number, number>();
-      for (const ext of publication.extensions) {
-        const theirs = sub.info.extensions.find((e) => e.uri === ext.uri);
-        if (theirs) map.set(ext.id, theirs.id);
-      }
-      sub.extensionIds = { for: publication, map };
-    }
-    return sub.extensionIds.map;
+  private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {
+    subscription.attach(stream.spec.extensions);
+    stream.subscriptions.add(subscription);
+    stream.requestKeyframe(this.now());
   }
 
-  private detach(sub: Subscription): void {
-    this.publications.get(sub.info.streamId)?.subscribers.delete(sub);
+  private detach(subscription: VideoSubscription): void {
+    this.streams.get(subscription.publisherId)?.subscriptions.delete(subscription);
+  }
+
+  /** Keeps a closed stream's counts in the totals. */
+  private retire(stream: IncomingVideoStream): void {
+    const r = this.retired;
+    r.packetsIn += stream.counters.packetsIn;
+    r.packetsDropped += stream.counters.packetsDropped;
+    r.keyframeRequests += stream.keyframes.sent;
+    r.missing += stream.nacks.stats.missing;
+    r.recovered += stream.nacks.stats.recovered;
+    r.nacks += stream.nacks.stats.nacksSent;
+    r.givenUp += stream.nacks.stats.givenUp;
+    stream.close();
   }
 }

@@ -1,0 +1,43 @@
+import type { MediaSettings } from './media/media-settings.js';
+
+/**
+ * The server's tunable numbers in one place: options (CLI, desktop host, tests)
+ * are merged over these instead of literals scattered through the layers.
+ */
+
+export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
+  cameraMaxKbps: 1500,
+  contentMaxKbps: 2500,
+  frameMs: 20,
+  audioMetadataIntervalMs: 200,
+  lateTickMs: 10,
+  mixerStatsIntervalMs: 5000,
+  video: {
+    // At most one PLI per publisher stream per 500 ms; another if no keyframe came within 1 s.
+    keyframes: { minIntervalMs: 500, retryMs: 1000 },
+    // Upstream loss: ask again about once per round trip for up to 1 s, then a keyframe.
+    nack: { giveUpMs: 1000, retryMinMs: 20, retryMaxMs: 250, maxGap: 500, capacity: 512 },
+    // One copy of each packet per publisher, for at least a second: 512 slots is 2 s at 250 packets/s.
+    retransmitSlots: 512,
+    retransmitWindowMs: 1500,
+    bitrateCapIntervalMs: 1000,
+  },
+};
+
+/** Deep-enough merge for MediaSettings: `video` and its parts merge too. */
+export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): MediaSettings {
+  const d = DEFAULT_MEDIA_SETTINGS;
+  const v = overrides.video ?? {};
+  return {
+    ...d,
+    ...overrides,
+    video: {
+      ...d.video,
+      ...v,
+      keyframes: { ...d.video.keyframes, ...v.keyframes },
+      nack: { ...d.video.nack, ...v.nack },
+    },
+  } as MediaSettings;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -1,0 +1,365 @@
+import { TypedEmitter } from '../../shared/typed-emitter.js';
+import { ChorusError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../runtime/clock.js';
+import { AudioMixer } from './audio/audio-mixer.js';
+import { createOpusDecoder, createOpusEncoder } from './audio/opus-codec.js';
+import { TickStats } from './audio/tick-stats.js';
+import { FrameClock, type Ticker } from './frame-clock.js';
+import type { MediaSettings } from './media-settings.js';
+import { planAnswer, type PlanResult } from './peer/answer-planner.js';
+import { MediaPeer, type IceConfig, type SendAudioSpec } from './peer/media-peer.js';
+import type { ParsedSdp } from './peer/sdp.js';
+import type { VideoCodec } from './video/keyframes.js';
+import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
+
+/**
+ * One meeting's media: every participant's WebRTC peer, the video router, the
+ * audio mixer and the media clock that drives them. Keyed by participant id
+ * (the attendee id, with `#content` for a content share). The signaling layer
+ * drives it through methods and hears from it through typed events; it knows
+ * nothing of stream ids, frames or sessions.
+ */
+
+export interface MeetingMediaOptions {
+  /** Used in peer ids and logs: the meeting id. */
+  id: string;
+  ice: IceConfig;
+  logger: Logger;
+  clock: Clock;
+  settings: MediaSettings;
+  createPeer?: (id: string) => MediaPeer;
+  createMixer?: (logger: Logger) => AudioMixer;
+  /** Starts the media clock; tests pass a manual ticker. */
+  startTicker?: (periodMs: number, onTick: (lateMs: number) => void) => Ticker;
+}
+
+export interface AudioLevelReport {
+  participantId: string;
+  /** dBov: 0 loud, 127 silent. */
+  level: number;
+  muted: boolean;
+}
+
+export interface MeetingMediaEvents extends Record<string, unknown> {
+  /** A participant's peer failed or closed on its own (ICE failure, DTLS closed): its media is gone. */
+  peerFailed: { participantId: string; state: string; hadPublication: boolean };
+  /** Every participant's audio level, audioMetadataIntervalMs apart. */
+  audioLevels: { levels: AudioLevelReport[] };
+}
+
+export interface NegotiateInput {
+  offerSdp: string;
+  offer: ParsedSdp;
+  /** One entry per video m-section of the offer: the publisher it should carry, or undefined. */
+  receive: readonly (string | undefined)[];
+  /** Whether the participant may publish video now (capacity, capabilities, what it asked for). */
+  mayPublishVideo: boolean;
+  /** Cap on what it may send, enforced with REMB. */
+  publishMaxBitrateBps: number;
+  /** Codecs every participant can receive, in order of preference. */
+  meetingCodecs: VideoCodec[];
+  muted: boolean;
+}
+
+export interface NegotiateResult {
+  answerSdp: string;
+  /** What the participant now publishes (undefined: no video). */
+  published?: { mid: string; codec: VideoCodec };
+  /** It offered video but may not publish it now; the answer refused that m-section. */
+  publishRefused: boolean;
+  /** The videos it now receives: our SSRC on each mid. */
+  subscriptions: { mid: string; publisherId: string; ssrc: number }[];
+  /** Video codecs its offer can receive. */
+  receivableCodecs: VideoCodec[];
+}
+
+/** A participant's media state; replaced (never reused) when its session is replaced. */
+interface ParticipantMedia {
+  id: string;
+  peer?: MediaPeer;
+  audioMid?: string;
+  /** The SSRC of the mixed audio we send it, stable across renegotiations. */
+  audioSsrc: number;
+  /** Our SSRC per mid we send it video on, stable across renegotiations. */
+  videoSsrcs: Map<string, number>;
+  /** Mids on which we send it video. */
+  sendMids: Set<string>;
+  /** The mid it publishes video on. */
+  publishMid?: string;
+  muted: boolean;
+}
+
+const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
+
+const defaultMixer = (logger: Logger): AudioMixer =>
+  new AudioMixer({ codecs: { createEncoder: () => createOpusEncoder(), createDecoder: createOpusDecoder }, logger });
+
+export class MeetingMedia {
+  readonly events: TypedEmitter<MeetingMediaEvents>;
+  private readonly participants = new Map<string, ParticipantMedia>();
+  private readonly router: VideoRouter;
+  private readonly mixer: AudioMixer;
+  private readonly tickStats = new TickStats();
+  private ticker: Ticker | undefined;
+  private ticks = 0;
+  private lateTicks = 0;
+  private maxLateMs = 0;
+  private lastLateLog = -Infinity;
+  private closed = false;
+
+  constructor(private readonly options: MeetingMediaOptions) {
+    const { logger, clock, settings } = options;
+    this.events = new TypedEmitter((error, event) => logger.error('media_listener_failed', { event: String(event), error }));
+    this.router = new VideoRouter(
+      { send: (participantId, mid, packet) => this.participants.get(participantId)?.peer?.send(mid, packet) ?? false },
+      settings.video,
+      logger,
+      () => clock.monotonic(),
+    );
+    this.mixer = (options.createMixer ?? defaultMixer)(logger);
+  }
+
+  get size(): number {
+    return this.participants.size;
+  }
+
+  get videoStats(): VideoRouterStats {
+    return this.router.stats;
+  }
+
+  /** How many videos the server sends `participantId` (its negotiated receive m-sections). */
+  videosSentTo(participantId: string): number {
+    return this.participants.get(participantId)?.sendMids.size ?? 0;
+  }
+
+  /** The codec `participantId` publishes video in, if it publishes. */
+  publisherCodec(participantId: string): VideoCodec | undefined {
+    return this.router.publisherCodec(participantId);
+  }
+
+  /**
+   * Answers a (re-)offer: creates the participant's peer when it has none (first
+   * SUBSCRIBE, or its last peer failed), plans and applies the answer, and
+   * updates what it publishes and receives. Its audio joins the mix just after,
+   * so the answer never waits for a decoder.
+   */
+  async negotiate(participantId: string, input: NegotiateInput): Promise<NegotiateResult> {
+    if (this.closed) throw new ChorusError('CLOSED', 'The meeting has ended');
+    let state = this.participants.get(participantId);
+    if (!state) {
+      state = { id: participantId, audioSsrc: randomSsrc(), videoSsrcs: new Map(), sendMids: new Set(), muted: input.muted };
+      this.participants.set(participantId, state);
+    }
+    state.muted = input.muted;
+    const participant = state;
+    const plan = planAnswer({
+      offer: input.offer,
+      receive: input.receive,
+      mayPublishVideo: input.mayPublishVideo,
+      meetingCodecs: input.meetingCodecs,
+      sourceCodec: (publisherId) => this.router.publisherCodec(publisherId),
+      ssrcForMid: (mid) => {
+        let ssrc = participant.videoSsrcs.get(mid);
+        if (ssrc === undefined) {
+          ssrc = randomSsrc();
+          participant.videoSsrcs.set(mid, ssrc);
+        }
+        return ssrc;
+      },
+      audioSsrc: participant.audioSsrc,
+    });
+    const peer = participant.peer ?? this.createPeer(participant);
+    let answerSdp: string;
+    try {
+      answerSdp = await peer.answer(input.offerSdp, plan.plan);
+    } catch (error) {
+      // libdatachannel refuses offers it cannot use (no ICE credentials, no fingerprint, ...): the client's fault.
+      throw new ChorusError('OFFER_REFUSED', `SDP offer refused: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (this.closed) throw new ChorusError('CLOSED', 'The meeting has ended');
+    if (this.participants.get(participantId) !== participant || participant.peer !== peer) {
+      throw new ChorusError('GONE', 'The participant left or its peer failed while its offer was answered');
+    }
+    this.applyPublication(participant, plan, input.publishMaxBitrateBps);
+    participant.sendMids = new Set(plan.subscriptions.map((s) => s.mid));
+    this.router.setSubscriptions(participantId, plan.subscriptions.map((s) => ({
+      mid: s.mid,
+      publisherId: s.publisherId,
+      payloadType: s.payloadType,
+      ssrc: participant.videoSsrcs.get(s.mid)!,
+      extensions: s.extensions,
+    })));
+    if (plan.plan.audio) {
+      const audio = plan.plan.audio;
+      participant.audioMid = audio.mid;
+      setImmediate(() => this.joinMix(participant, peer, audio));
+    }
+    this.ensureClock();
+    return {
+      answerSdp,
+      published: plan.publish ? { mid: plan.publish.mid, codec: plan.publish.codec } : undefined,
+      publishRefused: plan.publishRefused,
+      subscriptions: plan.subscriptions.map((s) => ({ mid: s.mid, publisherId: s.publisherId, ssrc: participant.videoSsrcs.get(s.mid)! })),
+      receivableCodecs: plan.receivableCodecs,
+    };
+  }
+
+  /** PAUSE/RESUME: `subscriberId` stops or resumes receiving these publishers' video. */
+  setPaused(subscriberId: string, publisherIds: readonly string[], paused: boolean): void {
+    this.router.setPaused(subscriberId, publisherIds, paused);
+  }
+
+  setMuted(participantId: string, muted: boolean): void {
+    const state = this.participants.get(participantId);
+    if (!state) return;
+    state.muted = muted;
+    this.mixer.setMuted(participantId, muted);
+  }
+
+  /**
+   * Ends a participant's media: its peer closes, its audio leaves the mix, and it
+   * receives nothing. With keepPublication (the same client reconnecting), its
+   * video's subscribers stay attached and resume when it publishes again.
+   */
+  removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
+    const state = this.participants.get(participantId);
+    if (!state) return;
+    this.participants.delete(participantId);
+    this.router.removeParticipant(participantId, options);
+    this.mixer.removeMember(participantId);
+    state.peer?.close();
+    if (this.participants.size === 0) this.stopClock();
+  }
+
+  /** Ends every participant's media. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopClock();
+    for (const state of this.participants.values()) state.peer?.close();
+    this.participants.clear();
+    this.router.close();
+    this.mixer.close();
+    this.events.removeAllListeners();
+  }
+
+  private createPeer(participant: ParticipantMedia): MediaPeer {
+    const peerId = `${this.options.id}/${participant.id}`;
+    const peer = this.options.createPeer?.(participant.id) ?? new MediaPeer(peerId, this.options.ice, this.options.logger);
+    participant.peer = peer;
+    const current = (): boolean => !this.closed && participant.peer === peer && this.participants.get(participant.id) === participant;
+    peer.events.on('rtp', ({ mid, packet }) => {
+      if (mid === participant.publishMid) this.router.onPublisherRtp(participant.id, packet);
+      else if (mid === participant.audioMid && current()) this.mixer.onRtp(participant.id, packet);
+    });
+    peer.events.on('rtcp', ({ mid, packet }) => {
+      if (participant.sendMids.has(mid)) this.router.onSubscriberRtcp(participant.id, mid, packet);
+    });
+    peer.events.on('trackOpen', ({ mid }) => {
+      if (participant.sendMids.has(mid)) this.router.subscriberTrackOpened(participant.id, mid);
+    });
+    peer.events.on('state', ({ state }) => {
+      if ((state === 'failed' || state === 'closed') && current()) this.peerFailed(participant, state);
+    });
+    return peer;
+  }
+
+  /** The peer died under a live session: drop its media so a later SUBSCRIBE starts afresh, and say so. */
+  private peerFailed(participant: ParticipantMedia, state: string): void {
+    const hadPublication = participant.publishMid !== undefined;
+    this.options.logger.info('media_peer_failed', { meetingId: this.options.id, participantId: participant.id, state });
+    this.router.removeParticipant(participant.id);
+    this.mixer.removeMember(participant.id);
+    participant.peer = undefined;
+    participant.publishMid = undefined;
+    participant.audioMid = undefined;
+    participant.sendMids = new Set();
+    this.events.emit('peerFailed', { participantId: participant.id, state, hadPublication });
+  }
+
+  private applyPublication(participant: ParticipantMedia, plan: PlanResult, maxBitrateBps: number): void {
+    const publish = plan.publish;
+    if (!publish) {
+      if (participant.publishMid !== undefined) this.router.unpublish(participant.id);
+      participant.publishMid = undefined;
+      return;
+    }
+    const current = this.router.publication(participant.id);
+    participant.publishMid = publish.mid;
+    // A renegotiation that changes nothing about the publication keeps the stream (and its subscribers' state).
+    if (current && current.mid === publish.mid && current.ssrc === publish.ssrc && current.payloadType === publish.payloadType && current.codec === publish.codec) {
+      current.maxBitrateBps = maxBitrateBps;
+      return;
+    }
+    this.router.publish(participant.id, {
+      mid: publish.mid,
+      codec: publish.codec,
+      payloadType: publish.payloadType,
+      ssrc: publish.ssrc,
+      maxBitrateBps,
+      extensions: publish.extensions,
+    });
+  }
+
+  private joinMix(participant: ParticipantMedia, peer: MediaPeer, audio: SendAudioSpec): void {
+    if (participant.peer !== peer || this.participants.get(participant.id) !== participant) return;
+    this.mixer
+      .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, (packet) => {
+        peer.send(audio.mid, packet);
+      })
+      .then(() => {
+        if (participant.peer !== peer || this.participants.get(participant.id) !== participant) this.mixer.removeMember(participant.id);
+        else if (participant.muted) this.mixer.setMuted(participant.id, true);
+      })
+      .catch((error: unknown) => this.options.logger.error('mixer_join_failed', { participantId: participant.id, error }));
+  }
+
+  private ensureClock(): void {
+    if (this.ticker || this.closed) return;
+    const { frameMs } = this.options.settings;
+    const start = this.options.startTicker ?? ((period, onTick) => new FrameClock(period, onTick, this.options.clock));
+    this.ticker = start(frameMs, (lateMs) => this.tick(lateMs));
+  }
+
+  private stopClock(): void {
+    this.ticker?.stop();
+    this.ticker = undefined;
+  }
+
+  /** One media-clock tick: the mix, video upkeep, and now and then volumes and cost figures. */
+  private tick(lateMs: number): void {
+    const { settings, logger, clock } = this.options;
+    try {
+      this.noteLateness(lateMs);
+      const started = clock.monotonic();
+      const report = this.mixer.tick();
+      this.tickStats.record(clock.monotonic() - started, report, lateMs);
+      this.router.tick();
+      this.ticks++;
+      if (this.ticks % Math.round(settings.mixerStatsIntervalMs / settings.frameMs) === 0) {
+        logger.debug('mixer_stats', { meetingId: this.options.id, ...this.tickStats.take(this.mixer.size) });
+      }
+      if (this.ticks % Math.round(settings.audioMetadataIntervalMs / settings.frameMs) === 0) {
+        const levels = this.mixer.levels().map((l) => ({ participantId: l.id, level: l.level, muted: l.muted }));
+        if (levels.length > 0) this.events.emit('audioLevels', { levels });
+      }
+    } catch (error) {
+      logger.error('media_tick_failed', { meetingId: this.options.id, error });
+    }
+  }
+
+  /** Late ticks are counted and logged at most once a second; they are never skipped. */
+  private noteLateness(lateMs: number): void {
+    if (lateMs <= this.options.settings.lateTickMs) return;
+    this.lateTicks++;
+    this.maxLateMs = Math.max(this.maxLateMs, lateMs);
+    const now = this.options.clock.monotonic();
+    if (now - this.lastLateLog >= 1000) {
+      this.options.logger.warn('mixer_tick_late', { meetingId: this.options.id, lateTicks: this.lateTicks, maxLateMs: Math.round(this.maxLateMs) });
+      this.lastLateLog = now;
+      this.lateTicks = 0;
+      this.maxLateMs = 0;
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import type { HeaderExtension } from '../peer/sdp.js';
+import { rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
+import { SequenceRewriter } from './sequence-rewriter.js';
+import type { PacketSink, VideoPacket } from './video-packet.js';
+
+/** What a subscriber negotiated on one of its receive m-sections. */
+export interface SubscriptionSpec {
+  mid: string;
+  /** The participant whose video this m-section carries. */
+  publisherId: string;
+  payloadType: number;
+  /** Our SSRC toward this subscriber on this mid (stable across renegotiations). */
+  ssrc: number;
+  /** Header extensions negotiated with the subscriber, by the subscriber's ids. */
+  extensions: HeaderExtension[];
+}
+
+/** What a subscription needs from the rest of the router. */
+export interface SubscriptionPorts {
+  /** Sends a finished packet to the subscriber; false when it could not go out. */
+  send(packet: Buffer): boolean;
+  /** Asks the current source for a keyframe (merged per source by its KeyframeRequester). */
+  requestKeyframe(): void;
+  /** Shared output buffer: node-datachannel copies what it sends, so one serves every subscriber. */
+  scratch: Buffer;
+  /** Views of `scratch` by length, made once each: sending a slice must not allocate either. */
+  view(length: number): Buffer;
+}
+
+export interface SubscriptionCounters {
+  forwarded: number;
+  dropped: number;
+  retransmitted: number;
+}
+
+/**
+ * One subscriber's receive m-section, fed by one publisher's incoming stream.
+ * The forwarding path is a chain of small stages over a writer:
+ * pause gate → keyframe gate → sequence/timestamp rewriter → writer.
+ */
+export class VideoSubscription {
+  paused = false;
+  /** Set until a keyframe starts (or restarts) this subscriber on its source. */
+  waitingKeyframe = true;
+  readonly rewriter = new SequenceRewriter();
+  readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0 };
+  /** Entry point of the forwarding chain. */
+  readonly input: PacketSink;
+  private readonly fields: RtpRewrite;
+
+  constructor(
+    readonly subscriberId: string,
+    public spec: SubscriptionSpec,
+    private readonly ports: SubscriptionPorts,
+  ) {
+    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined };
+    this.input = this.pauseGate(this.keyframeGate(this.rewrite(this.writer())));
+  }
+
+  get publisherId(): string {
+    return this.spec.publisherId;
+  }
+
+  /** Attaches to a (new) source: the subscriber restarts on its next keyframe, continuing its own numbering. */
+  attach(publisherExtensions: HeaderExtension[]): void {
+    this.fields.extensionIds = mapExtensions(publisherExtensions, this.spec.extensions);
+    this.waitingKeyframe = true;
+  }
+
+  /** Updates the negotiated details of the same m-section (payload type, extensions after a renegotiation). */
+  update(spec: SubscriptionSpec, publisherExtensions: HeaderExtension[] | undefined): void {
+    this.spec = spec;
+    this.fields.payloadType = spec.payloadType;
+    if (publisherExtensions) this.fields.extensionIds = mapExtensions(publisherExtensions, spec.extensions);
+  }
+
+  /**
+   * Resends outgoing packet `outSeq` (a NACK from the subscriber) from the source's
+   * retransmission buffer: `load(inSeq)` fills `packet` with the incoming packet.
+   */
+  retransmit(outSeq: number, load: (inSeq: number) => VideoPacket | undefined): boolean {
+    if (this.paused) return false;
+    const inSeq = this.rewriter.incomingFor(outSeq);
+    if (inSeq < 0) return false;
+    const packet = load(inSeq);
+    if (!packet) return false;
+    this.fields.sequenceNumber = outSeq;
+    this.fields.timestamp = (packet.header.timestamp + this.rewriter.timestampOffsetFor(outSeq)) >>> 0;
+    if (!this.emit(packet)) return false;
+    this.counters.retransmitted++;
+    return true;
+  }
+
+  private pauseGate(next: PacketSink): PacketSink {
+    return (packet) => {
+      if (this.paused) return;
+      next(packet);
+    };
+  }
+
+  private keyframeGate(next: PacketSink): PacketSink {
+    return (packet) => {
+      if (this.waitingKeyframe) {
+        if (!packet.keyframe) {
+          this.counters.dropped++;
+          this.ports.requestKeyframe();
+          return;
+        }
+        this.waitingKeyframe = false;
+        this.rewriter.resync();
+      }
+      next(packet);
+    };
+  }
+
+  private rewrite(next: PacketSink): PacketSink {
+    return (packet) => {
+      if (!this.rewriter.rewrite(packet.header.sequenceNumber, packet.header.timestamp)) {
+        this.counters.dropped++;
+        return;
+      }
+      this.fields.sequenceNumber = this.rewriter.sequenceNumber;
+      this.fields.timestamp = this.rewriter.timestamp;
+      next(packet);
+    };
+  }
+
+  private writer(): PacketSink {
+    return (packet) => {
+      if (this.emit(packet)) this.counters.forwarded++;
+    };
+  }
+
+  private emit(packet: VideoPacket): boolean {
+    const { scratch } = this.ports;
+    if (rewrittenRtpBound(packet.buffer, packet.header) > scratch.length) return false;
+    const length = writeRewrittenRtp(scratch, packet.buffer, packet.header, this.fields);
+    return this.ports.send(this.ports.view(length));
+  }
+}
+
+/** Publisher extension id to subscriber extension id, for the extensions both negotiated. */
+export function mapExtensions(publisher: HeaderExtension[], subscriber: HeaderExtension[]): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const ext of publisher) {
+    const theirs = subscriber.find((e) => e.uri === ext.uri);
+    if (theirs) map.set(ext.id, theirs.id);
+  }
+  return map;
+}
