@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
+import { createLogger } from '../../src-main/server/logger.js';
+import { buildNack, buildPli, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
+import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
+import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
+
+/** The video router with a recording transport and a hand-moved clock: no sockets, no timers. */
+
+const PUB = { mid: '1', codec: 'VP8' as const, payloadType: 96, ssrc: 1111, maxBitrateBps: 1_500_000, extensions: [] };
+const sub = (publisherId: string, ssrc: number, mid = '2') => ({ mid, publisherId, payloadType: 98, ssrc, extensions: [] });
+const vp8 = (key: boolean, seq: number) =>
+  buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: (seq * 3000) >>> 0, ssrc: 1111, marker: true, payload: Buffer.from([0x10, key ? 0 : 1, seq & 0xff, 0x55]) });
+
+function setup() {
+  let now = 0;
+  const sent: { to: string; mid: string; packet: Buffer }[] = [];
+  const router = new VideoRouter(
+    { send: (to, mid, packet) => (sent.push({ to, mid, packet: Buffer.from(packet) }), true) },
+    DEFAULT_MEDIA_SETTINGS.video,
+    createLogger({ level: 'error', write: () => undefined }),
+    () => now,
+  );
+  const rtp = (to: string) => sent.filter((s) => s.to === to && !isRtcpPacket(s.packet)).map((s) => ({ ...parseRtp(s.packet)!, body: s.packet[s.packet.length - 2] }));
+  const rtcp = (to: string): RtcpMessage[] => sent.filter((s) => s.to === to && isRtcpPacket(s.packet)).flatMap((s) => parseRtcp(s.packet));
+  return { router, sent, rtp, rtcp, advance: (ms: number) => (now += ms), at: () => now };
+}
+
+describe('VideoRouter', () => {
+  it('forwards one publisher to two subscribers, each with its own SSRC and continuous numbering, from a keyframe', () => {
+    const { router, rtp } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.setSubscriptions('carol', [sub('alice', 3001)]);
+    router.onPublisherRtp('alice', vp8(false, 100));
+    router.onPublisherRtp('alice', vp8(true, 101));
+    for (let s = 102; s < 110; s++) router.onPublisherRtp('alice', vp8(false, s));
+    for (const [who, ssrc] of [['bob', 2001], ['carol', 3001]] as const) {
+      const got = rtp(who);
+      expect(got).toHaveLength(9);
+      expect(new Set(got.map((p) => p.ssrc))).toEqual(new Set([ssrc]));
+      expect(got.every((p, i) => i === 0 || p.sequenceNumber === ((got[i - 1]!.sequenceNumber + 1) & 0xffff))).toBe(true);
+      expect(got.map((p) => p.body)).toEqual([101, 102, 103, 104, 105, 106, 107, 108, 109].map((s) => s & 0xff));
+    }
+    expect(router.stats).toMatchObject({ packetsIn: 10, packetsForwarded: 18 });
+  });
+
+  it('answers a subscriber\'s NACK from the one shared buffer, rewritten with that subscriber\'s numbers', () => {
+    const { router, rtp, sent } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.setSubscriptions('carol', [sub('alice', 3001)]);
+    router.onPublisherRtp('alice', vp8(true, 500));
+    for (let s = 501; s < 505; s++) router.onPublisherRtp('alice', vp8(false, s));
+    const bobsThird = rtp('bob')[2]!;
+    const before = sent.length;
+    router.onSubscriberRtcp('bob', '2', buildNack(2001, 2001, [bobsThird.sequenceNumber]));
+    const resent = sent.slice(before);
+    expect(resent.map((r) => r.to)).toEqual(['bob']);
+    expect(parseRtp(resent[0]!.packet)).toMatchObject({ ssrc: 2001, sequenceNumber: bobsThird.sequenceNumber, timestamp: bobsThird.timestamp });
+    expect(resent[0]!.packet[resent[0]!.packet.length - 2]).toBe(502 & 0xff);
+    expect(router.stats.retransmissions).toBe(1);
+    // A number this subscriber was never sent is not answered.
+    router.onSubscriberRtcp('bob', '2', buildNack(2001, 2001, [(bobsThird.sequenceNumber + 100) & 0xffff]));
+    expect(sent.length).toBe(before + 1);
+  });
+
+  it('merges keyframe requests from every subscriber into one PLI per 500 ms, and asks again after 1 s without a keyframe', () => {
+    const { router, rtcp, advance } = setup();
+    router.publish('alice', PUB);
+    const plis = () => rtcp('alice').filter((m) => m.kind === 'pli').length;
+    expect(plis()).toBe(1);
+    for (let i = 0; i < 10; i++) {
+      router.setSubscriptions(`viewer${i}`, [sub('alice', 4000 + i)]);
+      router.onSubscriberRtcp(`viewer${i}`, '2', buildPli(4000 + i, 4000 + i));
+      advance(30);
+      router.tick();
+    }
+    expect(plis()).toBe(1);
+    advance(700); // 1 s since the PLI, and no keyframe yet
+    router.tick();
+    expect(plis()).toBe(2);
+    router.onPublisherRtp('alice', vp8(true, 1));
+    advance(2000);
+    router.tick();
+    expect(plis()).toBe(2);
+  });
+
+  it('repairs loss toward the server: NACKs the publisher for a gap, forwards the retransmission in place, and asks for a keyframe after 1 s', () => {
+    const { router, rtp, rtcp, advance } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.onPublisherRtp('alice', vp8(true, 10));
+    router.onPublisherRtp('alice', vp8(false, 11));
+    router.onPublisherRtp('alice', vp8(false, 14)); // 12 and 13 lost on the way to the server
+    advance(20);
+    router.tick();
+    const nacks = () => rtcp('alice').filter((m): m is Extract<RtcpMessage, { kind: 'nack' }> => m.kind === 'nack');
+    expect(nacks().map((n) => n.sequenceNumbers)).toEqual([[12, 13]]);
+    expect(nacks()[0]!.mediaSsrc).toBe(1111);
+    router.onPublisherRtp('alice', vp8(false, 12)); // the publisher resends 12
+    const out = rtp('bob');
+    // Bob's numbering keeps the holes where 12 and 13 belong; 12 lands in its own.
+    expect(out.map((p) => p.body)).toEqual([10, 11, 14, 12]);
+    expect(out.map((p) => (p.sequenceNumber - out[0]!.sequenceNumber) & 0xffff)).toEqual([0, 1, 4, 2]);
+    // 13 never comes: asked again about once per round trip, then a keyframe request after 1 s.
+    const plisBefore = rtcp('alice').filter((m) => m.kind === 'pli').length;
+    for (let t = 0; t < 50; t++) {
+      advance(20);
+      router.tick();
+    }
+    expect(nacks().length).toBeGreaterThan(2);
+    expect(nacks().slice(1).every((n) => n.sequenceNumbers.join() === '13')).toBe(true);
+    expect(rtcp('alice').filter((m) => m.kind === 'pli').length).toBe(plisBefore + 1);
+    expect(router.stats).toMatchObject({ upstreamMissing: 2, upstreamRecovered: 1, upstreamGivenUp: 1 });
+  });
+
+  it('a publisher that comes back (a reconnect) keeps its subscribers: they restart on its keyframe without a numbering jump', () => {
+    const { router, rtp } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.onPublisherRtp('alice', vp8(true, 100));
+    router.onPublisherRtp('alice', vp8(false, 101));
+    router.removeParticipant('alice', { keepPublication: true });
+    router.publish('alice', { ...PUB, ssrc: 1111 });
+    router.onPublisherRtp('alice', vp8(false, 7));
+    router.onPublisherRtp('alice', vp8(true, 8));
+    const out = rtp('bob');
+    expect(out.map((p) => p.body)).toEqual([100, 101, 8]);
+    expect((out[2]!.sequenceNumber - out[1]!.sequenceNumber) & 0xffff).toBe(1);
+  });
+
+  it('pause stops a subscription; resume waits for a keyframe and asks for one', () => {
+    const { router, rtp, rtcp, advance } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.onPublisherRtp('alice', vp8(true, 1));
+    router.setPaused('bob', ['alice'], true);
+    router.onPublisherRtp('alice', vp8(false, 2));
+    advance(600);
+    const plis = rtcp('alice').filter((m) => m.kind === 'pli').length;
+    router.setPaused('bob', ['alice'], false);
+    expect(rtcp('alice').filter((m) => m.kind === 'pli').length).toBe(plis + 1);
+    router.onPublisherRtp('alice', vp8(false, 3));
+    router.onPublisherRtp('alice', vp8(true, 4));
+    expect(rtp('bob').map((p) => p.body)).toEqual([1, 4]);
+  });
+
+  it('drops RTX, padding-only and foreign-SSRC packets, and caps the publisher with REMB', () => {
+    const { router, rtp, rtcp, advance } = setup();
+    router.publish('alice', PUB);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    router.onPublisherRtp('alice', vp8(true, 1));
+    router.onPublisherRtp('alice', buildRtp({ payloadType: 97, sequenceNumber: 2, timestamp: 1, ssrc: 1111, payload: Buffer.from([0, 1, 2]) }));
+    router.onPublisherRtp('alice', buildRtp({ payloadType: 96, sequenceNumber: 3, timestamp: 1, ssrc: 9999, payload: Buffer.from([0x10, 0]) }));
+    router.onPublisherRtp('alice', buildRtp({ payloadType: 96, sequenceNumber: 4, timestamp: 1, ssrc: 1111, payload: Buffer.alloc(0) }));
+    router.onPublisherRtp('alice', Buffer.from([0x80, 96, 0]));
+    expect(rtp('bob')).toHaveLength(1);
+    advance(1000);
+    router.tick();
+    expect(rtcp('alice').filter((m) => m.kind === 'remb')).toEqual([expect.objectContaining({ bitrate: expect.closeTo(1_500_000, -4), ssrcs: [1111] })]);
+  });
+});
