@@ -341,6 +341,25 @@ export class HeadlessClient {
     });
   }
 
+  /** Closes this client's PeerConnection but not its signaling session; the next subscribe() starts a new one. */
+  dropPeer(): void {
+    this.pc?.close();
+    this.pc = undefined;
+    this.tracks.length = 0;
+    this.cameraTrack = undefined;
+    this.audioTrack = undefined;
+    this.stateLog.push('dropped');
+  }
+
+  /**
+   * Drops this client's PeerConnection and negotiates a new one on the same
+   * signaling session at once, as a client does after its connection failed.
+   */
+  async restartPeer(audioHost: string, streamIds: number[] = []): Promise<SdkSignalFrame> {
+    this.dropPeer();
+    return this.subscribe(audioHost, streamIds);
+  }
+
   /** Mutes or unmutes this attendee, as the SDK does: an AUDIO_CONTROL frame. */
   setMuted(muted: boolean): void {
     this.send({ type: SdkSignalFrame_Type.AUDIO_CONTROL, audioControl: { muted } });

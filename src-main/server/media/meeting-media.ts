@@ -8,7 +8,7 @@ import { TickStats } from './audio/tick-stats.js';
 import { FrameClock, type Ticker } from './frame-clock.js';
 import type { MediaSettings } from './media-settings.js';
 import { planAnswer, type PlanResult } from './peer/answer-planner.js';
-import { MediaPeer, type IceConfig, type SendAudioSpec } from './peer/media-peer.js';
+import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } from './peer/media-peer.js';
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/keyframes.js';
 import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
@@ -28,7 +28,7 @@ export interface MeetingMediaOptions {
   logger: Logger;
   clock: Clock;
   settings: MediaSettings;
-  createPeer?: (id: string) => MediaPeer;
+  createPeer?: (id: string) => MediaPeerPort;
   createMixer?: (logger: Logger) => AudioMixer;
   /** Starts the media clock; tests pass a manual ticker. */
   startTicker?: (periodMs: number, onTick: (lateMs: number) => void) => Ticker;
@@ -77,7 +77,7 @@ export interface NegotiateResult {
 /** A participant's media state; replaced (never reused) when its session is replaced. */
 interface ParticipantMedia {
   id: string;
-  peer?: MediaPeer;
+  peer?: MediaPeerPort;
   audioMid?: string;
   /** The SSRC of the mixed audio we send it, stable across renegotiations. */
   audioSsrc: number;
@@ -87,6 +87,8 @@ interface ParticipantMedia {
   sendMids: Set<string>;
   /** The mid it publishes video on. */
   publishMid?: string;
+  /** The ICE ufrag and DTLS fingerprint of the client connection its peer answers. */
+  remoteTransport?: string;
   muted: boolean;
 }
 
@@ -153,6 +155,15 @@ export class MeetingMedia {
     }
     state.muted = input.muted;
     const participant = state;
+    // A different ICE ufrag and fingerprint is a new client PeerConnection (it restarted after
+    // a failure): libdatachannel cannot take it on the old peer, so the old one is retired first.
+    const transport = `${input.offer.iceUfrag ?? ''} ${input.offer.fingerprint ?? ''}`;
+    if (participant.peer && participant.remoteTransport !== undefined && participant.remoteTransport !== transport) {
+      const old = participant.peer;
+      this.peerFailed(participant, 'replaced');
+      old.close();
+    }
+    participant.remoteTransport = transport;
     const plan = planAnswer({
       offer: input.offer,
       receive: input.receive,
@@ -244,7 +255,7 @@ export class MeetingMedia {
     this.events.removeAllListeners();
   }
 
-  private createPeer(participant: ParticipantMedia): MediaPeer {
+  private createPeer(participant: ParticipantMedia): MediaPeerPort {
     const peerId = `${this.options.id}/${participant.id}`;
     const peer = this.options.createPeer?.(participant.id) ?? new MediaPeer(peerId, this.options.ice, this.options.logger);
     participant.peer = peer;
@@ -302,7 +313,7 @@ export class MeetingMedia {
     });
   }
 
-  private joinMix(participant: ParticipantMedia, peer: MediaPeer, audio: SendAudioSpec): void {
+  private joinMix(participant: ParticipantMedia, peer: MediaPeerPort, audio: SendAudioSpec): void {
     if (participant.peer !== peer || this.participants.get(participant.id) !== participant) return;
     this.mixer
       .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, (packet) => {

@@ -92,12 +92,20 @@ function closeTrack(track: Track, mid: string, logger: Logger, peer: string): vo
   }
 }
 
+/** What the rest of the media layer uses of a peer: MediaPeer, or a stand-in in tests. */
+export interface MediaPeerPort {
+  readonly events: TypedEmitter<MediaPeerEvents>;
+  answer(offerSdp: string, plan: AnswerPlan): Promise<string>;
+  send(mid: string, packet: Buffer): boolean;
+  close(): void;
+}
+
 /**
  * One WebRTC connection to one signaling session, over libdatachannel. The client
  * offers, this answers according to an AnswerPlan; media arrives as typed events
  * and leaves through `send`. Every native callback is guarded.
  */
-export class MediaPeer {
+export class MediaPeer implements MediaPeerPort {
   readonly events: TypedEmitter<MediaPeerEvents>;
   private readonly pc: PeerConnection;
   private readonly tracks = new Map<string, Track>();

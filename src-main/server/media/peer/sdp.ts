@@ -32,6 +32,12 @@ export interface MediaSection {
 
 export interface ParsedSdp {
   sections: MediaSection[];
+  /**
+   * The transport's ICE username fragment and DTLS fingerprint (session level or
+   * the first m-section's). Both change when a client starts a new PeerConnection.
+   */
+  iceUfrag?: string;
+  fingerprint?: string;
 }
 
 export const TRANSPORT_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
@@ -49,6 +55,8 @@ const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 export function parseSdp(sdp: string): ParsedSdp | undefined {
   if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) return undefined;
   const sections: MediaSection[] = [];
+  let iceUfrag: string | undefined;
+  let fingerprint: string | undefined;
   let current: MediaSection | undefined;
   const byPt = new Map<number, RtpCodecDesc>();
   for (const raw of sdp.split(/\r?\n/)) {
@@ -79,6 +87,8 @@ export function parseSdp(sdp: string): ParsedSdp | undefined {
       sections.push(current);
       continue;
     }
+    if (line.startsWith('a=ice-ufrag:')) iceUfrag ??= line.slice('a=ice-ufrag:'.length);
+    else if (line.startsWith('a=fingerprint:')) fingerprint ??= line.slice('a=fingerprint:'.length);
     if (!current || !line.startsWith('a=')) continue;
     const attr = line.slice(2);
     const colon = attr.indexOf(':');
@@ -119,7 +129,7 @@ export function parseSdp(sdp: string): ParsedSdp | undefined {
       current.hasSimulcast = true;
     }
   }
-  return { sections };
+  return { sections, iceUfrag, fingerprint };
 }
 
 /** The payload type of the first codec named `name` (case-insensitive) matching `accept`. */
