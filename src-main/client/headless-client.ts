@@ -50,6 +50,8 @@ export interface HeadlessOptions {
   ignoreAudioMetadata?: boolean;
   /** For wss:// to a server with a self-signed certificate: trust exactly that certificate. */
   tls?: PinnedTls;
+  /** Tests of loss repair: withhold this fraction of synthetic video packets (NACKs still get them resent). */
+  videoSendLoss?: { rate: number; seed: number };
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
@@ -84,6 +86,8 @@ export class HeadlessClient {
   readonly sentAt = SENT_AT;
   readonly latenciesMs: number[] = [];
   pliReceived = 0;
+  /** Packets of our camera the server asked for again (NACK). */
+  nacksReceived = 0;
   readonly stateLog: string[] = [];
   /** Opus payloads of the mixed audio received, in arrival order. */
   readonly audioReceived: Uint8Array[] = [];
@@ -103,8 +107,10 @@ export class HeadlessClient {
   private audioTrack: Track | undefined;
   private stopSpeaking: (() => void) | undefined;
   private audioSource: { stop(): void } | undefined;
-  private videoSource: { stop(): void; requestKeyframe(): void } | undefined;
+  private videoSource: { stop(): void; requestKeyframe(): void; resend?(sequenceNumbers: readonly number[]): void } | undefined;
   private readonly videoSsrc = randomSsrc();
+  /** The synthetic camera, when publishing one (its loss and resend counters). */
+  syntheticVideo: SyntheticVideo | undefined;
   private readonly audioSsrc = randomSsrc();
 
   private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
@@ -303,9 +309,15 @@ export class HeadlessClient {
 
   private onRtcp(msg: Buffer): void {
     try {
-      if (isRtcpPacket(msg) && parseRtcp(msg).some((m) => m.kind === 'pli' || m.kind === 'fir')) {
-        this.pliReceived++;
-        this.videoSource?.requestKeyframe();
+      if (!isRtcpPacket(msg)) return;
+      for (const message of parseRtcp(msg)) {
+        if (message.kind === 'pli' || message.kind === 'fir') {
+          this.pliReceived++;
+          this.videoSource?.requestKeyframe();
+        } else if (message.kind === 'nack' && message.mediaSsrc === this.videoSsrc) {
+          this.nacksReceived += message.sequenceNumbers.length;
+          this.videoSource?.resend?.(message.sequenceNumbers);
+        }
       }
     } catch {
       // guarded: an exception escaping a native callback aborts the process
@@ -330,12 +342,13 @@ export class HeadlessClient {
       return;
     }
     this.videoSource?.stop();
-    this.videoSource = new SyntheticVideo({
+    this.videoSource = this.syntheticVideo = new SyntheticVideo({
       ssrc: this.videoSsrc,
       codec: () => this.sendCodec ?? { codec: 'VP8', payloadType: CODEC_PT.VP8 },
       packetsPerSecond: this.options.packetsPerSecond ?? 100,
       packetBytes: this.options.packetBytes ?? 1000,
       videoOrientationId: this.options.videoOrientationId,
+      sendLoss: this.options.videoSendLoss,
       send,
       isOpen: () => this.cameraTrack?.isOpen() ?? false,
     });
