@@ -17,9 +17,34 @@ const nodeBuiltins = {
   patterns: [{ group: ['node:*'], message: 'src-main/shared runs in the renderer too: no Node built-ins.' }],
 };
 
+/**
+ * Layers inside the server import downward only: media (peers, RTP, routing,
+ * mixing) knows nothing of the protocol or the API above it; the control plane
+ * knows nothing of signaling or media; the headless client borrows only the
+ * server's packet and codec code.
+ */
+const layers = {
+  media: {
+    regex: '^(\\.\\./)+(signaling|control-plane|app-api|http|events|auth|tls)/|chorus-server',
+    message: 'src-main/server/media is below signaling, the control plane and the APIs: it may not import them.',
+  },
+  controlPlane: {
+    regex: '^(\\.\\./)+(signaling|media|app-api|http|events)/|chorus-server',
+    message: 'src-main/server/control-plane is below signaling and media: it may not import them.',
+  },
+  client: {
+    regex: '^(\\.\\./)+server/(?!media/)',
+    message: 'src-main/client may use only the server\'s packet and codec code (src-main/server/media).',
+  },
+};
+
+/** The electron rule plus one layer rule, as one no-restricted-imports setting. */
+const withLayer = (layer) => ['error', { paths: electronImports.paths, patterns: [...electronImports.patterns, layer] }];
+
 export const boundaryRules = {
   electronImports,
   nodeBuiltins,
+  layers,
 };
 
 export default tseslint.config(
@@ -44,6 +69,9 @@ export default tseslint.config(
     files: ['src-main/shared/signaling/gen/**'],
     linterOptions: { noInlineConfig: true },
   },
+  { files: ['src-main/server/media/**'], rules: { 'no-restricted-imports': withLayer(layers.media) } },
+  { files: ['src-main/server/control-plane/**'], rules: { 'no-restricted-imports': withLayer(layers.controlPlane) } },
+  { files: ['src-main/client/**'], rules: { 'no-restricted-imports': withLayer(layers.client) } },
   {
     files: ['src-main/shared/**'],
     rules: {

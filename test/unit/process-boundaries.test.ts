@@ -31,4 +31,24 @@ describe('the lint rule that enforces process boundaries', () => {
     expect(await restrictedImportErrors("import { contextBridge } from 'electron';\nexport const a = contextBridge;\n", 'src-preload/ok.ts')).toEqual([]);
     expect(await restrictedImportErrors("import { readFile } from 'node:fs';\nexport const a = readFile;\n", 'src-main/server/ok.ts')).toEqual([]);
   });
+
+  it.each([
+    ["import { MeetingRoom } from '../signaling/meeting-room.js';\nexport const a = MeetingRoom;\n", 'src-main/server/media/leak.ts', 'src-main/server/media is below'],
+    ["import { MeetingService } from '../../control-plane/meeting-service.js';\nexport const a = MeetingService;\n", 'src-main/server/media/video/leak.ts', 'src-main/server/media is below'],
+    ["import { handleAppApiRequest } from '../app-api/app-api-http.js';\nexport const a = handleAppApiRequest;\n", 'src-main/server/media/leak.ts', 'src-main/server/media is below'],
+    ["import { SignalingGateway } from '../signaling/signaling-gateway.js';\nexport const a = SignalingGateway;\n", 'src-main/server/control-plane/leak.ts', 'src-main/server/control-plane is below'],
+    ["import { MeetingMedia } from '../media/meeting-media.js';\nexport const a = MeetingMedia;\n", 'src-main/server/control-plane/leak.ts', 'src-main/server/control-plane is below'],
+    ["import { MeetingRoom } from '../server/signaling/meeting-room.js';\nexport const a = MeetingRoom;\n", 'src-main/client/leak.ts', 'src-main/client may use only'],
+  ])('keeps the server layers pointing down: rejects %j in %s', async (code, file, message) => {
+    const errors = await restrictedImportErrors(code, file);
+    expect(errors).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('allows the downward imports, and still forbids electron in the layers', async () => {
+    expect(await restrictedImportErrors("import { parseRtp } from '../rtp/rtp.js';\nexport const a = parseRtp;\n", 'src-main/server/media/video/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { MeetingMedia } from '../media/meeting-media.js';\nexport const a = MeetingMedia;\n", 'src-main/server/signaling/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { parseRtp } from '../server/media/rtp/rtp.js';\nexport const a = parseRtp;\n", 'src-main/client/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { frames } from '../../shared/signaling/frames.js';\nexport const a = frames;\n", 'src-main/server/media/ok.ts')).toEqual([]);
+    expect(await restrictedImportErrors("import { app } from 'electron';\nexport const a = app;\n", 'src-main/server/media/leak.ts')).toEqual([expect.stringContaining('may import electron')]);
+  });
 });
