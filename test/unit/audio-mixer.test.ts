@@ -18,7 +18,8 @@ async function meeting() {
   const encoders = {} as Record<Name, OpusFrameEncoder>;
   for (const [i, name] of NAMES.entries()) {
     encoders[name] = await createOpusEncoder();
-    await mixer.addMember(name, { payloadType: 111, ssrc: 1000 + i }, (packet) => received[name].push(packet));
+    // The packet is the mixer's reused buffer, valid during the call (as node-datachannel copies it): keep a copy.
+    await mixer.addMember(name, { payloadType: 111, ssrc: 1000 + i }, (packet) => received[name].push(Buffer.from(packet)));
   }
   let frame = 0;
   const speaking = new Set<Name>(NAMES);

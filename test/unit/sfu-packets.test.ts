@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/media/video/keyframes.js';
 import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
-import { buildRtp, isRtcpPacket, parseRtp, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/media/rtp/rtp.js';
+import { buildRtp, isRtcpPacket, parseRtp, readExtensionByte, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/media/rtp/rtp.js';
 import { findCodec, isBaselineH264, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/media/peer/sdp.js';
 import { prng } from '../helpers/prng.js';
 
@@ -31,6 +31,19 @@ describe('RTP', () => {
     expect(parseRtp(packet)!.ssrc).toBe(0xdeadbeef);
     const bare = rewriteRtp(packet, info, { ssrc: 1, payloadType: 96, sequenceNumber: 1, timestamp: 1 });
     expect(parseRtp(bare)!.extension).toBeUndefined();
+  });
+
+  it('reads one extension byte in place (the audio level), one-byte or two-byte form', () => {
+    const info = parseRtp(packet)!;
+    expect(readExtensionByte(packet, info, 13)).toBe(4);
+    expect(readExtensionByte(packet, info, 2)).toBe(1);
+    expect(readExtensionByte(packet, info, 5)).toBe(-1);
+    const twoByte = buildRtp({ payloadType: 111, sequenceNumber: 1, timestamp: 1, ssrc: 1, payload, extensions: [{ id: 20, data: Buffer.from([0x9f]) }, { id: 1, data: Buffer.alloc(0) }] });
+    const twoInfo = parseRtp(twoByte)!;
+    expect(twoInfo.extension!.profile).toBe(0x1000);
+    expect(readExtensionByte(twoByte, twoInfo, 20)).toBe(0x9f);
+    expect(readExtensionByte(twoByte, twoInfo, 1)).toBe(-1);
+    expect(readExtensionByte(Buffer.from(payload), { marker: false, payloadOffset: 0, payloadLength: 0, extension: undefined }, 1)).toBe(-1);
   });
 
   it('removes padding', () => {

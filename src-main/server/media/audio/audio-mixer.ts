@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger.js';
-import { newAudioOutput, nextAudioPacket, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, type AudioOutput } from './opus-output.js';
-import { parseRtp, readHeaderExtensions } from '../rtp/rtp.js';
+import { newAudioOutput, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, writeAudioPacket, type AudioOutput } from './opus-output.js';
+import { readExtensionByte, RtpHeader } from '../rtp/rtp.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
 import type { OpusFrameDecoder, OpusFrameEncoder } from './opus-codec.js';
@@ -55,6 +55,9 @@ interface Member {
   silentTicks: number;
 }
 
+/** Room for the largest Opus packet (1275 bytes) after a 12-byte RTP header. */
+const PACKET_BYTES = 12 + 1275;
+
 /** Louder than this (dBov) by the audio-level extension: worth decoding. */
 const DECODE_THRESHOLD_DBOV = 60;
 
@@ -65,6 +68,10 @@ export class AudioMixer {
   private sharedEncoder: OpusFrameEncoder | undefined;
   private readonly acc = new Int32Array(FRAME_SAMPLES);
   private readonly scratch = new Int16Array(FRAME_SAMPLES);
+  /** One packet buffer for every listener's packet of a tick (node-datachannel copies what it sends), and views of it by length. */
+  private readonly packetOut = Buffer.allocUnsafe(PACKET_BYTES);
+  private readonly packetViews: (Buffer | undefined)[] = new Array(PACKET_BYTES + 1);
+  private readonly header = new RtpHeader();
   private readonly now: () => number;
   private ready: Promise<void>;
   private closed = false;
@@ -88,7 +95,11 @@ export class AudioMixer {
     return this.members.size;
   }
 
-  /** Adds (or re-targets) an attendee's audio: what it sends arrives through onRtp, the mix leaves through `send`. */
+  /**
+   * Adds (or re-targets) an attendee's audio: what it sends arrives through onRtp, the
+   * mix leaves through `send`. The packet handed to `send` is the mixer's reused buffer,
+   * valid only during the call: send it (node-datachannel copies it) or copy it.
+   */
   async addMember(id: string, out: { payloadType: number; ssrc: number; audioLevelExtensionId?: number }, send: (packet: Buffer) => void): Promise<void> {
     const existing = this.members.get(id);
     if (existing) {
@@ -137,14 +148,15 @@ export class AudioMixer {
   onRtp(id: string, packet: Buffer): void {
     const member = this.members.get(id);
     if (!member || member.muted) return;
-    const info = parseRtp(packet);
-    if (!info || info.payloadLength === 0) return;
+    const info = this.header;
+    if (!info.read(packet) || info.payloadLength === 0) return;
     let level: number | undefined;
     if (member.audioLevelExtensionId !== undefined) {
-      const ext = readHeaderExtensions(packet, info).find((e) => e.id === member.audioLevelExtensionId);
-      if (ext && ext.data.length >= 1) level = ext.data[0]! & 0x7f;
+      const byte = readExtensionByte(packet, info, member.audioLevelExtensionId);
+      if (byte >= 0) level = byte & 0x7f;
     }
-    const payload = new Uint8Array(packet.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength));
+    // A view, not a copy: node-datachannel gave this packet its own buffer.
+    const payload = packet.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength);
     member.buffer.push(info.sequenceNumber, { payload, level });
   }
 
@@ -215,10 +227,10 @@ export class AudioMixer {
         this.encoderPool.push(member.encoder);
         member.encoder = undefined;
       }
-      const packet = this.nextPacket(member, payload);
-      if (!packet) continue;
+      const length = this.nextPacket(member, payload);
+      if (length === 0) continue;
       try {
-        member.send(packet);
+        member.send(this.packetViews[length] ??= this.packetOut.subarray(0, length));
       } catch (error) {
         this.options.logger.debug('mixer_send_failed', { id: member.id, error });
       }
@@ -232,17 +244,18 @@ export class AudioMixer {
    * keeps the stream and the client's connection-health statistics alive while
    * halving or better what the server sends, since most listeners hear silence
    * most of the time. The first packet after silence carries the marker bit.
+   * Writes into packetOut and returns the packet's length; 0 when nothing goes out.
    */
-  private nextPacket(member: Member, payload: Uint8Array): Buffer | undefined {
+  private nextPacket(member: Member, payload: Uint8Array): number {
     if (payload !== OPUS_SILENCE_FRAME) {
       const marker = member.silentTicks > 0;
       member.silentTicks = 0;
-      return nextAudioPacket(member.output, payload, marker);
+      return writeAudioPacket(this.packetOut, member.output, payload, marker);
     }
     const silent = silencePayload(member.silentTicks++, true);
-    if (silent) return nextAudioPacket(member.output, silent);
+    if (silent) return writeAudioPacket(this.packetOut, member.output, silent);
     skipAudioFrame(member.output);
-    return undefined;
+    return 0;
   }
 
   close(): void {

@@ -1,4 +1,3 @@
-import { buildRtp } from '../rtp/rtp.js';
 
 /**
  * What the mixer sends each listener: Opus packets with per-listener sequence
@@ -42,18 +41,28 @@ export function newAudioOutput(payloadType: number, ssrc: number): AudioOutput {
   return { payloadType, ssrc, sequenceNumber: Math.floor(Math.random() * 0x8000), timestamp: Math.floor(Math.random() * 0x7fffffff) };
 }
 
-/** The next packet of `output`, advancing its sequence number and timestamp. `marker` starts a talkspurt. */
-export function nextAudioPacket(output: AudioOutput, payload: Uint8Array, marker = false): Buffer {
-  const packet = buildRtp({
-    payloadType: output.payloadType,
-    sequenceNumber: output.sequenceNumber,
-    timestamp: output.timestamp,
-    ssrc: output.ssrc,
-    marker,
-    payload,
-  });
+/**
+ * Writes the next packet of `output` into `out` (12 + payload bytes) and returns
+ * its length, advancing the sequence number and timestamp. `marker` starts a
+ * talkspurt. The mixer writes every listener's packet into one reused buffer
+ * (node-datachannel copies what it sends), so a tick allocates no packets.
+ */
+export function writeAudioPacket(out: Buffer, output: AudioOutput, payload: Uint8Array, marker = false): number {
+  out[0] = 0x80;
+  out[1] = (marker ? 0x80 : 0) | (output.payloadType & 0x7f);
+  out.writeUInt16BE(output.sequenceNumber, 2);
+  out.writeUInt32BE(output.timestamp >>> 0, 4);
+  out.writeUInt32BE(output.ssrc >>> 0, 8);
+  out.set(payload, 12);
   output.sequenceNumber = (output.sequenceNumber + 1) & 0xffff;
   output.timestamp = (output.timestamp + OPUS_TIMESTAMP_STEP) >>> 0;
+  return 12 + payload.length;
+}
+
+/** writeAudioPacket into a buffer of its own, for callers that keep the packet. */
+export function nextAudioPacket(output: AudioOutput, payload: Uint8Array, marker = false): Buffer {
+  const packet = Buffer.allocUnsafe(12 + payload.length);
+  writeAudioPacket(packet, output, payload, marker);
   return packet;
 }
 

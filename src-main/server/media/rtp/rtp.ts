@@ -192,6 +192,35 @@ function forEachExtension(packet: Buffer, extension: NonNullable<RtpLayout['exte
   }
 }
 
+/**
+ * The first data byte of extension element `id` (one-byte or two-byte form), or -1.
+ * Reads in place: the mixer takes each packet's audio level (RFC 6464) this way.
+ */
+export function readExtensionByte(packet: Buffer, layout: RtpLayout, id: number): number {
+  const extension = layout.extension;
+  if (!extension) return -1;
+  const end = extension.offset + extension.length;
+  let i = extension.offset + 4;
+  const oneByte = extension.profile === 0xbede;
+  if (!oneByte && (extension.profile & 0xfff0) !== 0x1000) return -1;
+  while (i < end) {
+    const first = packet[i]!;
+    if (first === 0) {
+      i++;
+      continue;
+    }
+    const elementId = oneByte ? first >> 4 : first;
+    if (oneByte && elementId === 15) return -1;
+    if (!oneByte && i + 1 >= end) return -1;
+    const length = oneByte ? (first & 0x0f) + 1 : packet[i + 1]!;
+    const data = i + (oneByte ? 1 : 2);
+    if (data + length > end) return -1;
+    if (elementId === id) return length >= 1 ? packet[data]! : -1;
+    i = data + length;
+  }
+  return -1;
+}
+
 /** Upper bound on the bytes writeRewrittenRtp may write for `packet` (mapping can switch to two-byte elements). */
 export function rewrittenRtpBound(packet: Buffer, layout: RtpLayout): number {
   const elements = layout.extension ? layout.extension.length : 0;
