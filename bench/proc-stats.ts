@@ -28,3 +28,10 @@ export async function peakRssMiB(pid: number): Promise<number> {
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
+
+/** Where a process's resident memory is (MiB): anonymous (heaps, WASM, native allocations) or file-backed (binaries, libraries). */
+export async function memoryBreakdown(pid: number): Promise<{ rss: number; anonymous: number; file: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), anonymous: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem'), peak: kb('VmHWM') };
+}

@@ -8,6 +8,7 @@
 // The AWS SDK's once-per-process notice about Node 20 (see vite.config.ts); its own switch, nothing else.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { renderStored, runCompare } from './compare/compare.js';
+import { runIdleBench } from './idle.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
 
@@ -54,8 +55,11 @@ switch (scenario) {
     });
     break;
   }
+  case 'idle':
+    await runIdleBench();
+    break;
   default:
-    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare`);
+    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare, idle, join, soak`);
     process.exit(2);
 }
 process.exit(0);

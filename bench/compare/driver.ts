@@ -1,9 +1,9 @@
 import { analyseListener, preEncodedSpeaker, type Onset } from '../audio-load.js';
 import { AudioRecorder, LoadAccounting } from '../load/accounting.js';
 import { lossFraction } from '../load/rtp-stats.js';
-import { opusSender, sentPackets, type MediaSenderFactory } from '../load/senders.js';
+import { opusSender, sentPackets, videoSending, type MediaSenderFactory } from '../load/senders.js';
 import type { Vp8Clip } from '../load/vp8-clip.js';
-import { cpuSeconds, peakRssMiB } from '../proc-stats.js';
+import { cpuSeconds, peakRssMiB, rssMiB } from '../proc-stats.js';
 import { audioReceivers, videoFanout, type Scenario } from './scenarios.js';
 import { percentile, type RunMetrics } from './stats.js';
 
@@ -78,6 +78,23 @@ export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp
     const totals = accounting.stats.since(mark);
     const audioAfter = countByKind(accounting);
     const peak = await peakRssMiB(server.pid);
+    const rssNow = await rssMiB(server.pid);
+    // A second, shorter window with every camera paused: what the meeting costs without video
+    // (its audio stream, mixer and timers), so the per-packet figure can leave that out.
+    const fanoutNow = videoFanout(scenario);
+    let cpuWithoutVideo: number | null = null;
+    if (fanoutNow > 0) {
+      videoSending.paused = true;
+      try {
+        await sleep(1500);
+        const before = await cpuSeconds(server.pid);
+        const t0 = performance.now();
+        await sleep((seconds * 1000) / 2);
+        cpuWithoutVideo = ((await cpuSeconds(server.pid)) - before) / ((performance.now() - t0) / 1000);
+      } finally {
+        videoSending.paused = false;
+      }
+    }
     const videoSent = sentPackets.video - sentBefore.video;
     const videoReceived = audioAfter.video - audioBefore.video;
     const audioReceived = audioAfter.audio - audioBefore.audio;
@@ -103,6 +120,9 @@ export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp
       gapsPerListenerMin: analyses.length ? analyses.reduce((n, a) => n + a.dropouts, 0) / analyses.length / (elapsed / 60) : null,
       cpuUsPerVideoPacket: videoReceived > 0 ? (cpu * elapsed * 1e6) / videoReceived : null,
       cpuUsPerPacketOut: videoReceived + audioReceived > 0 ? (cpu * elapsed * 1e6) / (videoReceived + audioReceived) : null,
+      cpuWithoutVideo,
+      cpuUsPerVideoPacketNet: cpuWithoutVideo !== null && videoReceived > 0 ? (Math.max(0, cpu - cpuWithoutVideo) * elapsed * 1e6) / videoReceived : null,
+      rssMiB: rssNow,
     };
   } finally {
     await joined?.close();

@@ -36,6 +36,8 @@ export interface CompareReport {
     audioComparedAt: number | null;
     /** Chorus CPU per forwarded video packet / VideoRoom's, per video scenario (goal: <= 1). */
     videoCpuPerPacketRatio: Record<string, number | null>;
+    /** The same with each server's CPU without video (Chorus's audio stream and mixer) taken out first. */
+    videoNetCpuPerPacketRatio?: Record<string, number | null>;
   };
 }
 
@@ -68,6 +70,8 @@ export function buildReport(scenarios: readonly Scenario[], runs: readonly RunMe
       audioComparedAt: bothAudio?.attendees ?? null,
       videoCpuPerPacketRatio: Object.fromEntries(results.filter((r) => r.scenario.kind !== 'audio')
         .map((r) => [r.scenario.id, ratio(r.chorus?.cpuUsPerVideoPacket, r.janus?.cpuUsPerVideoPacket)])),
+      videoNetCpuPerPacketRatio: Object.fromEntries(results.filter((r) => r.scenario.kind !== 'audio')
+        .map((r) => [r.scenario.id, ratio(r.chorus?.cpuUsPerVideoPacketNet, r.janus?.cpuUsPerVideoPacketNet)])),
     },
   };
 }
@@ -95,18 +99,18 @@ export function markdownReport(report: CompareReport): string {
     `- Audio: ${c.audio}.`,
     `- Janus: ${c.janus}.`,
     '',
-    '| meeting | server | CPU (core-s/s) | peak RSS MiB | video pkt/s | audio pkt/s | Mbit/s | delivered % | loss % | jitter ms | latency p50 / p99 ms | audible gaps per listener-min | µs CPU per video pkt | µs CPU per pkt out | load gen CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| meeting | server | CPU (core-s/s) | CPU without video | peak RSS MiB | video pkt/s | audio pkt/s | Mbit/s | delivered % | loss % | jitter ms | latency p50 / p99 ms | audible gaps per listener-min | µs CPU per video pkt | µs per video pkt, without-video CPU taken out | µs CPU per pkt out | load gen CPU |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of report.results) {
     for (const server of ['chorus', 'janus'] as const) {
       const m = r[server];
       if (!m) {
-        lines.push(`| ${r.scenario.id} | ${server} | failed | | | | | | | | | | | | |`);
+        lines.push(`| ${r.scenario.id} | ${server} | failed | | | | | | | | | | | | | | |`);
         continue;
       }
-      lines.push(`| ${r.scenario.id} | ${server === 'chorus' ? 'Chorus' : 'Janus'} | ${f(m.cpu, 3)} | ${f(m.peakRssMiB, 0)} | ${f(m.videoPacketsPerSec, 0)} | ${f(m.audioPacketsPerSec, 0)} | ` +
-        `${f((m.bytesPerSec * 8) / 1e6, 2)} | ${delivered(m)} | ${f(m.lossPct, 2)} | ${f(m.jitterMs, 1)} | ${pair(m.latencyP50Ms, m.latencyP99Ms)} | ${f(m.gapsPerListenerMin, 1)} | ${f(m.cpuUsPerVideoPacket, 1)} | ${f(m.cpuUsPerPacketOut, 1)} | ${f(m.loadCpu, 2)} |`);
+      lines.push(`| ${r.scenario.id} | ${server === 'chorus' ? 'Chorus' : 'Janus'} | ${f(m.cpu, 3)} | ${f(m.cpuWithoutVideo, 3)} | ${f(m.peakRssMiB, 0)} | ${f(m.videoPacketsPerSec, 0)} | ${f(m.audioPacketsPerSec, 0)} | ` +
+        `${f((m.bytesPerSec * 8) / 1e6, 2)} | ${delivered(m)} | ${f(m.lossPct, 2)} | ${f(m.jitterMs, 1)} | ${pair(m.latencyP50Ms, m.latencyP99Ms)} | ${f(m.gapsPerListenerMin, 1)} | ${f(m.cpuUsPerVideoPacket, 1)} | ${f(m.cpuUsPerVideoPacketNet, 1)} | ${f(m.cpuUsPerPacketOut, 1)} | ${f(m.loadCpu, 2)} |`);
     }
   }
   const cap = (k: 'audio' | 'video', s: 'chorus' | 'janus'): string => {
@@ -120,6 +124,7 @@ export function markdownReport(report: CompareReport): string {
     `- Audio attendees per core, Chorus / AudioBridge (goal >= 5): ${f(report.goals.audioAttendeesPerCoreRatio, 1)}` +
       (report.goals.audioComparedAt ? ` at ${report.goals.audioComparedAt} attendees, the largest meeting both sustained.` : ' (no audio size both sustained).'),
     `- CPU per forwarded video packet, Chorus / VideoRoom (goal <= 1): ${Object.entries(report.goals.videoCpuPerPacketRatio).map(([id, v]) => `${id} ${f(v, 2)}`).join(', ') || '–'}.`,
+    `- The same with each server's CPU without video taken out first (Chorus's audio stream, mixer and timers): ${Object.entries(report.goals.videoNetCpuPerPacketRatio ?? {}).map(([id, v]) => `${id} ${f(v, 2)}`).join(', ') || '–'}.`,
   );
   if (c.failures.length) {
     lines.push('', '## Failed runs', '', ...c.failures.map((x) => `- ${x.scenario} #${x.repetition + 1} ${x.server}: ${x.error.replace(/\s+/g, ' ').slice(0, 200)}`));

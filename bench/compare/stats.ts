@@ -30,6 +30,12 @@ export interface RunMetrics {
   cpuUsPerVideoPacket: number | null;
   /** Server CPU µs per packet it sent (video forwarded plus mixed audio). */
   cpuUsPerPacketOut: number | null;
+  /** Server CPU in a second window with the same meeting but no video sent: its audio and idle share. */
+  cpuWithoutVideo: number | null;
+  /** (CPU - CPU without video) µs per video packet forwarded: the forwarding cost alone. */
+  cpuUsPerVideoPacketNet: number | null;
+  /** Server RSS at the end of the window (MiB). */
+  rssMiB: number | null;
 }
 
 export function median(values: readonly number[]): number {

@@ -28,6 +28,8 @@ export type MediaSenderFactory = (sink: RtpSink) => MediaSender;
 export const videoSendTimes = new Map<number, number>();
 /** Packets sent by every sender in this process, by kind. */
 export const sentPackets = { audio: 0, video: 0 };
+/** While set, every vp8Sender skips its frames: the benchmark's window that measures a meeting's cost without video. */
+export const videoSending = { paused: false };
 let nextTag = 1;
 const TAG_BYTES = 4;
 const MIN_TAGGED_PAYLOAD = 16;
@@ -54,6 +56,7 @@ export function vp8Sender(clip: Vp8Clip, startFrame = 0): MediaSenderFactory {
     const started = performance.now();
     let sentFrames = 0;
     const sendFrame = (): void => {
+      if (videoSending.paused) return;
       if (keyframeRequested && performance.now() - lastForced > 500) {
         keyframeRequested = false;
         lastForced = performance.now();

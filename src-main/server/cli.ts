@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     });
   }
   const server = await startChorusServer(options.config, { logger });
+  // What the process holds once started (the idle-memory benchmark reads this).
+  logger.debug('runtime_memory', { ...process.memoryUsage() });
 
   console.log(`Chorus server listening on ${server.url}`);
   if (server.publicUrl !== server.url) console.log(`Advertised to clients as ${server.publicUrl}`);

@@ -15,6 +15,7 @@ const run = (over: Partial<RunMetrics>): RunMetrics => ({
   server: 'chorus', scenario: 'audio-10', repetition: 0, seconds: 8, cpu: 0.1, loadCpu: 0.2, peakRssMiB: 100,
   videoPacketsPerSec: 0, audioPacketsPerSec: 500, bytesPerSec: 1000, videoDeliveredPct: null, audioDeliveredPct: 100,
   lossPct: 0, jitterMs: 1, latencyP50Ms: 40, latencyP99Ms: 60, gapsPerListenerMin: 0, cpuUsPerVideoPacket: null, cpuUsPerPacketOut: 10,
+  cpuWithoutVideo: null, cpuUsPerVideoPacketNet: null, rssMiB: 100,
   ...over,
 });
 
