@@ -9,6 +9,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { renderStored, runCompare } from './compare/compare.js';
 import { runIdleBench } from './idle.js';
+import { runJoinBench } from './join.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
 
@@ -57,6 +58,9 @@ switch (scenario) {
   }
   case 'idle':
     await runIdleBench();
+    break;
+  case 'join':
+    await runJoinBench({ joins: num('joins', 20) });
     break;
   default:
     console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare, idle, join, soak`);

@@ -39,6 +39,9 @@ class StandInPeer implements MediaPeerPort {
   close(): void {
     this.closed++;
   }
+  isTrackOpen(): boolean {
+    return false;
+  }
 }
 
 function setup() {

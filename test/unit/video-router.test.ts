@@ -12,6 +12,12 @@ const sub = (publisherId: string, ssrc: number, mid = '2') => ({ mid, publisherI
 const vp8 = (key: boolean, seq: number) =>
   buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: (seq * 3000) >>> 0, ssrc: 1111, marker: true, payload: Buffer.from([0x10, key ? 0 : 1, seq & 0xff, 0x55]) });
 
+/** Subscribes `who` to alice's camera on mid 2, and opens that track as a connected peer would. */
+function open(router: VideoRouter, who: string, ssrc: number): void {
+  router.setSubscriptions(who, [sub('alice', ssrc)]);
+  router.subscriberTrackOpened(who, '2');
+}
+
 function setup() {
   let now = 0;
   const sent: { to: string; mid: string; packet: Buffer }[] = [];
@@ -30,8 +36,8 @@ describe('VideoRouter', () => {
   it('forwards one publisher to two subscribers, each with its own SSRC and continuous numbering, from a keyframe', () => {
     const { router, rtp } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
-    router.setSubscriptions('carol', [sub('alice', 3001)]);
+    open(router, 'bob', 2001);
+    open(router, 'carol', 3001);
     router.onPublisherRtp('alice', vp8(false, 100));
     router.onPublisherRtp('alice', vp8(true, 101));
     for (let s = 102; s < 110; s++) router.onPublisherRtp('alice', vp8(false, s));
@@ -48,8 +54,8 @@ describe('VideoRouter', () => {
   it('answers a subscriber\'s NACK from the one shared buffer, rewritten with that subscriber\'s numbers', () => {
     const { router, rtp, sent } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
-    router.setSubscriptions('carol', [sub('alice', 3001)]);
+    open(router, 'bob', 2001);
+    open(router, 'carol', 3001);
     router.onPublisherRtp('alice', vp8(true, 500));
     for (let s = 501; s < 505; s++) router.onPublisherRtp('alice', vp8(false, s));
     const bobsThird = rtp('bob')[2]!;
@@ -71,7 +77,7 @@ describe('VideoRouter', () => {
     const plis = () => rtcp('alice').filter((m) => m.kind === 'pli').length;
     expect(plis()).toBe(1);
     for (let i = 0; i < 10; i++) {
-      router.setSubscriptions(`viewer${i}`, [sub('alice', 4000 + i)]);
+      open(router, `viewer${i}`, 4000 + i);
       router.onSubscriberRtcp(`viewer${i}`, '2', buildPli(4000 + i, 4000 + i));
       advance(30);
       router.tick();
@@ -89,7 +95,7 @@ describe('VideoRouter', () => {
   it('repairs loss toward the server: NACKs the publisher for a gap, forwards the retransmission in place, and asks for a keyframe after 1 s', () => {
     const { router, rtp, rtcp, advance } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    open(router, 'bob', 2001);
     router.onPublisherRtp('alice', vp8(true, 10));
     router.onPublisherRtp('alice', vp8(false, 11));
     router.onPublisherRtp('alice', vp8(false, 14)); // 12 and 13 lost on the way to the server
@@ -118,7 +124,7 @@ describe('VideoRouter', () => {
   it('a publisher that comes back (a reconnect) keeps its subscribers: they restart on its keyframe without a numbering jump', () => {
     const { router, rtp } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    open(router, 'bob', 2001);
     router.onPublisherRtp('alice', vp8(true, 100));
     router.onPublisherRtp('alice', vp8(false, 101));
     router.removeParticipant('alice', { keepPublication: true });
@@ -133,7 +139,7 @@ describe('VideoRouter', () => {
   it('pause stops a subscription; resume waits for a keyframe and asks for one', () => {
     const { router, rtp, rtcp, advance } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    open(router, 'bob', 2001);
     router.onPublisherRtp('alice', vp8(true, 1));
     router.setPaused('bob', ['alice'], true);
     router.onPublisherRtp('alice', vp8(false, 2));
@@ -149,7 +155,7 @@ describe('VideoRouter', () => {
   it('drops RTX, padding-only and foreign-SSRC packets, and caps the publisher with REMB', () => {
     const { router, rtp, rtcp, advance } = setup();
     router.publish('alice', PUB);
-    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    open(router, 'bob', 2001);
     router.onPublisherRtp('alice', vp8(true, 1));
     router.onPublisherRtp('alice', buildRtp({ payloadType: 97, sequenceNumber: 2, timestamp: 1, ssrc: 1111, payload: Buffer.from([0, 1, 2]) }));
     router.onPublisherRtp('alice', buildRtp({ payloadType: 96, sequenceNumber: 3, timestamp: 1, ssrc: 9999, payload: Buffer.from([0x10, 0]) }));
@@ -159,5 +165,23 @@ describe('VideoRouter', () => {
     advance(1000);
     router.tick();
     expect(rtcp('alice').filter((m) => m.kind === 'remb')).toEqual([expect.objectContaining({ bitrate: expect.closeTo(1_500_000, -4), ssrcs: [1111] })]);
+  });
+
+  it('spends no keyframe on a track that is not open yet: it asks when the track opens, and starts on the next one', () => {
+    const { router, rtp, rtcp, advance } = setup();
+    router.publish('alice', PUB);
+    advance(600);
+    router.setSubscriptions('bob', [sub('alice', 2001)]);
+    const plis = () => rtcp('alice').filter((m) => m.kind === 'pli').length;
+    const before = plis();
+    router.onPublisherRtp('alice', vp8(true, 1)); // bob cannot receive yet
+    router.onPublisherRtp('alice', vp8(false, 2));
+    expect(rtp('bob')).toEqual([]);
+    expect(plis()).toBe(before);
+    router.subscriberTrackOpened('bob', '2');
+    expect(plis()).toBe(before + 1);
+    router.onPublisherRtp('alice', vp8(false, 3));
+    router.onPublisherRtp('alice', vp8(true, 4));
+    expect(rtp('bob').map((p) => p.body)).toEqual([4]);
   });
 });

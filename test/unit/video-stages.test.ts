@@ -136,6 +136,7 @@ describe('VideoSubscription', () => {
       view: (length) => (views[length] ??= scratch.subarray(0, length)),
     });
     sub.attach([{ id: 7, uri: 'urn:3gpp:video-orientation' }, { id: 9, uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time' }]);
+    sub.open = true;
     return { sub, sent, keyframeRequests: () => keyframeRequests };
   }
   const load = (packet: VideoPacket, buffer: Buffer): VideoPacket => {

@@ -201,6 +201,8 @@ export class MeetingMedia {
       ssrc: participant.videoSsrcs.get(s.mid)!,
       extensions: s.extensions,
     })));
+    // libdatachannel keeps a mid's native track across renegotiations: one already open says so now, not by event.
+    for (const s of plan.subscriptions) if (peer.isTrackOpen(s.mid)) this.router.subscriberTrackOpened(participantId, s.mid);
     if (plan.plan.audio) {
       const audio = plan.plan.audio;
       participant.audioMid = audio.mid;

@@ -28,8 +28,8 @@ export interface HarnessBrowser {
   close(): Promise<void>;
 }
 
-/** Real headless Chromium with fake devices, and a loopback page that loads the harness. */
-export async function launchHarness(): Promise<HarnessBrowser> {
+/** Real headless Chromium with fake devices, and a loopback page that loads the harness. (Code passed to page.evaluate runs in the page; it says globalThis, so this module also type-checks for Node, where the join benchmark uses it.) */
+export async function launchHarness(options: { cameraFps?: number } = {}): Promise<HarnessBrowser> {
   const script = await buildHarness();
   const html = '<!doctype html><html><head><meta charset="utf-8"><title>harness</title></head><body><script type="module" src="/harness.js"></script></body></html>';
   const server: Server = createServer((req, res) => {
@@ -44,7 +44,9 @@ export async function launchHarness(): Promise<HarnessBrowser> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   // Playwright gives every launch a fresh temporary user-data-dir of its own.
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  // Benchmarks ask for a real camera's frame rate; the tests keep the light one.
+  const args = options.cameraFps === undefined ? CHROMIUM_ARGS : CHROMIUM_ARGS.map((a) => (a.startsWith('--use-fake-device-for-media-stream') ? `--use-fake-device-for-media-stream=fps=${options.cameraFps}` : a));
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
   const contexts: BrowserContext[] = [];
   return {
     browser,
@@ -55,7 +57,7 @@ export async function launchHarness(): Promise<HarnessBrowser> {
       const page = await context.newPage();
       page.on('pageerror', (error) => console.error('[page error]', error.message));
       await page.goto(url);
-      await page.waitForFunction(() => 'harness' in window);
+      await page.waitForFunction(() => 'harness' in globalThis);
       return page;
     },
     async close() {
@@ -73,7 +75,9 @@ export interface HarnessSnapshot {
   videoSendUnavailable: boolean;
   presence: Record<string, boolean>;
   localTile: boolean;
-  remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number }[];
+  remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number; firstFrameAt?: number }[];
+  /** performance.now() in the page when audioVideo.start() was called. */
+  startCalledAt?: number;
   events: string[];
   contentShare: string[];
 }
@@ -100,7 +104,7 @@ type HarnessApi = {
 export function harness<K extends keyof HarnessApi>(page: Page, name: K, ...args: Parameters<HarnessApi[K]>): Promise<Awaited<ReturnType<HarnessApi[K]>>> {
   return page.evaluate(
     ([n, a]) => {
-      const api = (window as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
+      const api = (globalThis as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
       return api[n as string]!(...(a as unknown[]));
     },
     [name, args] as const,
@@ -108,7 +112,7 @@ export function harness<K extends keyof HarnessApi>(page: Page, name: K, ...args
 }
 
 export function snapshot(page: Page): Promise<HarnessSnapshot> {
-  return page.evaluate(() => (window as unknown as { harness: { snapshot(): HarnessSnapshot } }).harness.snapshot());
+  return page.evaluate(() => (globalThis as unknown as { harness: { snapshot(): HarnessSnapshot } }).harness.snapshot());
 }
 
 /** Polls the page until `predicate` holds, failing with the last snapshot. */

@@ -33,6 +33,10 @@ const state = {
   events: [] as string[],
   contentShare: [] as string[],
   errors: [] as string[],
+  /** performance.now() when audioVideo.start() was called. */
+  startCalledAt: undefined as number | undefined,
+  /** performance.now() of each remote tile's first presented frame. */
+  firstFrameAt: new Map<number, number>(),
 };
 
 let session: DefaultMeetingSession | undefined;
@@ -63,6 +67,10 @@ function videoElementFor(tileId: number): HTMLVideoElement {
     el.playsInline = true;
     el.width = 320;
     document.body.appendChild(el);
+    // The moment the first frame of this tile is presented: what a person would first see.
+    el.requestVideoFrameCallback?.((now) => {
+      if (!state.firstFrameAt.has(tileId)) state.firstFrameAt.set(tileId, now);
+    });
   }
   return el;
 }
@@ -129,6 +137,7 @@ async function join(
   document.body.appendChild(audioElement);
   await av.bindAudioElement(audioElement);
   if (options.dataTopics) watchDataMessages(av, options.dataTopics);
+  state.startCalledAt = performance.now();
   av.start();
   // The SDK puts the meeting's audio stream on the element once the peer connection has it.
   const attachWhenPlaying = (): void => {
@@ -181,7 +190,7 @@ async function leave(): Promise<void> {
 }
 
 /** Decoding facts for each remote tile, from its video element. */
-function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number }[] {
+function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number; firstFrameAt?: number }[] {
   return [...state.tiles.values()].filter((t) => !t.local).map((t) => {
     const el = document.getElementById(`tile-${t.tileId}`) as HTMLVideoElement | null;
     return {
@@ -190,6 +199,7 @@ function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean
       isContent: t.isContent,
       width: el?.videoWidth ?? 0,
       frames: el?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
+      firstFrameAt: state.firstFrameAt.get(t.tileId),
     };
   });
 }
@@ -226,6 +236,7 @@ function negotiation(): { peerConnections: number; signalingState: string; stopp
 function snapshot() {
   return {
     started: state.started,
+    startCalledAt: state.startCalledAt,
     stopped: state.stopped,
     canStartLocalVideo: state.canStartLocalVideo,
     videoSendUnavailable: state.videoSendUnavailable,

@@ -97,6 +97,8 @@ export interface MediaPeerPort {
   readonly events: TypedEmitter<MediaPeerEvents>;
   answer(offerSdp: string, plan: AnswerPlan): Promise<string>;
   send(mid: string, packet: Buffer): boolean;
+  /** Whether the track of `mid` is open now (a renegotiated mid keeps its open native track, and no new open event comes). */
+  isTrackOpen(mid: string): boolean;
   close(): void;
 }
 

@@ -134,10 +134,12 @@ export class VideoRouter {
     }
   }
 
-  /** A subscriber's outgoing track opened: it needs a keyframe to show anything. */
+  /** A subscriber's outgoing track opened: now a keyframe can reach it, so ask for one. */
   subscriberTrackOpened(subscriberId: string, mid: string): void {
     const subscription = this.subscriptions.get(subscriberId)?.get(mid);
-    if (subscription) this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
+    if (!subscription) return;
+    subscription.open = true;
+    if (subscription.waitingKeyframe) this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
   }
 
   /** Hot path: one RTP packet from a publisher's video m-section. */
@@ -212,7 +214,8 @@ export class VideoRouter {
   private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {
     subscription.attach(stream.spec.extensions);
     stream.subscriptions.add(subscription);
-    stream.requestKeyframe(this.now());
+    // A track not open yet asks when it opens (subscriberTrackOpened): a keyframe sent before would be lost.
+    if (subscription.open) stream.requestKeyframe(this.now());
   }
 
   private detach(subscription: VideoSubscription): void {

@@ -40,8 +40,10 @@ export interface SubscriptionCounters {
  */
 export class VideoSubscription {
   paused = false;
-  /** Set until a keyframe starts (or restarts) this subscriber on its source. */
+  /** Set until a keyframe starts (or restarts) this subscriber on its source: until one is actually sent. */
   waitingKeyframe = true;
+  /** The subscriber's track is open (DTLS up, m-section negotiated): packets can reach it. */
+  open = false;
   readonly rewriter = new SequenceRewriter();
   readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0 };
   /** Entry point of the forwarding chain. */
@@ -101,12 +103,12 @@ export class VideoSubscription {
   private keyframeGate(next: PacketSink): PacketSink {
     return (packet) => {
       if (this.waitingKeyframe) {
-        if (!packet.keyframe) {
+        // Before its track opens nothing can reach the subscriber: a keyframe now would be wasted.
+        if (!this.open || !packet.keyframe) {
           this.counters.dropped++;
-          this.ports.requestKeyframe();
+          if (this.open) this.ports.requestKeyframe();
           return;
         }
-        this.waitingKeyframe = false;
         this.rewriter.resync();
       }
       next(packet);
@@ -127,7 +129,10 @@ export class VideoSubscription {
 
   private writer(): PacketSink {
     return (packet) => {
-      if (this.emit(packet)) this.counters.forwarded++;
+      if (!this.emit(packet)) return;
+      this.counters.forwarded++;
+      // Started only once a keyframe really went out; a failed send keeps waiting for the next one.
+      this.waitingKeyframe = false;
     };
   }
 
