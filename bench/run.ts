@@ -3,6 +3,8 @@
  * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`,
  * `npm run bench compare [-- --quick] [--reps N] [--seconds S] [--only id,id] [--no-pin]` (Chorus vs Janus;
  * `-- --render bench/results/compare.json` redraws its markdown and chart from stored results).
+ * `npm run bench idle` (memory before anyone joins, against Janus), `npm run bench join [-- --joins N]`
+ * (Chromium join to first frame), `npm run bench soak [-- --minutes M --size N]` (memory over time).
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
  */
 // The AWS SDK's once-per-process notice about Node 20 (see vite.config.ts); its own switch, nothing else.
@@ -12,6 +14,7 @@ import { runIdleBench } from './idle.js';
 import { runJoinBench } from './join.js';
 import { runMixerBench } from './mixer.js';
 import { runSfuBench } from './sfu.js';
+import { runSoakBench } from './soak.js';
 
 const [scenario = 'sfu', ...rest] = process.argv.slice(2);
 const flags = new Map<string, string>();
@@ -61,6 +64,9 @@ switch (scenario) {
     break;
   case 'join':
     await runJoinBench({ joins: num('joins', 20) });
+    break;
+  case 'soak':
+    await runSoakBench({ minutes: num('minutes', 10), size: num('size', 16) });
     break;
   default:
     console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare, idle, join, soak`);

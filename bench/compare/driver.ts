@@ -42,7 +42,8 @@ function firstListener(scenario: Scenario): number {
  * Starts the server, joins the scenario, lets it settle, measures a window, tears down.
  * Same steps and same media for every server.
  */
-export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp8Clip, seconds: number, repetition: number): Promise<RunMetrics> {
+/** The media and accounting a scenario's attendees share: the same on every server. */
+export async function prepareLoad(scenario: Scenario, clip: Vp8Clip): Promise<{ load: LoadContext; onsets: Onset[]; recorders: Map<number, AudioRecorder>; accounting: LoadAccounting }> {
   const onsets: Onset[] = [];
   const speakers = scenario.kind === 'video' ? 0 : scenario.speakers;
   const speech = await Promise.all(Array.from({ length: speakers }, (_, k) => preEncodedSpeaker(k, speakers, onsets)));
@@ -57,6 +58,11 @@ export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp
     audioSender: (i) => (i < speakers ? opusSender(speech[i]!.frames, speech[i]!.onSent) : opusSender([null])),
     recorder: (i) => recorders.get(i),
   };
+  return { load, onsets, recorders, accounting };
+}
+
+export async function runScenario(side: ServerSide, scenario: Scenario, clip: Vp8Clip, seconds: number, repetition: number): Promise<RunMetrics> {
+  const { load, onsets, recorders, accounting } = await prepareLoad(scenario, clip);
   const server = await side.start();
   let joined: JoinedLoad | undefined;
   try {
