@@ -75,15 +75,29 @@ function videoElementFor(tileId: number): HTMLVideoElement {
   return el;
 }
 
+/** How the harness page configures the SDK: the Chime options an app would set. */
+interface JoinOptions {
+  video?: boolean;
+  toneHz?: number;
+  dataTopics?: string[];
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** MeetingSessionConfiguration.enableSimulcastForUnifiedPlanChromiumBasedBrowsers. */
+  simulcast?: boolean;
+  /** MeetingSessionConfiguration.enableSVC. */
+  svc?: boolean;
+}
+
 async function join(
   meeting: unknown,
   attendee: unknown,
-  options: { video?: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' } = {},
+  options: JoinOptions = {},
 ): Promise<void> {
   // WARN by default; INFO or DEBUG shows the SDK's task list, SDPs and timeouts when diagnosing a run.
   const logger = new ConsoleLogger('harness', LogLevel[options.logLevel ?? 'WARN']);
   const deviceController = new DefaultDeviceController(logger);
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
+  configuration.enableSimulcastForUnifiedPlanChromiumBasedBrowsers = options.simulcast ?? false;
+  configuration.enableSVC = options.svc ?? false;
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
   const observer: AudioVideoObserver = {
