@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/media/video/keyframes.js';
 import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp, readExtensionByte, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/media/rtp/rtp.js';
-import { findCodec, isBaselineH264, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/media/peer/sdp.js';
+import { findCodec, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/media/peer/sdp.js';
+import { isCodec } from '../../src-main/server/media/video/codecs.js';
 import { prng } from '../helpers/prng.js';
 
 
@@ -142,7 +143,7 @@ describe('SDP', () => {
     const [audio, video] = parsed.sections;
     expect(findCodec(audio!, 'opus')).toMatchObject({ payloadType: 111, clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1' });
     expect(findCodec(video!, 'VP8')!.rtcpFeedback).toEqual(['nack pli', 'transport-cc']);
-    expect(isBaselineH264(findCodec(video!, 'H264')!)).toBe(true);
+    expect(isCodec('H264', findCodec(video!, 'H264')!)).toBe(true);
     expect(video!.ssrcs).toEqual([22, 23]);
     expect(video!.rtxSsrcs.get(22)).toBe(23);
     expect(audio!.extensions).toContainEqual({ id: 1, uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' });

@@ -10,7 +10,7 @@ import type { MediaSettings } from './media-settings.js';
 import { planAnswer, type PlanResult } from './peer/answer-planner.js';
 import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } from './peer/media-peer.js';
 import type { ParsedSdp } from './peer/sdp.js';
-import type { VideoCodec } from './video/keyframes.js';
+import type { VideoCodec } from './video/codecs.js';
 import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
 
 /**

@@ -16,7 +16,7 @@ import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AudioLevelReport, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
 import { parseSdp } from '../media/peer/sdp.js';
-import type { VideoCodec } from '../media/video/keyframes.js';
+import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
 import type { Participant, SessionPort, VideoPublication } from './participant.js';
 import type { RoomActivity } from './room-activity.js';
@@ -34,9 +34,13 @@ export interface MeetingRoomDeps {
   dataMessageLimits?: DataMessageLimits;
 }
 
+/** How INDEX names each codec in supported_receive_codec_intersection (the SDK's VideoCodecCapability.fromSignaled). */
 const CODEC_CAPABILITY: Record<VideoCodec, SdkVideoCodecCapability> = {
   VP8: SdkVideoCodecCapability.VP8,
   H264: SdkVideoCodecCapability.H264_CONSTRAINED_BASELINE_PROFILE,
+  H264_HIGH: SdkVideoCodecCapability.H264_HIGH_PROFILE,
+  VP9: SdkVideoCodecCapability.VP9_PROFILE_0,
+  AV1: SdkVideoCodecCapability.AV1_MAIN_PROFILE,
 };
 
 const sendsVideo = (capability: string): boolean => capability === 'Send' || capability === 'SendReceive';
@@ -124,7 +128,8 @@ export class MeetingRoom {
       audioStreamId: reconnected?.audioStreamId ?? this.nextStreamId++,
       muted: reconnected?.muted ?? false,
       publication: reconnected?.publication,
-      receivableCodecs: ['VP8', 'H264'],
+      // Until its first offer says what it decodes, a participant is assumed to decode everything.
+      receivableCodecs: reconnected?.receivableCodecs ?? [...VIDEO_CODECS],
     };
     this.participants.set(id, participant);
     this.deps.service.participantJoined(this.meeting.MeetingId, id);
@@ -368,9 +373,9 @@ export class MeetingRoom {
     return undefined;
   }
 
-  /** Codecs every participant can receive, VP8 first; VP8 when nobody said. */
+  /** Codecs every participant can receive; VP8 when they have none in common. */
   private meetingCodecs(): VideoCodec[] {
-    let codecs: VideoCodec[] = ['VP8', 'H264'];
+    let codecs: VideoCodec[] = [...VIDEO_CODECS];
     for (const p of this.participants.values()) codecs = codecs.filter((c) => p.receivableCodecs.includes(c));
     return codecs.length > 0 ? codecs : ['VP8'];
   }

@@ -1,5 +1,5 @@
 import type { Attendee } from '../../shared/chime-types.js';
-import type { VideoCodec } from '../media/video/keyframes.js';
+import type { VideoCodec } from '../media/video/codecs.js';
 
 /** The room's view of one signaling connection: how to talk to it and how to end it. */
 export interface SessionPort {

@@ -9,6 +9,7 @@ import {
   DefaultMeetingSession,
   LogLevel,
   MeetingSessionConfiguration,
+  VideoCodecCapability,
   type AudioVideoObserver,
   type MeetingSessionStatus,
   type VideoTileState,
@@ -85,7 +86,17 @@ interface JoinOptions {
   simulcast?: boolean;
   /** MeetingSessionConfiguration.enableSVC. */
   svc?: boolean;
+  /** audioVideo.setVideoCodecSendPreferences, in order. */
+  sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
 }
+
+const CODEC_CAPABILITIES = {
+  vp8: () => VideoCodecCapability.vp8(),
+  h264: () => VideoCodecCapability.h264ConstrainedBaselineProfile(),
+  h264High: () => VideoCodecCapability.h264HighProfile(),
+  vp9: () => VideoCodecCapability.vp9Profile0(),
+  av1: () => VideoCodecCapability.av1Main(),
+};
 
 async function join(
   meeting: unknown,
@@ -100,6 +111,7 @@ async function join(
   configuration.enableSVC = options.svc ?? false;
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
+  if (options.sendCodecs) av.setVideoCodecSendPreferences!(options.sendCodecs.map((c) => CODEC_CAPABILITIES[c]()));
   const observer: AudioVideoObserver = {
     audioVideoDidStartConnecting: (reconnecting: boolean) => {
       if (reconnecting) state.events.push('reconnecting');
@@ -223,14 +235,17 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
   const report = await session?.audioVideo.getRTCPeerConnectionStats();
   const out: Record<string, unknown>[] = [];
   const candidates = new Map<string, string>();
+  const codecs = new Map<string, string>();
   report?.forEach((s: Record<string, unknown>) => {
     if (s.type === 'local-candidate' || s.type === 'remote-candidate') candidates.set(String(s.id), `${String(s.candidateType)}:${String(s.address)}:${String(s.port)}`);
+    if (s.type === 'codec') codecs.set(String(s.id), `${String(s.mimeType)}${s.sdpFmtpLine ? ` ${String(s.sdpFmtpLine)}` : ''}`);
   });
   report?.forEach((s: Record<string, unknown>) => {
     if (s.type === 'candidate-pair' && s.nominated) out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state });
     if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp' || (s.type === 'candidate-pair' && s.nominated)) {
       const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active } = s;
-      out.push({ type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active });
+      const codec = s.codecId ? codecs.get(String(s.codecId)) : undefined;
+      out.push({ type, kind, mid, codec, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active });
     }
   });
   return out;

@@ -1,6 +1,6 @@
-import type { VideoCodec } from '../video/keyframes.js';
+import { codecOf, isCodec, VIDEO_CODECS, type VideoCodec } from '../video/codecs.js';
 import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
-import { AUDIO_LEVEL_URI, findCodec, isBaselineH264, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+import { AUDIO_LEVEL_URI, findCodec, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
 
 /**
  * Video header extensions the SFU negotiates on both legs and forwards, renumbered per subscriber.
@@ -67,13 +67,27 @@ export const AUDIO_STREAM_LABEL = 'chorus-audio';
 export const AUDIO_TRACK_ID = 'chorus-mix';
 
 function codecFor(section: MediaSection, codec: VideoCodec): RtpCodecDesc | undefined {
-  return codec === 'VP8' ? findCodec(section, 'VP8') : findCodec(section, 'H264', isBaselineH264);
+  return section.codecs.find((c) => isCodec(codec, c));
 }
 
+/** The video codecs a client can receive: those its first video m-section lists. */
 export function receivableCodecs(offer: ParsedSdp): VideoCodec[] {
   const video = offer.sections.find((s) => s.kind === 'video');
   if (!video) return [];
-  return (['VP8', 'H264'] as const).filter((codec) => codecFor(video, codec) !== undefined);
+  return VIDEO_CODECS.filter((codec) => codecFor(video, codec) !== undefined);
+}
+
+/**
+ * The codec to publish in: the first one of the client's own preference (the
+ * order of its m-section, which the SDK sets from setVideoCodecSendPreferences)
+ * that every participant can receive.
+ */
+function preferredCodec(section: MediaSection, meetingCodecs: readonly VideoCodec[]): { codec: VideoCodec; desc: RtpCodecDesc } | undefined {
+  for (const desc of section.codecs) {
+    const codec = codecOf(desc);
+    if (codec && meetingCodecs.includes(codec)) return { codec, desc };
+  }
+  return undefined;
 }
 
 /** How to answer a refused m-section: inactive, with the first media codec the offer listed for it. */
@@ -114,13 +128,13 @@ export function planAnswer(input: PlanInput): PlanResult {
 
     const sending = section.direction === 'sendrecv' || section.direction === 'sendonly';
     if (sending && !publish && section.ssrcs.length > 0) {
-      const chosen = input.meetingCodecs.map((codec) => ({ codec, desc: codecFor(section, codec) })).find((c) => c.desc);
-      if (input.mayPublishVideo && chosen?.desc) {
+      const chosen = preferredCodec(section, input.meetingCodecs);
+      if (input.mayPublishVideo && chosen) {
         const rtx = new Set(section.rtxSsrcs.values());
         const primary = section.ssrcs.find((s) => !rtx.has(s)) ?? section.ssrcs[0]!;
         const extensions = forwardedExtensions(section);
         publish = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, ssrc: primary, extensions };
-        const spec: ReceiveVideoSpec = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, extensions };
+        const spec: ReceiveVideoSpec = { mid: section.mid, codec: chosen.codec, payloadType: chosen.desc.payloadType, fmtp: chosen.desc.fmtp, extensions };
         plan.receiveVideos.push(spec);
         continue;
       }
@@ -137,6 +151,7 @@ export function planAnswer(input: PlanInput): PlanResult {
         mid: section.mid,
         codec,
         payloadType: desc.payloadType,
+        fmtp: desc.fmtp,
         ssrc: input.ssrcForMid(section.mid),
         streamLabel: `v_${section.mid}`,
         trackId: `v_${section.mid}_track`,

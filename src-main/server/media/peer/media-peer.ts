@@ -3,7 +3,7 @@ import { TypedEmitter } from '../../../shared/typed-emitter.js';
 import { ChorusError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { guarded } from './guard.js';
-import type { VideoCodec } from '../video/keyframes.js';
+import type { VideoCodec } from '../video/codecs.js';
 import { isRtcpPacket } from '../rtp/rtp.js';
 import { stripTransportCc, type HeaderExtension } from './sdp.js';
 
@@ -30,6 +30,8 @@ export interface SendVideoSpec {
   mid: string;
   codec: VideoCodec;
   payloadType: number;
+  /** The offer's format parameters for that payload type. */
+  fmtp?: string;
   ssrc: number;
   streamLabel: string;
   trackId: string;
@@ -41,6 +43,8 @@ export interface ReceiveVideoSpec {
   mid: string;
   codec: VideoCodec;
   payloadType: number;
+  /** The offer's format parameters for that payload type. */
+  fmtp?: string;
   extensions: HeaderExtension[];
 }
 
@@ -64,19 +68,13 @@ export interface MediaPeerEvents extends Record<string, unknown> {
 const CNAME = 'chorus';
 const GATHERING_TIMEOUT_MS = 5_000;
 
-function addVideoCodec(video: Video, codec: VideoCodec, payloadType: number): void {
-  switch (codec) {
-    case 'VP8':
-      video.addVP8Codec(payloadType);
-      return;
-    case 'H264':
-      video.addH264Codec(payloadType);
-      return;
-    default: {
-      const unreachable: never = codec;
-      throw new Error(`unsupported codec ${String(unreachable)}`);
-    }
-  }
+/** The SDP name of each codec (libdatachannel writes rtpmap name/90000 and the usual nack, pli and remb feedback). */
+const SDP_NAME: Record<VideoCodec, string> = { VP8: 'VP8', H264: 'H264', H264_HIGH: 'H264', VP9: 'VP9', AV1: 'AV1' };
+
+/** Answers a codec with the offer's own format parameters, so profiles match exactly what the client asked for. */
+function addVideoCodec(video: Video, codec: VideoCodec, payloadType: number, fmtp: string | undefined): void {
+  if (codec === 'VP8' && !fmtp) video.addVP8Codec(payloadType);
+  else video.addVideoCodec(payloadType, SDP_NAME[codec], fmtp);
 }
 
 function addExtensions(video: Video, extensions: HeaderExtension[]): void {
@@ -180,7 +178,7 @@ export class MediaPeer implements MediaPeerPort {
     for (const spec of plan.sendVideos) {
       this.addTrackIfChanged(spec.mid, { kind: 'send', ...spec }, () => {
         const video = new Video(spec.mid, 'SendOnly');
-        addVideoCodec(video, spec.codec, spec.payloadType);
+        addVideoCodec(video, spec.codec, spec.payloadType, spec.fmtp);
         addExtensions(video, spec.extensions);
         // Our SSRC must be in our description, or libdatachannel never routes the receiver's RTCP to this track.
         video.addSSRC(spec.ssrc, CNAME, spec.streamLabel, spec.trackId);
@@ -190,7 +188,7 @@ export class MediaPeer implements MediaPeerPort {
     for (const spec of plan.receiveVideos) {
       this.addTrackIfChanged(spec.mid, { kind: 'receive', ...spec }, () => {
         const video = new Video(spec.mid, 'RecvOnly');
-        addVideoCodec(video, spec.codec, spec.payloadType);
+        addVideoCodec(video, spec.codec, spec.payloadType, spec.fmtp);
         addExtensions(video, spec.extensions);
         return video;
       });

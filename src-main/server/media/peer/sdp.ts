@@ -137,12 +137,6 @@ export function findCodec(section: MediaSection, name: string, accept: (codec: R
   return section.codecs.find((c) => c.name.toLowerCase() === name.toLowerCase() && accept(c));
 }
 
-/** H.264 the way every WebRTC stack decodes it: packetization-mode 1, constrained baseline. */
-export function isBaselineH264(codec: RtpCodecDesc): boolean {
-  const fmtp = codec.fmtp ?? '';
-  return /packetization-mode=1/.test(fmtp) && /profile-level-id=42e0/i.test(fmtp);
-}
-
 /**
  * Removes transport-cc from the offer: libdatachannel would accept it but never
  * sends the feedback, and Chrome's send rate collapses without it. REMB is used instead.

@@ -1,6 +1,6 @@
 import type { HeaderExtension } from '../peer/sdp.js';
 import { buildNack, buildPli, buildRemb } from '../rtp/rtcp.js';
-import type { VideoCodec } from './keyframes.js';
+import type { VideoCodec } from './codecs.js';
 import { KeyframeRequester, type KeyframeSettings } from './keyframe-requester.js';
 import { NackGenerator, type NackSettings } from './nack-generator.js';
 import { RetransmissionBuffer } from './retransmission-buffer.js';

@@ -5,7 +5,7 @@
  * calls them on every packet and must not slice.
  */
 
-export type VideoCodec = 'VP8' | 'H264';
+import type { VideoCodec } from './codecs.js';
 
 /** VP8 (RFC 7741): true when the packet starts a key frame. */
 export function isVp8KeyframeStart(packet: Buffer, offset = 0, length = packet.length - offset): boolean {
@@ -57,12 +57,43 @@ export function isH264KeyframeStart(packet: Buffer, offset = 0, length = packet.
   return false;
 }
 
+/**
+ * VP9 (RFC 9628): true for the first packet (B) of a picture that is not
+ * inter-picture predicted (P clear), on spatial layer 0 when layer indices are present.
+ */
+export function isVp9KeyframeStart(packet: Buffer, offset = 0, length = packet.length - offset): boolean {
+  if (length < 1) return false;
+  const b0 = packet[offset]!;
+  const predicted = (b0 & 0x40) !== 0;
+  const begins = (b0 & 0x08) !== 0;
+  if (predicted || !begins) return false;
+  if ((b0 & 0x20) === 0) return true;
+  // Layer indices follow the picture id (1 or 2 bytes, by its M bit) when I is set.
+  let i = offset + 1;
+  if (b0 & 0x80) {
+    if (i >= offset + length) return false;
+    i += packet[i]! & 0x80 ? 2 : 1;
+  }
+  if (i >= offset + length) return false;
+  return ((packet[i]! >> 1) & 0x07) === 0;
+}
+
+/** AV1 (the AV1 RTP payload format): the N bit of the aggregation header starts a new coded video sequence, a keyframe. */
+export function isAv1KeyframeStart(packet: Buffer, offset = 0, length = packet.length - offset): boolean {
+  return length >= 1 && (packet[offset]! & 0x08) !== 0;
+}
+
 export function isKeyframeStart(codec: VideoCodec, packet: Buffer, offset = 0, length = packet.length - offset): boolean {
   switch (codec) {
     case 'VP8':
       return isVp8KeyframeStart(packet, offset, length);
     case 'H264':
+    case 'H264_HIGH':
       return isH264KeyframeStart(packet, offset, length);
+    case 'VP9':
+      return isVp9KeyframeStart(packet, offset, length);
+    case 'AV1':
+      return isAv1KeyframeStart(packet, offset, length);
     default: {
       const unreachable: never = codec;
       return unreachable;

@@ -1,5 +1,6 @@
 import { RtpHeader } from '../rtp/rtp.js';
-import { isKeyframeStart, type VideoCodec } from './keyframes.js';
+import type { VideoCodec } from './codecs.js';
+import { isKeyframeStart } from './keyframes.js';
 
 /**
  * One publisher packet on its way through the forwarding stages. There is one of

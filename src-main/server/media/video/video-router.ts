@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
-import type { VideoCodec } from './keyframes.js';
+import type { VideoCodec } from './codecs.js';
 import { VideoSubscription, type SubscriptionSpec } from './video-subscription.js';
 
 export type { PublicationSpec } from './incoming-stream.js';
