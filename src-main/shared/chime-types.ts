@@ -7,6 +7,10 @@
 export type CapabilityValue = 'SendReceive' | 'Send' | 'Receive' | 'None';
 export const CAPABILITY_VALUES: readonly CapabilityValue[] = ['SendReceive', 'Send', 'Receive', 'None'];
 
+/** Whether a capability lets the attendee send (SendReceive, Send) or receive (SendReceive, Receive) that kind of media. */
+export const capabilitySends = (value: CapabilityValue): boolean => value === 'SendReceive' || value === 'Send';
+export const capabilityReceives = (value: CapabilityValue): boolean => value === 'SendReceive' || value === 'Receive';
+
 export interface AttendeeCapabilities {
   Audio: CapabilityValue;
   Video: CapabilityValue;

@@ -68,7 +68,7 @@ function setup() {
   for (const type of ['peerFailed', 'audioLevels'] as const) media.events.on(type, (payload) => events.push({ type, payload }));
   const negotiate = (id: string, options: { camera?: boolean; receive?: (string | undefined)[] } = {}) => {
     const sdp = offerSdp(options.camera ?? false);
-    return media.negotiate(id, { offerSdp: sdp, offer: parseSdp(sdp)!, receive: options.receive ?? [], mayPublishVideo: true, publishMaxBitrateBps: 1_000_000, meetingCodecs: ['VP8'], muted: false });
+    return media.negotiate(id, { offerSdp: sdp, offer: parseSdp(sdp)!, receive: options.receive ?? [], mayPublishVideo: true, publishMaxBitrateBps: 1_000_000, meetingCodecs: ['VP8'], muted: false, allowed: { sendAudio: true, receiveAudio: true, receiveVideo: true, sendVideo: true } });
   };
   return { media, peers, ticks, stopped: () => stopped, events, negotiate };
 }

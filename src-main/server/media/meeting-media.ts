@@ -60,6 +60,20 @@ export interface NegotiateInput {
   /** Codecs every participant can receive, in order of preference. */
   meetingCodecs: VideoCodec[];
   muted: boolean;
+  /** What its capabilities allow it (UpdateAttendeeCapabilities): audio into the mix, the mix to it, video to it. */
+  allowed: MediaPermissions;
+}
+
+/** What an attendee's capabilities let the media layer do with it. Publishing video is decided per negotiation. */
+export interface MediaPermissions {
+  /** Its audio goes into the mix (Audio Send or SendReceive). */
+  sendAudio: boolean;
+  /** It receives the mix (Audio Receive or SendReceive). */
+  receiveAudio: boolean;
+  /** It receives video (Video Receive or SendReceive). */
+  receiveVideo: boolean;
+  /** It may keep publishing video (Video, or Content for a share, Send or SendReceive). */
+  sendVideo: boolean;
 }
 
 export interface NegotiateResult {
@@ -90,6 +104,7 @@ interface ParticipantMedia {
   /** The ICE ufrag and DTLS fingerprint of the client connection its peer answers. */
   remoteTransport?: string;
   muted: boolean;
+  allowed: MediaPermissions;
 }
 
 const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
@@ -150,10 +165,11 @@ export class MeetingMedia {
     if (this.closed) throw new ChorusError('CLOSED', 'The meeting has ended');
     let state = this.participants.get(participantId);
     if (!state) {
-      state = { id: participantId, audioSsrc: randomSsrc(), videoSsrcs: new Map(), sendMids: new Set(), muted: input.muted };
+      state = { id: participantId, audioSsrc: randomSsrc(), videoSsrcs: new Map(), sendMids: new Set(), muted: input.muted, allowed: input.allowed };
       this.participants.set(participantId, state);
     }
     state.muted = input.muted;
+    state.allowed = input.allowed;
     const participant = state;
     // A different ICE ufrag and fingerprint is a new client PeerConnection (it restarted after
     // a failure): libdatachannel cannot take it on the old peer, so the old one is retired first.
@@ -166,8 +182,8 @@ export class MeetingMedia {
     participant.remoteTransport = transport;
     const plan = planAnswer({
       offer: input.offer,
-      receive: input.receive,
-      mayPublishVideo: input.mayPublishVideo,
+      receive: input.allowed.receiveVideo ? input.receive : [],
+      mayPublishVideo: input.mayPublishVideo && input.allowed.sendVideo,
       meetingCodecs: input.meetingCodecs,
       sourceCodec: (publisherId) => this.router.publisherCodec(publisherId),
       ssrcForMid: (mid) => {
@@ -227,7 +243,30 @@ export class MeetingMedia {
     const state = this.participants.get(participantId);
     if (!state) return;
     state.muted = muted;
-    this.mixer.setMuted(participantId, muted);
+    this.mixer.setMuted(participantId, muted || !state.allowed.sendAudio);
+  }
+
+  /**
+   * Applies changed capabilities at once: audio that may not be sent leaves the mix
+   * (whatever the client says of its mute), the mix stops going to who may not receive
+   * it, video to who may not receive it stops, and a publisher that may no longer send
+   * stops being forwarded. Returns whether its publication ended.
+   */
+  setPermissions(participantId: string, allowed: MediaPermissions): { publicationEnded: boolean } {
+    const state = this.participants.get(participantId);
+    if (!state) return { publicationEnded: false };
+    state.allowed = allowed;
+    this.mixer.setMuted(participantId, state.muted || !allowed.sendAudio);
+    if (!allowed.receiveVideo && state.sendMids.size > 0) {
+      this.router.setSubscriptions(participantId, []);
+      state.sendMids = new Set();
+    }
+    if (!allowed.sendVideo && this.router.hasPublication(participantId)) {
+      this.router.unpublish(participantId);
+      state.publishMid = undefined;
+      return { publicationEnded: true };
+    }
+    return { publicationEnded: false };
   }
 
   /**
@@ -319,11 +358,11 @@ export class MeetingMedia {
     if (participant.peer !== peer || this.participants.get(participant.id) !== participant) return;
     this.mixer
       .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, (packet) => {
-        peer.send(audio.mid, packet);
+        if (participant.allowed.receiveAudio) peer.send(audio.mid, packet);
       })
       .then(() => {
         if (participant.peer !== peer || this.participants.get(participant.id) !== participant) this.mixer.removeMember(participant.id);
-        else if (participant.muted) this.mixer.setMuted(participant.id, true);
+        else if (participant.muted || !participant.allowed.sendAudio) this.mixer.setMuted(participant.id, true);
       })
       .catch((error: unknown) => this.options.logger.error('mixer_join_failed', { participantId: participant.id, error }));
   }

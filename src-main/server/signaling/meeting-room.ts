@@ -1,4 +1,4 @@
-import { MEETING_LIMITS, type Meeting } from '../../shared/chime-types.js';
+import { capabilityReceives, capabilitySends, MEETING_LIMITS, type Attendee, type Meeting } from '../../shared/chime-types.js';
 import {
   encodeSignalFrame,
   SdkNotificationFrame_NotificationLevel,
@@ -14,7 +14,7 @@ import {
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AudioLevelReport, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
+import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
 import { parseSdp } from '../media/peer/sdp.js';
 import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
@@ -43,7 +43,16 @@ const CODEC_CAPABILITY: Record<VideoCodec, SdkVideoCodecCapability> = {
   AV1: SdkVideoCodecCapability.AV1_MAIN_PROFILE,
 };
 
-const sendsVideo = (capability: string): boolean => capability === 'Send' || capability === 'SendReceive';
+/** What a participant's attendee capabilities allow its media (a content share publishes under Content). */
+function permissionsOf(participant: Participant): MediaPermissions {
+  const caps = participant.attendee.Capabilities;
+  return {
+    sendAudio: capabilitySends(caps.Audio),
+    receiveAudio: capabilityReceives(caps.Audio),
+    receiveVideo: capabilityReceives(caps.Video),
+    sendVideo: capabilitySends(participant.content ? caps.Content : caps.Video),
+  };
+}
 
 /**
  * One meeting's signaling state: who is connected, the stream ids of what each
@@ -157,7 +166,7 @@ export class MeetingRoom {
       throw new SignalingProtocolError(CLOSE_CODES.badRequest, 'SUBSCRIBE carries no usable SDP offer (compressed SDP is not negotiated)');
     }
     participant.muted = subscribe.audioMuted;
-    const capability = participant.content ? participant.attendee.Capabilities.Content : participant.attendee.Capabilities.Video;
+    const allowed = permissionsOf(participant);
     const wantsVideo = subscribe.sendStreams.some((s) => s.mediaType === SdkStreamMediaType.VIDEO);
     const hasRoom = participant.publication !== undefined || participant.content || this.cameraCount() < MEETING_LIMITS.maxVideoPublishers;
     const meetingCodecs = this.meetingCodecs();
@@ -171,10 +180,11 @@ export class MeetingRoom {
         offerSdp: subscribe.sdpOffer,
         offer,
         receive: subscribe.receiveStreamIds.slice(0, this.maxReceiveSlots(participant, offer)).map((streamId) => this.publisherOfStream(streamId)),
-        mayPublishVideo: wantsVideo && hasRoom && sendsVideo(capability),
+        mayPublishVideo: wantsVideo && hasRoom && allowed.sendVideo,
         publishMaxBitrateBps: maxBitrateKbps * 1000,
         meetingCodecs,
         muted: participant.muted,
+        allowed,
       });
     } catch (error) {
       if (error instanceof ChorusError && error.code === 'OFFER_REFUSED') throw new SignalingProtocolError(CLOSE_CODES.badRequest, error.message);
@@ -238,9 +248,38 @@ export class MeetingRoom {
 
   setMuted(participant: Participant, muted: boolean): void {
     if (!this.isCurrent(participant) || participant.muted === muted) return;
+    const before = this.shownMuted(participant);
     participant.muted = muted;
     this.media.setMuted(participant.id, muted);
-    this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted }] }));
+    // Someone whose Audio capability forbids sending stays muted for everyone, whatever its client says.
+    if (this.shownMuted(participant) !== before) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted: this.shownMuted(participant) }] }));
+  }
+
+  /**
+   * UpdateAttendeeCapabilities took effect: the attendee's media follows at once.
+   * Audio it may not send leaves the mix and shows muted; video it may not send stops
+   * being forwarded (the next SUBSCRIBE answers its camera with 206, view only); what it
+   * may not receive stops going to it.
+   */
+  updateCapabilities(attendee: Attendee): void {
+    for (const p of this.participants.values()) {
+      if (p.attendee.AttendeeId !== attendee.AttendeeId || this.closed) continue;
+      const wasMuted = this.shownMuted(p);
+      p.attendee = { ...p.attendee, Capabilities: { ...attendee.Capabilities } };
+      const { publicationEnded } = this.media.setPermissions(p.id, permissionsOf(p));
+      this.deps.logger.info('capabilities_applied', { meetingId: this.meeting.MeetingId, participantId: p.id, capabilities: attendee.Capabilities });
+      if (this.shownMuted(p) !== wasMuted) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: p.audioStreamId, muted: this.shownMuted(p) }] }));
+      if (publicationEnded && p.publication) {
+        p.publication = undefined;
+        this.deps.activity?.emit('videoStopped', this.subject(p));
+        this.broadcastIndex();
+      }
+    }
+  }
+
+  /** Muted as the others see it: by its own choice, or because its Audio capability forbids sending. */
+  private shownMuted(p: Participant): boolean {
+    return p.muted || !capabilitySends(p.attendee.Capabilities.Audio);
   }
 
   /** A session ended: LEAVE (dropped=false) or a lost connection (dropped=true). */
@@ -356,7 +395,7 @@ export class MeetingRoom {
       audioStreamId: p.audioStreamId,
       attendeeId: p.id,
       externalUserId: p.attendee.ExternalUserId,
-      ...(p.muted ? { muted: true } : {}),
+      ...(this.shownMuted(p) ? { muted: true } : {}),
     };
   }
 

@@ -73,6 +73,10 @@ export class SignalingGateway {
       events.on('attendeeDeleted', ({ meeting, attendee, reason }) => {
         if (reason === 'deleted') this.rooms.get(meeting.MeetingId)?.removeAttendee(attendee.AttendeeId);
       }),
+      events.on('capabilitiesUpdated', ({ meeting, attendees }) => {
+        const room = this.rooms.get(meeting.MeetingId);
+        for (const attendee of attendees) room?.updateCapabilities(attendee);
+      }),
     );
   }
 
