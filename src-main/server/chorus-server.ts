@@ -10,10 +10,12 @@ import { resolveCredentials, type ResolvedCredentials } from './auth/credentials
 import { mediaPlacementFor } from './control-plane/media-placement.js';
 import { DEFAULT_LIFECYCLE_TIMEOUTS, type LifecycleTimeouts } from './control-plane/meeting-lifecycle.js';
 import { MeetingService } from './control-plane/meeting-service.js';
-import { InMemoryMeetingStore, type MeetingStore } from './control-plane/meeting-store.js';
+import { openDurableMeetingStore } from './control-plane/durable-meeting-store.js';
+import type { MeetingStore } from './control-plane/meeting-store.js';
 import { isApiPath } from './control-plane/routes.js';
 import { ChimeApiError, ChorusError } from './errors.js';
 import { EventNotifications } from './events/event-notifications.js';
+import { restoredPresence } from './events/event-sources.js';
 import type { WebhookRetryPolicy } from './events/webhook-delivery.js';
 import { resolveWebhookSecret } from './events/webhook-secret.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
@@ -65,6 +67,7 @@ export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer',
 export interface ChorusServerDeps {
   logger?: Logger;
   clock?: Clock;
+  /** Default: the durable store in `<dataDir>/state-db`, which a restart on the same data directory picks up. */
   store?: MeetingStore;
   env?: NodeJS.ProcessEnv;
 }
@@ -112,10 +115,14 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     ? await loadTlsMaterial({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostnames: [config.host] })
     : undefined;
 
+  const store = deps.store ?? (await openDurableMeetingStore(config.dataDir, logger));
+  // Releases the store at the end, if it is ours; it is not emptied: the meetings in it outlive a failed start.
+  const releaseStore = (): Promise<void> => (deps.store ? Promise.resolve() : store.close());
+
   // The placement URLs need the real port, known only after listen(); the service reads it lazily.
   let publicUrl = '';
   const service = new MeetingService({
-    store: deps.store ?? new InMemoryMeetingStore(),
+    store,
     clock,
     logger,
     placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
@@ -192,7 +199,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   try {
     address = await listen(server, config.host, config.port);
   } catch (error) {
-    await service.close();
+    await releaseStore();
     throw error;
   }
   const scheme = tls ? 'https' : 'http';
@@ -217,7 +224,9 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
   let events: EventNotifications;
   try {
+    const presence = await restoredPresence(store, clock);
     events = EventNotifications.start({
+      presence,
       dataDir: config.dataDir,
       webhookSecret,
       webhookUrls: config.webhookUrls,
@@ -230,14 +239,16 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     });
   } catch (error) {
     // An outbox directory that cannot be opened: release what is already running.
-    await service.close();
     gateway.close();
+    await releaseStore();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw new ChorusError('STARTUP_FAILED', `Cannot open the webhook outbox: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   late.events = events;
   late.gateway = gateway;
   late.url = url;
+  // Meetings an earlier run left (after a crash) carry on; reconnecting clients find them.
+  await service.restore();
   logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
 
   let closing: Promise<void> | undefined;
@@ -248,6 +259,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
       gateway.close();
       // Last: the meetings' end above still goes into the outboxes.
       await events.close();
+      await releaseStore();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
