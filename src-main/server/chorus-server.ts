@@ -18,6 +18,7 @@ import { EventNotifications } from './events/event-notifications.js';
 import { restoredPresence } from './events/event-sources.js';
 import type { WebhookRetryPolicy } from './events/webhook-delivery.js';
 import { resolveWebhookSecret } from './events/webhook-secret.js';
+import { ConnectionGuard, resolveConnectionLimits, serverTimeoutOptions, type ConnectionLimits } from './http/connection-limits.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { serveStaticFile } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
@@ -60,6 +61,8 @@ export interface ChorusServerConfig {
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** Media tuning merged over DEFAULT_MEDIA_SETTINGS (src-main/server/defaults.ts). */
   media?: DeepPartial<MediaSettings>;
+  /** Timeouts and connection caps (see src-main/server/http/connection-limits.ts); unset ones take their defaults. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -140,7 +143,12 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   });
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
 
+  const limits: ConnectionLimits = resolveConnectionLimits(config.limits);
+  const guard = new ConnectionGuard(limits, Boolean(tls), logger);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // Every response: JSON must never be sniffed into something a browser would run.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (!guard.admitRequest(req, res)) return;
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (isAppApiPath(pathname)) {
       void handleAppApiRequest(req, res, {
@@ -179,10 +187,12 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
   };
 
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeoutOptions(limits) }, handler) : createHttpServer(serverTimeoutOptions(limits), handler);
+  guard.attach(server);
   // The gateway needs the bound port (the default UDP port), so it is created after listen().
   const signaling: { gateway?: SignalingGateway } = {};
   server.on('upgrade', (req, socket, head) => {
+    if (!guard.admitUpgrade(socket)) return;
     if (!signaling.gateway?.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     }
@@ -192,8 +202,6 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  // Keep-alive sockets must not hold shutdown hostage.
-  server.keepAliveTimeout = 5_000;
 
   let address: AddressInfo;
   try {
@@ -219,6 +227,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     publishCaps: { cameraMaxKbps: media.cameraMaxKbps, contentMaxKbps: media.contentMaxKbps },
     silenceTimeoutMs: config.signalingSilenceTimeoutMs,
     activity,
+    limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
   });
   signaling.gateway = gateway;
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
@@ -249,7 +258,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   late.url = url;
   // Meetings an earlier run left (after a crash) carry on; reconnecting clients find them.
   await service.restore();
-  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
+  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion, limits });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

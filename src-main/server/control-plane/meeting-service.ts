@@ -18,6 +18,7 @@ import type { AttendeeRecord, MeetingRecord, MeetingStore, NewAttendee, StoredAt
 import {
   checkCapabilitiesAgainstFeatures,
   defaultCapabilities,
+  unsafeCharacter,
   type AttendeeRequest,
   type CreateMeetingInput,
 } from './validation.js';
@@ -137,6 +138,12 @@ export class MeetingService {
     const candidates: NewAttendee[] = [];
     const now = this.options.clock.now();
     for (const request of requests) {
+      // The API's pattern already keeps these out; names from the app API (display names) arrive here unchecked.
+      const unsafe = unsafeCharacter(request.ExternalUserId);
+      if (unsafe) {
+        errors.push({ ExternalUserId: request.ExternalUserId, ErrorCode: 'BadRequest', ErrorMessage: `The name contains ${unsafe}, a control or invisible formatting character` });
+        continue;
+      }
       let capabilities: AttendeeCapabilities;
       try {
         capabilities = request.Capabilities ?? defaultCapabilities(record.meeting.MeetingFeatures);
