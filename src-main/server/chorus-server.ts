@@ -18,7 +18,7 @@ import { EventNotifications } from './events/event-notifications.js';
 import { restoredPresence } from './events/event-sources.js';
 import type { WebhookRetryPolicy } from './events/webhook-delivery.js';
 import { resolveWebhookSecret } from './events/webhook-secret.js';
-import { ConnectionGuard, resolveConnectionLimits, serverTimeoutOptions, type ConnectionLimits } from './http/connection-limits.js';
+import { answerClientError, ConnectionGuard, resolveConnectionLimits, serverTimeoutOptions, type ConnectionLimits } from './http/connection-limits.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { serveStaticFile } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
@@ -199,8 +199,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   });
   server.on('clientError', (error, socket) => {
     logger.debug('client_error', { error });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    answerClientError(error, socket);
   });
 
   let address: AddressInfo;

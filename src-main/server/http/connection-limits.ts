@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 
@@ -176,6 +177,22 @@ export class ConnectionGuard {
     }
     socket.once('close', () => this.perAddress.release(address));
   }
+}
+
+/**
+ * The answer to a connection the HTTP parser gave up on: 408 for a request past its
+ * deadline, 400 for a malformed one. A TLS connection whose handshake never finished
+ * cannot be answered at all and is closed (writing to it would wait for the handshake).
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const handshakeUnfinished = socket instanceof TLSSocket && !socket.getProtocol();
+  if (handshakeUnfinished || !socket.writable || /^ERR_(TLS|SSL)_/.test(error.code ?? '')) {
+    socket.destroy();
+    return;
+  }
+  endSoon(socket, error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+    : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 }
 
 /** Sends a last answer and closes; a peer that never closes its side loses the descriptor a second later anyway. */
