@@ -219,14 +219,23 @@ describe('caps', () => {
     const dir = await makeTempDir('chorus-fd-');
     dirs.push(dir);
     const node = [process.execPath, '--import', 'tsx', 'src-main/server/cli.ts'];
-    const proc = await spawnServer(['--port', '0', '--data-dir', dir, '--header-timeout', '30'], {
+    const proc = await spawnServer(['--port', '0', '--data-dir', dir], {
       command: ['bash', '-c', 'ulimit -n 256 && exec "$@"', 'bash', ...node],
       env: { CHORUS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
     });
     processes.push(proc);
-    const started = proc.stderr.map((l) => { try { return JSON.parse(l) as { msg?: string; limits?: { maxConnections: number; maxConnectionsPerAddress: number } }; } catch { return {}; } })
-      .find((l) => l.limits)!;
-    const { maxConnections, maxConnectionsPerAddress } = started.limits!;
+    // The limits in force, from the server_started log line (stderr, which may trail stdout a little).
+    const { maxConnections, maxConnectionsPerAddress } = await eventually(() => {
+      const logged = proc.stderr.map((line) => {
+        try {
+          return (JSON.parse(line) as { limits?: { maxConnections: number; maxConnectionsPerAddress: number } }).limits;
+        } catch {
+          return undefined;
+        }
+      }).find(Boolean);
+      expect(logged).toBeDefined();
+      return logged!;
+    }, 3_000, 20);
     expect(maxConnections).toBeLessThan(256 - 64);
 
     // One client holds 300 connections: it gets its share, the rest are turned away, and everyone else is served.
