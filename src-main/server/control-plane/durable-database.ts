@@ -60,9 +60,8 @@ export class DurableDatabase {
 
   /** Every entry whose key starts with `prefix`, in key order. For startup. */
   async entries(prefix: string): Promise<[string, string][]> {
-    const out: [string, string][] = [];
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) out.push([key, value]);
-    return out;
+    // all() reads in batches: one native call per entry made restarting with 25,000 attendees take seconds.
+    return this.db.iterator({ gte: prefix, lt: `${prefix}\uffff` }).all();
   }
 
   /** Queues `ops` after every earlier write; resolves once they are in LevelDB's log. */
