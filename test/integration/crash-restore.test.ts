@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
-import { HeadlessClient } from '../helpers/headless-client.js';
+import { HeadlessClient } from '../../src-main/client/headless-client.js';
 import { createMeetingWithAttendees } from '../helpers/meetings.js';
 import { chimeClient, makeTempDir, TEST_CREDENTIALS } from '../helpers/server.js';
 import { killGroup, spawnServer, type ServerProcess } from '../helpers/server-process.js';
