@@ -267,7 +267,7 @@ describe('caps', () => {
 });
 
 describe('WebSocket origin', () => {
-  it('refuses a foreign page, and lets in its own pages, the desktop app, allowlisted origins and clients without Origin', async () => {
+  it('refuses a foreign page, and lets in its own pages, the desktop app, allowlisted origins, local pages and clients without Origin', async () => {
     const t = await server({ limits: { allowedOrigins: ['https://portal.example.com'] } });
     const { meeting, token } = await attendeeToken(t);
     const url = signalingUrl(meeting);
@@ -275,7 +275,7 @@ describe('WebSocket origin', () => {
     expect(await waitClose(foreign, 2_000)).toEqual({ code: LIMIT_CLOSE_CODES.originRefused, reason: 'Origin not allowed' });
     const opaque = await connectSignal(url, token, { Origin: 'null' });
     expect((await waitClose(opaque, 2_000)).code).toBe(LIMIT_CLOSE_CODES.originRefused);
-    for (const origin of [new URL(t.server.url).origin, 'app://chorus', 'https://portal.example.com', undefined]) {
+    for (const origin of [new URL(t.server.url).origin, 'app://chorus', 'https://portal.example.com', 'http://localhost:3000', undefined]) {
       const client = await connectSignal(url, token, origin ? { Origin: origin } : undefined);
       await client.ping();
       expect(client.isOpen, `origin ${origin}`).toBe(true);

@@ -58,15 +58,21 @@ describe('WebSocket origin policy', () => {
   const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
   const policy: OriginPolicy = { tls: true, publicOrigin: () => 'https://chorus.lan:8443', allowedOrigins: ['https://Portal.Example.com'] };
 
-  it('admits the same origin, the public URL, the desktop app, the allowlist and clients without Origin; refuses the rest', () => {
+  it('admits the same origin, the public URL, the desktop app, pages on the browser\'s machine, the allowlist and clients without Origin; refuses the rest', () => {
     const host = { host: '192.168.1.20:8443' };
     expect(originAllowed(request({ ...host }), policy)).toBe(true);
     expect(originAllowed(request({ ...host, origin: 'https://192.168.1.20:8443' }), policy)).toBe(true);
     expect(originAllowed(request({ ...host, origin: 'https://chorus.lan:8443' }), policy)).toBe(true);
     expect(originAllowed(request({ ...host, origin: 'app://chorus' }), policy)).toBe(true);
     expect(originAllowed(request({ ...host, origin: 'https://portal.example.com' }), policy)).toBe(true);
-    // Same host, wrong scheme or port; a look-alike; opaque and malformed origins.
-    for (const origin of ['http://192.168.1.20:8443', 'https://192.168.1.20:9443', 'https://portal.example.com.evil.test', 'null', 'app://chorus.evil', 'not a url']) {
+    for (const origin of ['http://localhost:3000', 'http://app.localhost:5173', 'http://127.0.0.1:41234', 'https://127.1.2.3', 'http://[::1]:8080']) {
+      expect(originAllowed(request({ ...host, origin }), policy), origin).toBe(true);
+    }
+    // Same host, wrong scheme or port; look-alikes; opaque and malformed origins.
+    for (const origin of [
+      'http://192.168.1.20:8443', 'https://192.168.1.20:9443', 'https://portal.example.com.evil.test', 'http://127.0.0.1.evil.test',
+      'http://localhost.evil.test', 'null', 'app://chorus.evil', 'not a url',
+    ]) {
       expect(originAllowed(request({ ...host, origin }), policy), origin).toBe(false);
     }
   });
