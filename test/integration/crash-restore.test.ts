@@ -1,4 +1,4 @@
-import { CreateAttendeeCommand, DeleteAttendeeCommand, GetAttendeeCommand, GetMeetingCommand, ListAttendeesCommand, type Attendee, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
+import { CreateAttendeeCommand, DeleteAttendeeCommand, DeleteMeetingCommand, GetAttendeeCommand, GetMeetingCommand, ListAttendeesCommand, type Attendee, type Meeting } from '@aws-sdk/client-chime-sdk-meetings';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
@@ -150,6 +150,8 @@ describe('the state database under kill -9 mid-write', () => {
       running.push(first);
       const api = chimeClient(first.url);
       const { meeting } = await createMeetingWithAttendees(api, 'write-crash', []);
+      const { meeting: ended, attendees: [late] } = await createMeetingWithAttendees(api, 'ended-before-crash', ['late-comer']);
+      await api.send(new DeleteMeetingCommand({ MeetingId: ended.MeetingId }));
       const created: Attendee[] = [];
       const deleted: string[] = [];
       let stop = false;
@@ -198,6 +200,9 @@ describe('the state database under kill -9 mid-write', () => {
       const client = await SignalClient.connect(signalingUrl(now!), { token: sample.JoinToken! });
       await client.join();
       await client.close();
+      // A meeting that ended before the crash is still known as ended: its clients hear 4410, not "invalid token".
+      const tooLate = await SignalClient.connect(signalingUrl(now!).replace(meeting.MeetingId!, ended.MeetingId!), { token: late!.JoinToken! });
+      await eventually(() => expect(tooLate.closeInfo).toEqual({ code: 4410, reason: 'The meeting has ended' }), 3_000, 20);
       api2.destroy();
       killGroup(second.proc, 'SIGKILL');
       await second.exited;

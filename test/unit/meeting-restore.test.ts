@@ -6,7 +6,7 @@ import { DurableDatabase } from '../../src-main/server/control-plane/durable-dat
 import { openDurableMeetingStore, type DurableMeetingStore } from '../../src-main/server/control-plane/durable-meeting-store.js';
 import { mediaPlacementFor } from '../../src-main/server/control-plane/media-placement.js';
 import { MeetingService } from '../../src-main/server/control-plane/meeting-service.js';
-import { InMemoryMeetingStore, type MeetingStore } from '../../src-main/server/control-plane/meeting-store.js';
+import { ENDED_MEETINGS_KEPT, InMemoryMeetingStore, type MeetingStore } from '../../src-main/server/control-plane/meeting-store.js';
 import { MeetingEventSource, restoredPresence } from '../../src-main/server/events/event-sources.js';
 import type { ChimeMeetingEvent } from '../../src-main/server/events/meeting-events.js';
 import { createLogger } from '../../src-main/server/logger.js';
@@ -114,6 +114,8 @@ describe('DurableMeetingStore', () => {
 
     const second = await openStore(dir);
     expect((await second.listMeetings()).map((r) => r.meeting.MeetingId)).toEqual([meeting.MeetingId]);
+    expect(await second.wasEnded(gone.MeetingId)).toBe(true);
+    expect(await second.wasEnded(meeting.MeetingId)).toBe(false);
     const record = (await second.getMeeting(meeting.MeetingId))!;
     expect(record.contentShares).toEqual([ann.AttendeeId]);
     expect(record.everJoined).toBe(true);
@@ -143,6 +145,30 @@ describe('DurableMeetingStore', () => {
     expect((await restarted.resolveJoinToken(again.JoinToken))?.attendee.AttendeeId).toBe(ann.AttendeeId);
     expect((await restarted.resolveJoinToken(ann.JoinToken))?.attendee.AttendeeId).toBe(ann.AttendeeId);
     expect((await restarted.createAttendee(meeting.MeetingId, { ExternalUserId: 'ann' })).JoinToken).toBe(again.JoinToken);
+  });
+
+  it('remembers the last 1,000 ended meetings across reopening, forgetting older ones', async () => {
+    const dir = await makeTempDir('chorus-store-');
+    dirs.push(dir);
+    const clock = new ManualClock();
+    const first = await openStore(dir);
+    const service = serviceOn(first, clock);
+    const ids: string[] = [];
+    for (let i = 0; i < ENDED_MEETINGS_KEPT + 5; i++) {
+      const { meeting } = await service.createMeeting({ MediaRegion: 'us-east-1', ExternalMeetingId: `ended-${i}` });
+      await service.deleteMeeting(meeting.MeetingId);
+      ids.push(meeting.MeetingId);
+    }
+    await first.close();
+    const second = await openStore(dir);
+    expect(await second.wasEnded(ids[4]!)).toBe(false);
+    expect(await second.wasEnded(ids[5]!)).toBe(true);
+    expect(await second.wasEnded(ids.at(-1)!)).toBe(true);
+    await second.close();
+    // The disk holds no more than that either.
+    const db = await DurableDatabase.open(dir);
+    expect(await db.entries('ended!')).toHaveLength(ENDED_MEETINGS_KEPT);
+    await db.close();
   });
 
   it('refuses a second server on the same data directory with a clear error', async () => {

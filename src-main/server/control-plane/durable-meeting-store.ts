@@ -21,6 +21,7 @@ import {
  *   meeting!<MeetingId>                            { record, nextSeq }
  *   attendee!<MeetingId>!<AttendeeId>              the AttendeeRecord without its join token
  *   presence!<MeetingId>!<ParticipantId>           ReportedPresence
+ *   ended!<sequence, 16 digits>                    the MeetingId of an ended meeting (the newest ENDED_MEETINGS_KEPT)
  */
 
 const FORMAT_KEY = 'format';
@@ -28,10 +29,12 @@ const FORMAT = '1';
 const MEETING = 'meeting!';
 const ATTENDEE = 'attendee!';
 const PRESENCE = 'presence!';
+const ENDED = 'ended!';
 
 const meetingKey = (meetingId: string): string => `${MEETING}${meetingId}`;
 const attendeeKey = (meetingId: string, attendeeId: string): string => `${ATTENDEE}${meetingId}!${attendeeId}`;
 const presenceKey = (meetingId: string, participantId: string): string => `${PRESENCE}${meetingId}!${participantId}`;
+const endedKey = (sequence: number): string => `${ENDED}${String(sequence).padStart(16, '0')}`;
 
 interface StoredMeeting {
   record: MeetingRecord;
@@ -51,6 +54,9 @@ export async function openDurableMeetingStore(dataDir: string, logger: Logger): 
 
 export class DurableMeetingStore extends InMemoryMeetingStore {
   private closed = false;
+  /** Key sequence of each remembered ended meeting, and the next one to use. */
+  private readonly endedKeys = new Map<string, number>();
+  private nextEnded = 0;
 
   private constructor(
     private readonly db: DurableDatabase,
@@ -80,6 +86,12 @@ export class DurableMeetingStore extends InMemoryMeetingStore {
       const entry = parse<ReportedPresence>(key, value, logger);
       if (!entry || !meetingId || !participantId) continue;
       presence.set(meetingId, (presence.get(meetingId) ?? new Map()).set(participantId, entry));
+    }
+    for (const [key, meetingId] of await db.entries(ENDED)) {
+      const sequence = Number(key.slice(ENDED.length));
+      store.endedKeys.set(meetingId, sequence);
+      store.nextEnded = Math.max(store.nextEnded, sequence + 1);
+      store.rememberEnded(meetingId);
     }
     for (const [key, value] of await db.entries(MEETING)) {
       const stored = parse<StoredMeeting>(key, value, logger);
@@ -115,12 +127,34 @@ export class DurableMeetingStore extends InMemoryMeetingStore {
     const removed = await super.removeMeeting(meetingId);
     if (removed) {
       this.persistLater([
+        ...this.endedOps(meetingId),
         { type: 'del', key: meetingKey(meetingId) },
         ...removed.attendees.map((a) => ({ type: 'del' as const, key: attendeeKey(meetingId, a.attendee.AttendeeId) })),
         ...presenceIds.map((pid) => ({ type: 'del' as const, key: presenceKey(meetingId, pid) })),
       ]);
     }
     return removed;
+  }
+
+  protected override rememberEnded(meetingId: string): string | undefined {
+    const dropped = super.rememberEnded(meetingId);
+    if (dropped !== undefined) this.droppedEnded.push(dropped);
+    return dropped;
+  }
+
+  private readonly droppedEnded: string[] = [];
+
+  /** The tombstone of a meeting that just ended, and the removal of one that no longer fits. */
+  private endedOps(meetingId: string): WriteOp[] {
+    const sequence = this.nextEnded++;
+    this.endedKeys.set(meetingId, sequence);
+    const ops: WriteOp[] = [{ type: 'put', key: endedKey(sequence), value: meetingId }];
+    for (const dropped of this.droppedEnded.splice(0)) {
+      const key = this.endedKeys.get(dropped);
+      this.endedKeys.delete(dropped);
+      if (key !== undefined) ops.push({ type: 'del', key: endedKey(key) });
+    }
+    return ops;
   }
 
   override async markJoined(meetingId: string) {

@@ -274,6 +274,11 @@ export class MeetingService {
     };
   }
 
+  /** Whether `meetingId` is a meeting that has ended (remembered across restarts), so a late join is told so. */
+  async wasEnded(meetingId: string): Promise<boolean> {
+    return this.options.store.wasEnded(meetingId);
+  }
+
   /** Claims one of the meeting's content-share slots for `attendeeId`; throws LimitExceededException when none is free. */
   async claimContentShare(meetingId: string, attendeeId: string): Promise<void> {
     const result = await this.options.store.addContentShare(meetingId, attendeeId, MEETING_LIMITS.maxContentShares);

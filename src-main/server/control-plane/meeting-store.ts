@@ -72,8 +72,13 @@ export interface MeetingStore {
   insertMeeting(record: MeetingRecord, maxMeetings: number): Promise<{ kind: 'created' | 'existing'; record: MeetingRecord } | { kind: 'limit-exceeded' }>;
   getMeeting(meetingId: string): Promise<MeetingRecord | undefined>;
   listMeetings(): Promise<MeetingRecord[]>;
-  /** Removes the meeting, its attendees and its presence; tokens stop resolving at once. Durable by the next flush(). */
+  /**
+   * Removes the meeting, its attendees and its presence; tokens stop resolving at once, and
+   * the meeting is remembered as ended (see wasEnded). Durable by the next flush().
+   */
   removeMeeting(meetingId: string): Promise<{ record: MeetingRecord; attendees: AttendeeRecord[] } | undefined>;
+  /** Whether the meeting existed and has ended, within the last ENDED_MEETINGS_KEPT endings: reconnecting clients are told so. */
+  wasEnded(meetingId: string): Promise<boolean>;
   /** Records that someone has joined the meeting (MeetingRecord.everJoined). */
   markJoined(meetingId: string): Promise<void>;
 
@@ -107,6 +112,9 @@ export interface MeetingStore {
   close(): Promise<void>;
 }
 
+/** How many ended meeting ids are remembered. */
+export const ENDED_MEETINGS_KEPT = 1000;
+
 export interface MeetingEntry {
   record: MeetingRecord;
   attendees: Map<string, AttendeeRecord>;
@@ -119,6 +127,8 @@ export class InMemoryMeetingStore implements MeetingStore {
   protected readonly meetings = new Map<string, MeetingEntry>();
   private readonly byClientRequestToken = new Map<string, string>();
   private readonly byTokenHash = new Map<string, AttendeeRecord>();
+  /** Ended meeting ids, oldest first. */
+  protected readonly ended = new Set<string>();
 
   async insertMeeting(record: MeetingRecord, maxMeetings: number) {
     const token = record.clientRequestToken;
@@ -145,7 +155,21 @@ export class InMemoryMeetingStore implements MeetingStore {
     const token = entry.record.clientRequestToken;
     if (token !== undefined && this.byClientRequestToken.get(token) === meetingId) this.byClientRequestToken.delete(token);
     for (const attendee of entry.attendees.values()) for (const hash of attendee.tokenHashes) this.byTokenHash.delete(hash);
+    this.rememberEnded(meetingId);
     return { record: entry.record, attendees: [...entry.attendees.values()] };
+  }
+
+  async wasEnded(meetingId: string) {
+    return this.ended.has(meetingId);
+  }
+
+  /** Returns the id that no longer fits, if any. */
+  protected rememberEnded(meetingId: string): string | undefined {
+    this.ended.add(meetingId);
+    if (this.ended.size <= ENDED_MEETINGS_KEPT) return undefined;
+    const oldest = this.ended.values().next().value!;
+    this.ended.delete(oldest);
+    return oldest;
   }
 
   async markJoined(meetingId: string) {

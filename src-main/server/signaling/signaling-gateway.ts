@@ -139,7 +139,9 @@ export class SignalingGateway {
     const token = extractJoinToken(req.headers);
     const identity = token ? await this.options.service.resolveJoinToken(token) : undefined;
     if (identity && identity.meeting.MeetingId === meetingId) return { identity };
-    return { refused: this.ended.has(meetingId) ? ('ended' as const) : ('token' as const) };
+    // Ended meetings are remembered by the store too, so a client reconnecting after a restart is told the meeting ended.
+    const ended = this.ended.has(meetingId) || (await this.options.service.wasEnded(meetingId));
+    return { refused: ended ? ('ended' as const) : ('token' as const) };
   }
 
   private accept(ws: WebSocket, meetingId: string, outcome: Awaited<ReturnType<SignalingGateway['authenticate']>>): void {
