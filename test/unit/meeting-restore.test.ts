@@ -186,8 +186,9 @@ describe('MeetingService.restore', () => {
     const before = serviceOn(store, deadRun(clock));
     const { meeting: old } = await meetingWith(before, 'ann', 'ben');
     clock.advance(40 * 60_000);
-    const { meeting: joined } = await meetingWith(before, 'cat');
+    const { meeting: joined, attendees: [cat] } = await meetingWith(before, 'cat');
     before.participantJoined(joined.MeetingId, 'x');
+    await before.claimContentShare(joined.MeetingId, cat!.AttendeeId);
     const { meeting: idle } = await meetingWith(before, 'dan');
     clock.advance(25 * 60_000); // `old` is now 65 minutes old, past the 60 minute maximum; `idle` was never joined
 
@@ -205,6 +206,8 @@ describe('MeetingService.restore', () => {
       'deleted restore/dan meeting-ended',
       'ended idle no-attendee-joined',
     ]);
+    // The content share's slot is free again until its sharer reconnects and claims it.
+    expect((await store.getMeeting(joined.MeetingId))!.contentShares).toEqual([]);
     // The placement follows this run's address.
     expect((await after.getMeeting(joined.MeetingId)).MediaPlacement.SignalingUrl).toContain('127.0.0.1:2');
     // A meeting people were in waits the empty timeout, from the restart, for them to come back.

@@ -338,6 +338,10 @@ export class MeetingService {
       this.lifecycle.restore(meetingId, record.createdAt, record.everJoined ?? false);
       restored++;
     }
+    // No content share survived the restart: a sharer that reconnects claims its slot again.
+    for (const record of await this.options.store.listMeetings()) {
+      for (const attendeeId of [...record.contentShares]) await this.options.store.removeContentShare(record.meeting.MeetingId, attendeeId);
+    }
     let ended = 0;
     for (const meetingId of expired) if (await this.endMeeting(meetingId, 'max-duration')) ended++;
     if (restored + ended > 0) this.options.logger.info('meetings_restored', { restored, ended });
