@@ -14,6 +14,7 @@ import type { Clock } from '../../src-main/server/runtime/clock.js';
 import type { RoomActivityEvents } from '../../src-main/server/signaling/room-activity.js';
 import type { Attendee, Meeting } from '../../src-main/shared/chime-types.js';
 import { TypedEmitter } from '../../src-main/shared/typed-emitter.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { makeTempDir } from '../helpers/server.js';
 
 /**
@@ -30,39 +31,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-class ManualClock implements Clock {
-  time = 1_000_000;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; callback: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.time + ms, callback });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const target = this.time + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].callback();
-    }
-    this.time = target;
-  }
-}
-
 /** Lets expiries (which end meetings asynchronously) finish. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The clock of a run that has died: it reads the time, and its timers never fire. */
-const deadRun = (clock: ManualClock): Clock => ({ now: () => clock.now(), setTimeout: () => 0, clearTimeout: () => undefined });
+const deadRun = (clock: ManualClock): Clock => ({ now: () => clock.now(), monotonic: () => clock.monotonic(), setTimeout: () => 0, clearTimeout: () => undefined });
 
 const LIFECYCLE = { noJoinMs: 5 * 60_000, emptyMs: 5 * 60_000, maxDurationMs: 3600_000 };
 
