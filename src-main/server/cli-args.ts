@@ -38,7 +38,7 @@ export const USAGE = `Usage: npm run server -- [options]
   --header-timeout SEC     a connection must send request headers (or finish TLS) within SEC (default 10)
   --request-timeout SEC    a whole request, body included, within SEC (default 30)
   --idle-timeout SEC       close an HTTP connection silent for SEC (default 60)
-  --join-timeout SEC       a signaling WebSocket must send JOIN within SEC (default 10)
+  --join-timeout SEC       a signaling WebSocket must send JOIN within SEC (default 45)
   --max-connections N      open connections in all; past it requests get 503 (default: from the descriptor limit, at most 4096)
   --max-connections-per-address N  open connections per client address (default: half of --max-connections, at most 512)
   --max-sockets-per-token N  open signaling WebSockets per join token (default 4)

@@ -60,7 +60,9 @@ export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> = {
     idleTimeoutMs: 60_000,
     keepAliveTimeoutMs: 5_000,
     tlsHandshakeTimeoutMs: 10_000,
-    joinTimeoutMs: 10_000,
+    // As long as a silent session may live (SILENCE_TIMEOUT_MS): the SDK's `start({ signalingOnly: true })`
+    // opens the socket early, while the user is still choosing devices, and sends JOIN only later.
+    joinTimeoutMs: 45_000,
     maxSocketsPerToken: 4,
     // One address must not be able to take the whole server.
     maxConnectionsPerAddress: Math.min(512, Math.max(1, Math.floor(maxConnections / 2))),
