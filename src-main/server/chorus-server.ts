@@ -10,12 +10,15 @@ import { resolveCredentials, type ResolvedCredentials } from './auth/credentials
 import { mediaPlacementFor } from './control-plane/media-placement.js';
 import { DEFAULT_LIFECYCLE_TIMEOUTS, type LifecycleTimeouts } from './control-plane/meeting-lifecycle.js';
 import { MeetingService } from './control-plane/meeting-service.js';
-import { InMemoryMeetingStore, type MeetingStore } from './control-plane/meeting-store.js';
+import { openDurableMeetingStore } from './control-plane/durable-meeting-store.js';
+import type { MeetingStore } from './control-plane/meeting-store.js';
 import { isApiPath } from './control-plane/routes.js';
 import { ChimeApiError, ChorusError } from './errors.js';
 import { EventNotifications } from './events/event-notifications.js';
+import { restoredPresence } from './events/event-sources.js';
 import type { WebhookRetryPolicy } from './events/webhook-delivery.js';
 import { resolveWebhookSecret } from './events/webhook-secret.js';
+import { answerClientError, ConnectionGuard, resolveConnectionLimits, serverTimeoutOptions, type ConnectionLimits } from './http/connection-limits.js';
 import { handleControlPlaneRequest, sendApiError } from './http/control-plane-http.js';
 import { serveStaticFile } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
@@ -58,6 +61,8 @@ export interface ChorusServerConfig {
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** Media tuning merged over DEFAULT_MEDIA_SETTINGS (src-main/server/defaults.ts). */
   media?: DeepPartial<MediaSettings>;
+  /** Timeouts and connection caps (see src-main/server/http/connection-limits.ts); unset ones take their defaults. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -65,6 +70,7 @@ export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer',
 export interface ChorusServerDeps {
   logger?: Logger;
   clock?: Clock;
+  /** Default: the durable store in `<dataDir>/state-db`, which a restart on the same data directory picks up. */
   store?: MeetingStore;
   env?: NodeJS.ProcessEnv;
 }
@@ -112,10 +118,14 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     ? await loadTlsMaterial({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, hostnames: [config.host] })
     : undefined;
 
+  const store = deps.store ?? (await openDurableMeetingStore(config.dataDir, logger));
+  // Releases the store at the end, if it is ours; it is not emptied: the meetings in it outlive a failed start.
+  const releaseStore = (): Promise<void> => (deps.store ? Promise.resolve() : store.close());
+
   // The placement URLs need the real port, known only after listen(); the service reads it lazily.
   let publicUrl = '';
   const service = new MeetingService({
-    store: deps.store ?? new InMemoryMeetingStore(),
+    store,
     clock,
     logger,
     placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
@@ -133,7 +143,12 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   });
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
 
+  const limits: ConnectionLimits = resolveConnectionLimits(config.limits);
+  const guard = new ConnectionGuard(limits, Boolean(tls), logger);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // Every response: JSON must never be sniffed into something a browser would run.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (!guard.admitRequest(req, res)) return;
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (isAppApiPath(pathname)) {
       void handleAppApiRequest(req, res, {
@@ -172,27 +187,26 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
   };
 
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeoutOptions(limits) }, handler) : createHttpServer(serverTimeoutOptions(limits), handler);
+  guard.attach(server);
   // The gateway needs the bound port (the default UDP port), so it is created after listen().
   const signaling: { gateway?: SignalingGateway } = {};
   server.on('upgrade', (req, socket, head) => {
+    if (!guard.admitUpgrade(socket)) return;
     if (!signaling.gateway?.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     }
   });
   server.on('clientError', (error, socket) => {
     logger.debug('client_error', { error });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    answerClientError(error, socket);
   });
-  // Keep-alive sockets must not hold shutdown hostage.
-  server.keepAliveTimeout = 5_000;
 
   let address: AddressInfo;
   try {
     address = await listen(server, config.host, config.port);
   } catch (error) {
-    await service.close();
+    await releaseStore();
     throw error;
   }
   const scheme = tls ? 'https' : 'http';
@@ -212,12 +226,15 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     publishCaps: { cameraMaxKbps: media.cameraMaxKbps, contentMaxKbps: media.contentMaxKbps },
     silenceTimeoutMs: config.signalingSilenceTimeoutMs,
     activity,
+    limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
   });
   signaling.gateway = gateway;
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
   let events: EventNotifications;
   try {
+    const presence = await restoredPresence(store, clock);
     events = EventNotifications.start({
+      presence,
       dataDir: config.dataDir,
       webhookSecret,
       webhookUrls: config.webhookUrls,
@@ -230,15 +247,17 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     });
   } catch (error) {
     // An outbox directory that cannot be opened: release what is already running.
-    await service.close();
     gateway.close();
+    await releaseStore();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw new ChorusError('STARTUP_FAILED', `Cannot open the webhook outbox: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   late.events = events;
   late.gateway = gateway;
   late.url = url;
-  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion });
+  // Meetings an earlier run left (after a crash) carry on; reconnecting clients find them.
+  await service.restore();
+  logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion, limits });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -248,6 +267,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
       gateway.close();
       // Last: the meetings' end above still goes into the outboxes.
       await events.close();
+      await releaseStore();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,6 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ChorusServerConfig } from './chorus-server.js';
 import { ChorusError } from './errors.js';
+import type { ConnectionLimits } from './http/connection-limits.js';
+import { normalizeOrigin } from './http/websocket-admission.js';
 import { parseLogLevel, type LogLevel } from './logger.js';
 
 export interface CliOptions {
@@ -33,6 +35,14 @@ export const USAGE = `Usage: npm run server -- [options]
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
+  --header-timeout SEC     a connection must send request headers (or finish TLS) within SEC (default 10)
+  --request-timeout SEC    a whole request, body included, within SEC (default 30)
+  --idle-timeout SEC       close an HTTP connection silent for SEC (default 60)
+  --join-timeout SEC       a signaling WebSocket must send JOIN within SEC (default 45)
+  --max-connections N      open connections in all; past it requests get 503 (default: from the descriptor limit, at most 4096)
+  --max-connections-per-address N  open connections per client address (default: half of --max-connections, at most 512)
+  --max-sockets-per-token N  open signaling WebSockets per join token (default 4)
+  --allowed-origin ORIGIN  a web origin, besides the server's own and app://chorus, that may open signaling WebSockets; repeatable
   --help                   show this text
 
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
@@ -43,9 +53,11 @@ const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
   '--meeting', '--passcode', '--webhook-max-backoff',
+  '--header-timeout', '--request-timeout', '--idle-timeout', '--join-timeout',
+  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token',
 ]);
 /** Options that may be given more than once. */
-const REPEATABLE = new Set(['--webhook-url']);
+const REPEATABLE = new Set(['--webhook-url', '--allowed-origin']);
 
 function invalid(message: string): ChorusError {
   return new ChorusError('CONFIG_INVALID', `${message}\n\n${USAGE}`);
@@ -112,6 +124,31 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw invalid(`--webhook-url '${url}' is not an http:// or https:// URL`);
   }
   const seconds = (flag: string, fallback: number): number => integer(flag, values.get(flag) ?? String(fallback), 1, 7 * 86400) * 1000;
+  const allowedOrigins = repeated.get('--allowed-origin') ?? [];
+  for (const origin of allowedOrigins) {
+    if (!normalizeOrigin(origin) || normalizeOrigin(origin) !== origin.toLowerCase().replace(/\/$/, '')) {
+      throw invalid(`--allowed-origin '${origin}' is not an origin like https://app.example.com or http://host:8080`);
+    }
+  }
+  const limits: Partial<ConnectionLimits> = {};
+  const optional = (flag: string, min: number, max: number): number | undefined => (values.has(flag) ? integer(flag, values.get(flag)!, min, max) : undefined);
+  const set = <K extends keyof ConnectionLimits>(key: K, value: ConnectionLimits[K] | undefined): void => {
+    if (value !== undefined) limits[key] = value;
+  };
+  const ms = (flag: string, max: number): number | undefined => {
+    const n = optional(flag, 1, max);
+    return n === undefined ? undefined : n * 1000;
+  };
+  // The TLS handshake is the first thing a connection must finish, with the same deadline as the headers.
+  set('headersTimeoutMs', ms('--header-timeout', 3600));
+  set('tlsHandshakeTimeoutMs', ms('--header-timeout', 3600));
+  set('requestTimeoutMs', ms('--request-timeout', 3600));
+  set('idleTimeoutMs', ms('--idle-timeout', 86400));
+  set('joinTimeoutMs', ms('--join-timeout', 3600));
+  set('maxConnections', optional('--max-connections', 1, 1_000_000));
+  set('maxConnectionsPerAddress', optional('--max-connections-per-address', 1, 1_000_000));
+  set('maxSocketsPerToken', optional('--max-sockets-per-token', 1, 1000));
+  if (allowedOrigins.length > 0) limits.allowedOrigins = allowedOrigins;
 
   return {
     help: flags.has('--help'),
@@ -130,6 +167,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
       ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
+      ...(Object.keys(limits).length > 0 ? { limits } : {}),
       ...(values.has('--webhook-max-backoff') ? { webhookRetry: { maxBackoffMs: integer('--webhook-max-backoff', values.get('--webhook-max-backoff')!, 1, 86400) * 1000 } } : {}),
       lifecycle: {
         noJoinMs: seconds('--no-join-timeout', 300),

@@ -30,8 +30,14 @@ async function main(): Promise<void> {
   if (server.tls) console.log(`TLS certificate SHA-256 fingerprint: ${server.tls.fingerprint256}`);
   const webhookSecret = server.events.webhookSecret;
   if (webhookSecret) {
-    const where = webhookSecret.source.kind === 'environment' ? 'from CHORUS_WEBHOOK_SECRET' : `${webhookSecret.source.generated ? 'generated and stored in' : 'from'} ${webhookSecret.source.path}`;
-    console.log(`Webhooks to ${server.events.webhooks.map((w) => w.url).join(', ')}; signing secret ${webhookSecret.secret} (${where})`);
+    // The secret is shown once, when it is made: logs and terminals of later runs do not carry it.
+    const source = webhookSecret.source;
+    const signing = source.kind === 'environment'
+      ? 'signing secret from CHORUS_WEBHOOK_SECRET'
+      : source.generated
+        ? `signing secret ${webhookSecret.secret} (generated and stored in ${source.path}; shown only this once)`
+        : `signing secret in ${source.path}`;
+    console.log(`Webhooks to ${server.events.webhooks.map((w) => w.url).join(', ')}; ${signing}`);
   }
   const source = server.credentials.source;
   const keyId = server.credentials.credentials.accessKeyId;

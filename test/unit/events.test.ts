@@ -119,6 +119,8 @@ describe('MeetingEventSource', () => {
       `chime:AttendeeContentLeft ${B}#content`,
       `chime:AttendeeVideoStarted ${A}`,
       `chime:AttendeeDeleted ${B}`,
+      // A leaves with its video reported on, so its video is reported stopped first.
+      `chime:AttendeeVideoStopped ${A}`,
       `chime:AttendeeLeft ${A}`,
       `chime:AttendeeDeleted ${A}`,
       'chime:MeetingEnded',

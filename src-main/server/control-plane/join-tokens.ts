@@ -17,10 +17,10 @@ export function hashJoinToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Constant-time comparison of a presented token with the stored one. */
-export function joinTokensEqual(presented: string, stored: string): boolean {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(stored);
+/** Constant-time comparison of a presented token's hash with a stored hash (only hashes are stored). */
+export function joinTokenMatchesHash(presented: string, storedHash: string): boolean {
+  const a = Buffer.from(hashJoinToken(presented), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

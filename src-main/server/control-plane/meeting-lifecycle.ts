@@ -49,6 +49,22 @@ export class MeetingLifecycle {
     this.arm(meetingId);
   }
 
+  /**
+   * Tracks a meeting read back after a restart. Nobody is connected yet: one that had
+   * people in it gets the full empty timeout from now for them to reconnect; one that
+   * nobody had joined keeps its original no-join deadline.
+   */
+  restore(meetingId: string, createdAt: number, everJoined: boolean): void {
+    if (this.meetings.has(meetingId)) return;
+    this.meetings.set(meetingId, { createdAt, present: new Set(), everJoined, emptySince: this.clock.now(), timer: undefined });
+    this.arm(meetingId);
+  }
+
+  /** Whether anyone has joined the meeting since it was tracked. */
+  everJoined(meetingId: string): boolean {
+    return this.meetings.get(meetingId)?.everJoined ?? false;
+  }
+
   forget(meetingId: string): void {
     const tracked = this.meetings.get(meetingId);
     if (!tracked) return;

@@ -12,22 +12,30 @@ import { TypedEmitter } from '../../shared/typed-emitter.js';
 import { badRequest, ChimeApiError, ChorusError, limitExceeded, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../runtime/clock.js';
-import { generateJoinToken, hashJoinToken, joinTokensEqual, parsePresentedToken } from './join-tokens.js';
+import { generateJoinToken, hashJoinToken, joinTokenMatchesHash, parsePresentedToken } from './join-tokens.js';
 import { MeetingLifecycle, type LifecycleTimeouts, type MeetingEndReason } from './meeting-lifecycle.js';
-import type { AttendeeRecord, MeetingRecord, MeetingStore, NewAttendee } from './meeting-store.js';
+import type { AttendeeRecord, MeetingRecord, MeetingStore, NewAttendee, StoredAttendee } from './meeting-store.js';
 import {
   checkCapabilitiesAgainstFeatures,
   defaultCapabilities,
+  unsafeCharacter,
   type AttendeeRequest,
   type CreateMeetingInput,
 } from './validation.js';
+
+/**
+ * An attendee as the API returns it. The join token is there whenever this process
+ * issued it; an attendee read back after a restart is known by its token's hash only,
+ * so GetAttendee and ListAttendees leave JoinToken out (Chime's model makes it optional).
+ */
+export type ApiAttendee = StoredAttendee & { JoinToken?: string };
 
 export interface MeetingServiceEvents extends Record<string, unknown> {
   meetingCreated: { meeting: Meeting };
   meetingEnded: { meeting: Meeting; reason: MeetingEndReason };
   attendeeCreated: { meeting: Meeting; attendee: Attendee };
-  attendeeDeleted: { meeting: Meeting; attendee: Attendee; reason: 'deleted' | 'meeting-ended' };
-  capabilitiesUpdated: { meeting: Meeting; attendees: Attendee[] };
+  attendeeDeleted: { meeting: Meeting; attendee: ApiAttendee; reason: 'deleted' | 'meeting-ended' };
+  capabilitiesUpdated: { meeting: Meeting; attendees: ApiAttendee[] };
 }
 
 export interface MeetingServiceOptions {
@@ -54,7 +62,14 @@ export interface CreateAttendeesOutcome {
   errors: CreateAttendeeError[];
 }
 
-const cloneAttendee = (attendee: Attendee): Attendee => ({ ...attendee, Capabilities: { ...attendee.Capabilities } });
+const apiAttendee = (record: AttendeeRecord): ApiAttendee => ({
+  ...record.attendee,
+  Capabilities: { ...record.attendee.Capabilities },
+  ...(record.joinToken !== undefined ? { JoinToken: record.joinToken } : {}),
+});
+
+/** For records that are known to carry their token (just created, or just given a new one). */
+const attendeeWithToken = (record: AttendeeRecord, token: string): Attendee => ({ ...apiAttendee(record), JoinToken: token });
 
 /**
  * The control plane's domain logic: meetings, attendees, quotas, join tokens and
@@ -123,6 +138,12 @@ export class MeetingService {
     const candidates: NewAttendee[] = [];
     const now = this.options.clock.now();
     for (const request of requests) {
+      // The API's pattern already keeps these out; names from the app API (display names) arrive here unchecked.
+      const unsafe = unsafeCharacter(request.ExternalUserId);
+      if (unsafe) {
+        errors.push({ ExternalUserId: request.ExternalUserId, ErrorCode: 'BadRequest', ErrorMessage: `The name contains ${unsafe}, a control or invisible formatting character` });
+        continue;
+      }
       let capabilities: AttendeeCapabilities;
       try {
         capabilities = request.Capabilities ?? defaultCapabilities(record.meeting.MeetingFeatures);
@@ -135,15 +156,16 @@ export class MeetingService {
       const token = generateJoinToken();
       candidates.push({
         meetingId,
-        attendee: { ExternalUserId: request.ExternalUserId, AttendeeId: randomUUID(), JoinToken: token, Capabilities: capabilities },
-        tokenHash: hashJoinToken(token),
+        attendee: { ExternalUserId: request.ExternalUserId, AttendeeId: randomUUID(), Capabilities: capabilities },
+        tokenHashes: [hashJoinToken(token)],
+        joinToken: token,
         createdAt: now,
       });
     }
     const results = (await this.options.store.insertAttendees(meetingId, candidates)) ?? [];
     if (results.length !== candidates.length) throw notFound(`Meeting ${meetingId} not found`);
     const attendees: Attendee[] = [];
-    results.forEach((result, i) => {
+    for (const [i, result] of results.entries()) {
       const candidate = candidates[i]!;
       if (result.kind === 'limit-exceeded') {
         errors.push({
@@ -151,15 +173,30 @@ export class MeetingService {
           ErrorCode: 'ResourceLimitExceeded',
           ErrorMessage: `Meeting ${meetingId} has reached its limit of ${record.maxAttendees} attendees`,
         });
-        return;
+        continue;
       }
-      attendees.push(cloneAttendee(result.record.attendee));
       if (result.kind === 'created') {
+        attendees.push(attendeeWithToken(result.record, candidate.joinToken!));
         this.options.logger.info('attendee_created', { meetingId, attendeeId: result.record.attendee.AttendeeId });
-        this.events.emit('attendeeCreated', { meeting: record.meeting, attendee: cloneAttendee(result.record.attendee) });
+        this.events.emit('attendeeCreated', { meeting: record.meeting, attendee: attendeeWithToken(result.record, candidate.joinToken!) });
+        continue;
       }
-    });
+      attendees.push(await this.tokenFor(result.record, candidate));
+    }
     return { attendees, errors };
+  }
+
+  /**
+   * The idempotent answer for an attendee that exists already: its token, or, when it was
+   * issued before a restart (only its hash survives), a new one that joins as the same attendee.
+   */
+  private async tokenFor(record: AttendeeRecord, candidate: NewAttendee): Promise<Attendee> {
+    if (record.joinToken !== undefined) return attendeeWithToken(record, record.joinToken);
+    const token = candidate.joinToken!;
+    const updated = await this.options.store.addJoinToken(record.meetingId, record.attendee.AttendeeId, candidate.tokenHashes[0]!, token);
+    if (!updated) throw notFound(`Attendee ${record.attendee.AttendeeId} not found in meeting ${record.meetingId}`);
+    this.options.logger.info('join_token_reissued', { meetingId: record.meetingId, attendeeId: record.attendee.AttendeeId });
+    return attendeeWithToken(updated, token);
   }
 
   /** CreateAttendee: a single attendee, where a quota or rule failure is the whole call's error. */
@@ -172,18 +209,18 @@ export class MeetingService {
     return attendees[0]!;
   }
 
-  async getAttendee(meetingId: string, attendeeId: string): Promise<Attendee> {
+  async getAttendee(meetingId: string, attendeeId: string): Promise<ApiAttendee> {
     await this.requireMeeting(meetingId);
     const record = await this.options.store.getAttendee(meetingId, attendeeId);
     if (!record) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
-    return cloneAttendee(record.attendee);
+    return apiAttendee(record);
   }
 
-  async listAttendees(meetingId: string, afterSeq: number, limit: number): Promise<{ attendees: Attendee[]; nextAfterSeq?: number }> {
+  async listAttendees(meetingId: string, afterSeq: number, limit: number): Promise<{ attendees: ApiAttendee[]; nextAfterSeq?: number }> {
     await this.requireMeeting(meetingId);
     const page = await this.options.store.listAttendees(meetingId, afterSeq, limit);
     if (!page) throw notFound(`Meeting ${meetingId} not found`);
-    return { attendees: page.records.map((r) => cloneAttendee(r.attendee)), nextAfterSeq: page.nextAfterSeq };
+    return { attendees: page.records.map(apiAttendee), nextAfterSeq: page.nextAfterSeq };
   }
 
   async deleteAttendee(meetingId: string, attendeeId: string): Promise<void> {
@@ -191,17 +228,19 @@ export class MeetingService {
     const removed = await this.options.store.removeAttendee(meetingId, attendeeId);
     if (!removed) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
     this.options.logger.info('attendee_deleted', { meetingId, attendeeId });
-    this.events.emit('attendeeDeleted', { meeting: record.meeting, attendee: cloneAttendee(removed.attendee), reason: 'deleted' });
+    this.events.emit('attendeeDeleted', { meeting: record.meeting, attendee: apiAttendee(removed), reason: 'deleted' });
+    // Reported before it is durable: a crash in between repeats the deletion rather than losing it.
+    await this.persisted();
   }
 
-  async updateAttendeeCapabilities(meetingId: string, attendeeId: string, capabilities: AttendeeCapabilities): Promise<Attendee> {
+  async updateAttendeeCapabilities(meetingId: string, attendeeId: string, capabilities: AttendeeCapabilities): Promise<ApiAttendee> {
     const record = await this.requireMeeting(meetingId);
     checkCapabilitiesAgainstFeatures(capabilities, record.meeting.MeetingFeatures);
     const updated = await this.options.store.updateCapabilities(meetingId, [attendeeId], [], capabilities);
     const attendee = updated?.[0];
     if (!attendee) throw notFound(`Attendee ${attendeeId} not found in meeting ${meetingId}`);
-    this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: [cloneAttendee(attendee.attendee)] });
-    return cloneAttendee(attendee.attendee);
+    this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: [apiAttendee(attendee)] });
+    return apiAttendee(attendee);
   }
 
   async updateCapabilitiesExcept(meetingId: string, excludedAttendeeIds: string[], capabilities: AttendeeCapabilities): Promise<void> {
@@ -209,7 +248,7 @@ export class MeetingService {
     checkCapabilitiesAgainstFeatures(capabilities, record.meeting.MeetingFeatures);
     const updated = (await this.options.store.updateCapabilities(meetingId, 'all', excludedAttendeeIds, capabilities)) ?? [];
     if (updated.length > 0) {
-      this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: updated.map((r) => cloneAttendee(r.attendee)) });
+      this.events.emit('capabilitiesUpdated', { meeting: record.meeting, attendees: updated.map(apiAttendee) });
     }
   }
 
@@ -220,17 +259,24 @@ export class MeetingService {
   async resolveJoinToken(presented: string): Promise<JoinIdentity | undefined> {
     if (this.closed || presented.length === 0 || presented.length > 256) return undefined;
     const { token, content } = parsePresentedToken(presented);
-    const record: AttendeeRecord | undefined = await this.options.store.findAttendeeByTokenHash(hashJoinToken(token));
-    if (!record || !joinTokensEqual(token, record.attendee.JoinToken)) return undefined;
+    const hash = hashJoinToken(token);
+    const record: AttendeeRecord | undefined = await this.options.store.findAttendeeByTokenHash(hash);
+    if (!record || !record.tokenHashes.some((stored) => joinTokenMatchesHash(token, stored))) return undefined;
     const meeting = await this.options.store.getMeeting(record.meetingId);
     if (!meeting) return undefined;
     const attendeeId = record.attendee.AttendeeId;
     return {
       meeting: meeting.meeting,
-      attendee: cloneAttendee(record.attendee),
+      // The presented token is the one this session joined with, whichever of the attendee's tokens it is.
+      attendee: attendeeWithToken(record, token),
       content,
       participantId: content ? attendeeId + CONTENT_SUFFIX : attendeeId,
     };
+  }
+
+  /** Whether `meetingId` is a meeting that has ended (remembered across restarts), so a late join is told so. */
+  async wasEnded(meetingId: string): Promise<boolean> {
+    return this.options.store.wasEnded(meetingId);
   }
 
   /** Claims one of the meeting's content-share slots for `attendeeId`; throws LimitExceededException when none is free. */
@@ -259,11 +305,47 @@ export class MeetingService {
 
   /** Signaling reports presence here; it drives the idle-meeting expiry. */
   participantJoined(meetingId: string, participantId: string): void {
+    const first = !this.lifecycle.everJoined(meetingId);
     this.lifecycle.joined(meetingId, participantId);
+    if (first) {
+      void this.options.store.markJoined(meetingId).catch((error: unknown) => this.options.logger.error('state_write_failed', { meetingId, error }));
+    }
   }
 
   participantLeft(meetingId: string, participantId: string): void {
     this.lifecycle.left(meetingId, participantId);
+  }
+
+  /**
+   * Takes over the meetings a previous run left in the store: each gets its media
+   * placement for this run's address and its expiry timers back, so reconnecting
+   * clients find it; one past its maximum duration is ended, with every event that
+   * ending sends. Call once, after event notifications are listening.
+   */
+  async restore(): Promise<{ restored: number; ended: number }> {
+    const now = this.options.clock.now();
+    const expired: string[] = [];
+    let restored = 0;
+    // Every live meeting is tracked before any ending waits for the disk, so a client
+    // reconnecting meanwhile is counted as present.
+    for (const record of await this.options.store.listMeetings()) {
+      const meetingId = record.meeting.MeetingId;
+      record.meeting.MediaPlacement = this.options.placementFor(meetingId);
+      if (now >= record.createdAt + this.options.lifecycle.maxDurationMs) {
+        expired.push(meetingId);
+        continue;
+      }
+      this.lifecycle.restore(meetingId, record.createdAt, record.everJoined ?? false);
+      restored++;
+    }
+    // No content share survived the restart: a sharer that reconnects claims its slot again.
+    for (const record of await this.options.store.listMeetings()) {
+      for (const attendeeId of [...record.contentShares]) await this.options.store.removeContentShare(record.meeting.MeetingId, attendeeId);
+    }
+    let ended = 0;
+    for (const meetingId of expired) if (await this.endMeeting(meetingId, 'max-duration')) ended++;
+    if (restored + ended > 0) this.options.logger.info('meetings_restored', { restored, ended });
+    return { restored, ended };
   }
 
   /** Ends every meeting and refuses further work. Idempotent. */
@@ -282,11 +364,18 @@ export class MeetingService {
     if (!removed) return false;
     const meeting = removed.record.meeting;
     for (const attendee of removed.attendees) {
-      this.events.emit('attendeeDeleted', { meeting, attendee: cloneAttendee(attendee.attendee), reason: 'meeting-ended' });
+      this.events.emit('attendeeDeleted', { meeting, attendee: apiAttendee(attendee), reason: 'meeting-ended' });
     }
     this.options.logger.info('meeting_ended', { meetingId, reason });
     this.events.emit('meetingEnded', { meeting, reason });
+    // Reported before it is durable: a crash in between ends the meeting again rather than never.
+    await this.persisted();
     return true;
+  }
+
+  /** Waits for pending removals to reach the disk. A failure is logged: the removal has happened and been reported. */
+  private async persisted(): Promise<void> {
+    await this.options.store.flush().catch((error: unknown) => this.options.logger.error('state_write_failed', { error }));
   }
 
   private async requireMeeting(meetingId: string): Promise<MeetingRecord> {

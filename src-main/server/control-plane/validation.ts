@@ -19,10 +19,27 @@ import { badRequest } from '../errors.js';
 export type JsonObject = Record<string, unknown>;
 
 const UUID = /^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$/;
-/** The character set Chime allows in ExternalUserId and ExternalMeetingId. */
-const EXTERNAL_ID = /^[-_&@+=,(){}[\]/«».:|'"#a-zA-Z0-9À-ÿ\s]*$/;
+/**
+ * The character set Chime allows in ExternalUserId and ExternalMeetingId. Its `\s` is
+ * Java's: space, tab, newline, vertical tab, form feed and carriage return. JavaScript's
+ * `\s` would also let in U+00A0, U+2028, U+3000, U+FEFF and more.
+ */
+const EXTERNAL_ID = /^[-_&@+=,(){}[\]/«».:|'"#a-zA-Z0-9À-ÿ \t\n\v\f\r]*$/;
+/**
+ * Characters that must never reach a roster: C0 and C1 controls (but Chime's whitespace),
+ * format characters (bidi overrides and isolates such as U+202E, zero-width characters,
+ * U+FEFF), line and paragraph separators, lone surrogates and private-use characters.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}]/u;
 const CLIENT_REQUEST_TOKEN = /^[-_a-zA-Z0-9]*$/;
 const MEDIA_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
+
+/** The first character of `value` that could spoof or hide text where it is shown, as `U+XXXX`. */
+export function unsafeCharacter(value: string): string | undefined {
+  const match = UNSAFE_TEXT.exec(value);
+  return match ? `U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);

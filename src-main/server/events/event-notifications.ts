@@ -7,7 +7,7 @@ import type { ApiCredentials } from '../auth/sigv4.js';
 import type { MeetingServiceEvents } from '../control-plane/meeting-service.js';
 import type { Logger } from '../logger.js';
 import type { RoomActivity } from '../signaling/room-activity.js';
-import { MeetingEventSource } from './event-sources.js';
+import { MeetingEventSource, type RestoredPresence } from './event-sources.js';
 import { EVENTS_PATH, EventStream } from './event-stream.js';
 import type { ChimeMeetingEvent } from './meeting-events.js';
 import { EventOutbox } from './outbox.js';
@@ -27,6 +27,8 @@ export interface EventNotificationsOptions {
   webhookUrls?: string[];
   webhookRetry?: Partial<WebhookRetryPolicy>;
   now?: () => number;
+  /** Presence reported by an earlier run, and where to keep it (see MeetingEventSource). */
+  presence?: RestoredPresence;
 }
 
 /** The outbox directory of one webhook URL: stable across restarts, distinct per URL. */
@@ -51,7 +53,7 @@ export class EventNotifications {
     private readonly outboxes: EventOutbox[],
   ) {
     this.stream = new EventStream({ credentials: options.credentials, logger: options.logger });
-    this.source = new MeetingEventSource({ service: options.service, activity: options.activity, logger: options.logger, now: options.now });
+    this.source = new MeetingEventSource({ service: options.service, activity: options.activity, logger: options.logger, now: options.now, presence: options.presence });
     this.source.events.on('event', (event) => this.dispatch(event));
     // Whatever an earlier run left undelivered goes out now.
     for (const target of webhooks) target.kick();

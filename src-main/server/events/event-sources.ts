@@ -1,7 +1,9 @@
 import type { Meeting } from '../../shared/chime-types.js';
 import { TypedEmitter } from '../../shared/typed-emitter.js';
 import type { MeetingServiceEvents } from '../control-plane/meeting-service.js';
+import type { MeetingStore, ReportedPresence } from '../control-plane/meeting-store.js';
 import type { Logger } from '../logger.js';
+import type { Clock } from '../runtime/clock.js';
 import type { ActivitySubject, RoomActivity } from '../signaling/room-activity.js';
 import { buildMeetingEvent, type ChimeMeetingEvent, type ChimeMeetingEventType, type EventAttendee } from './meeting-events.js';
 
@@ -9,12 +11,31 @@ export interface MeetingEventSourceEvents extends Record<string, unknown> {
   event: ChimeMeetingEvent;
 }
 
+/** Where what receivers have been told about presence is kept, so a restarted server can carry on (the meeting store). */
+export interface PresenceLedger {
+  setPresence(meetingId: string, participantId: string, presence: ReportedPresence | undefined): Promise<void>;
+}
+
+export interface RestoredPresence {
+  ledger: PresenceLedger;
+  /** What an earlier run had reported and not cleared, by meeting id, with the meeting. */
+  reported: Map<string, { meeting: Meeting; participants: Map<string, ReportedPresence> }>;
+  /** How long a participant who was in a meeting at the restart has to reconnect before it is reported dropped. */
+  reconnectGraceMs: number;
+  clock: Clock;
+}
+
 export interface MeetingEventSourceDeps {
   service: { events: TypedEmitter<MeetingServiceEvents> };
   activity: RoomActivity;
   logger: Logger;
   now?: () => number;
+  /** Presence kept across restarts; without it, presence is tracked for this run only. */
+  presence?: RestoredPresence;
 }
+
+/** The SDK reconnects for two minutes (its default reconnect timeout) before giving up. */
+export const RECONNECT_GRACE_MS = 120_000;
 
 /**
  * Turns what the control plane and the signaling rooms report into Chime
@@ -25,16 +46,36 @@ export interface MeetingEventSourceDeps {
  * report. So attendee deletions caused by the meeting's end are held back and
  * released after the leaves. This relies on being subscribed after the
  * signaling gateway, which closes the rooms: create it after the gateway.
+ *
+ * It also keeps, per participant, what receivers have been told (joined, video
+ * on), and reports only changes of that: a receiver sees each join ended by one
+ * leave or drop and each video start by one stop. Across a restart this is what
+ * lets a meeting carry on: a participant who reconnects is not reported joined
+ * twice, one who does not come back within the grace period is reported dropped,
+ * and one still reported present when its meeting ends is reported dropped first.
  */
 export class MeetingEventSource {
   readonly events: TypedEmitter<MeetingEventSourceEvents>;
   private readonly heldDeletions = new Map<string, EventAttendee[]>();
+  /** Per meeting: participants reported joined and not yet reported gone. */
+  private readonly reported = new Map<string, Map<string, ReportedPresence>>();
+  /** Per meeting: participants reported joined by an earlier run that have not reconnected yet. */
+  private readonly awaitingReturn = new Map<string, { meeting: Meeting; ids: Set<string> }>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly now: () => number;
+  private graceTimer: unknown;
 
-  constructor(deps: MeetingEventSourceDeps) {
+  constructor(private readonly deps: MeetingEventSourceDeps) {
     this.now = deps.now ?? Date.now;
     this.events = new TypedEmitter((error) => deps.logger.error('event_listener_failed', { error }));
+    const restored = deps.presence;
+    if (restored && restored.reported.size > 0) {
+      for (const [meetingId, { meeting, participants }] of restored.reported) {
+        this.reported.set(meetingId, new Map([...participants].map(([id, p]) => [id, { ...p }])));
+        this.awaitingReturn.set(meetingId, { meeting, ids: new Set(participants.keys()) });
+      }
+      this.graceTimer = restored.clock.setTimeout(() => this.dropUnreturned(), restored.reconnectGraceMs);
+    }
     const svc = deps.service.events;
     const act = deps.activity;
     this.unsubscribe.push(
@@ -44,6 +85,7 @@ export class MeetingEventSource {
       svc.on('attendeeDeleted', ({ meeting, attendee, reason }) => {
         const subject = { attendeeId: attendee.AttendeeId, externalUserId: attendee.ExternalUserId };
         if (reason === 'deleted') {
+          for (const id of [attendee.AttendeeId, `${attendee.AttendeeId}#content`]) this.dropIfAwaited(meeting, id);
           this.emit('AttendeeDeleted', meeting, subject);
           return;
         }
@@ -52,22 +94,82 @@ export class MeetingEventSource {
         this.heldDeletions.set(meeting.MeetingId, held);
       }),
       svc.on('meetingEnded', ({ meeting }) => {
+        // The rooms have reported their leaves by now; whoever is still reported present never came back.
+        for (const id of [...(this.reported.get(meeting.MeetingId)?.keys() ?? [])]) this.reportGone(meeting, id, true);
+        this.reported.delete(meeting.MeetingId);
+        this.awaitingReturn.delete(meeting.MeetingId);
         for (const subject of this.heldDeletions.get(meeting.MeetingId) ?? []) this.emit('AttendeeDeleted', meeting, subject);
         this.heldDeletions.delete(meeting.MeetingId);
         this.emit('MeetingEnded', meeting);
       }),
       act.on('authorized', (s) => this.emitFor(s, 'AttendeeAuthorized', 'AttendeeAuthorized')),
-      act.on('joined', (s) => this.emitFor(s, 'AttendeeJoined', 'AttendeeContentJoined')),
-      // Chime has no "content dropped": a lost content share has left.
-      act.on('left', (s) => this.emitFor(s, s.dropped ? 'AttendeeDropped' : 'AttendeeLeft', 'AttendeeContentLeft')),
-      act.on('videoStarted', (s) => this.emitFor(s, 'AttendeeVideoStarted', 'AttendeeContentVideoStarted')),
-      act.on('videoStopped', (s) => this.emitFor(s, 'AttendeeVideoStopped', 'AttendeeContentVideoStopped')),
+      act.on('joined', (s) => this.joined(s)),
+      act.on('left', (s) => this.reportGone(s.meeting, s.participantId, s.dropped)),
+      act.on('videoStarted', (s) => this.video(s, true)),
+      act.on('videoStopped', (s) => this.video(s, false)),
     );
   }
 
   close(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+    this.deps.presence?.clock.clearTimeout(this.graceTimer);
     this.heldDeletions.clear();
+    this.reported.clear();
+    this.awaitingReturn.clear();
+  }
+
+  private joined(s: ActivitySubject): void {
+    const meetingId = s.meeting.MeetingId;
+    const awaited = this.awaitingReturn.get(meetingId);
+    if (awaited?.ids.delete(s.participantId)) {
+      // Back after a restart: receivers were told it joined, and nothing since.
+      if (awaited.ids.size === 0) this.awaitingReturn.delete(meetingId);
+      return;
+    }
+    if (this.reported.get(meetingId)?.has(s.participantId)) return;
+    this.record(meetingId, s.participantId, { attendeeId: s.attendee.AttendeeId, externalUserId: s.attendee.ExternalUserId, content: s.content, video: false });
+    this.emitFor(s, 'AttendeeJoined', 'AttendeeContentJoined');
+  }
+
+  private video(s: ActivitySubject, on: boolean): void {
+    const entry = this.reported.get(s.meeting.MeetingId)?.get(s.participantId);
+    if (entry?.video === on) return;
+    if (entry) this.record(s.meeting.MeetingId, s.participantId, { ...entry, video: on });
+    this.emitFor(s, on ? 'AttendeeVideoStarted' : 'AttendeeVideoStopped', on ? 'AttendeeContentVideoStarted' : 'AttendeeContentVideoStopped');
+  }
+
+  /** A participant left or dropped: its video, if reported on, stops first. Chime has no "content dropped": a lost content share has left. */
+  private reportGone(meeting: Meeting, participantId: string, dropped: boolean): void {
+    const meetingId = meeting.MeetingId;
+    const entry = this.reported.get(meetingId)?.get(participantId);
+    this.awaitingReturn.get(meetingId)?.ids.delete(participantId);
+    if (!entry) return;
+    const subject = { attendeeId: participantId, externalUserId: entry.externalUserId };
+    if (entry.video) this.emit(entry.content ? 'AttendeeContentVideoStopped' : 'AttendeeVideoStopped', meeting, subject);
+    this.emit(entry.content ? 'AttendeeContentLeft' : dropped ? 'AttendeeDropped' : 'AttendeeLeft', meeting, subject);
+    this.record(meetingId, participantId, undefined);
+  }
+
+  private dropIfAwaited(meeting: Meeting, participantId: string): void {
+    if (this.awaitingReturn.get(meeting.MeetingId)?.ids.has(participantId)) this.reportGone(meeting, participantId, true);
+  }
+
+  /** The grace period after a restart is over: whoever has not reconnected has dropped. */
+  private dropUnreturned(): void {
+    this.graceTimer = undefined;
+    const awaited = [...this.awaitingReturn.values()];
+    this.awaitingReturn.clear();
+    for (const { meeting, ids } of awaited) for (const id of ids) this.reportGone(meeting, id, true);
+  }
+
+  private record(meetingId: string, participantId: string, presence: ReportedPresence | undefined): void {
+    const map = this.reported.get(meetingId) ?? new Map<string, ReportedPresence>();
+    if (presence) map.set(participantId, presence);
+    else map.delete(participantId);
+    if (map.size > 0) this.reported.set(meetingId, map);
+    else this.reported.delete(meetingId);
+    this.deps.presence?.ledger.setPresence(meetingId, participantId, presence).catch((error: unknown) =>
+      this.deps.logger.error('presence_write_failed', { meetingId, participantId, error }));
   }
 
   private emitFor(subject: ActivitySubject, camera: ChimeMeetingEventType, content: ChimeMeetingEventType): void {
@@ -77,4 +179,19 @@ export class MeetingEventSource {
   private emit(type: ChimeMeetingEventType, meeting: Meeting, attendee?: EventAttendee): void {
     this.events.emit('event', buildMeetingEvent(type, meeting, attendee, this.now()));
   }
+}
+
+/** What `store` holds of an earlier run's reported presence, with each meeting, for MeetingEventSource. */
+export async function restoredPresence(
+  store: PresenceLedger & Pick<MeetingStore, 'listMeetings' | 'reportedPresence'>,
+  clock: Clock,
+  reconnectGraceMs = RECONNECT_GRACE_MS,
+): Promise<RestoredPresence> {
+  const byMeeting = await store.reportedPresence();
+  const reported: RestoredPresence['reported'] = new Map();
+  for (const record of await store.listMeetings()) {
+    const participants = byMeeting.get(record.meeting.MeetingId);
+    if (participants && participants.size > 0) reported.set(record.meeting.MeetingId, { meeting: record.meeting, participants });
+  }
+  return { ledger: store, reported, reconnectGraceMs, clock };
 }

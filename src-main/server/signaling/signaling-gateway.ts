@@ -4,6 +4,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_SIGNAL_FRAME_BYTES } from '../../shared/signaling/frames.js';
 import type { Meeting } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
+import { KeyedCounter } from '../http/connection-limits.js';
+import { originAllowed, type OriginPolicy } from '../http/websocket-admission.js';
 import type { Logger } from '../logger.js';
 import type { MeetingMedia } from '../media/meeting-media.js';
 import type { DataMessageLimits } from './data-messages.js';
@@ -40,7 +42,24 @@ export interface SignalingGatewayOptions {
   /** Receives joins, leaves and video changes of every room, for event notifications. */
   activity?: RoomActivity;
   dataMessageLimits?: DataMessageLimits;
+  /** Limits on signaling sockets (see ConnectionLimits); none when absent. */
+  limits?: SignalingSocketLimits;
 }
+
+export interface SignalingSocketLimits {
+  /** JOIN must arrive this soon after the upgrade. */
+  joinTimeoutMs: number;
+  /** Open sockets per participant (join token; a content share counts apart). */
+  maxSocketsPerToken: number;
+  origins: OriginPolicy;
+}
+
+/** Close codes of the limits. 45xx makes the SDK reconnect later, which is right for a transient excess. */
+export const LIMIT_CLOSE_CODES = {
+  originRefused: 4403,
+  joinTimeout: 4408,
+  tooManySockets: 4503,
+} as const;
 
 /**
  * Accepts signaling WebSockets at `/control/<MeetingId>`, authenticates the join
@@ -54,6 +73,7 @@ export class SignalingGateway {
   private readonly ended = new Set<string>();
   private readonly sockets = new Set<WebSocket>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly perToken: KeyedCounter | undefined;
   private closed = false;
 
   constructor(private readonly options: SignalingGatewayOptions) {
@@ -63,6 +83,7 @@ export class SignalingGateway {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(SESSION_SUBPROTOCOL) ? SESSION_SUBPROTOCOL : false),
     });
+    this.perToken = options.limits ? new KeyedCounter(options.limits.maxSocketsPerToken) : undefined;
     const { events } = options.service;
     this.unsubscribe.push(
       events.on('meetingEnded', ({ meeting }) => {
@@ -91,6 +112,13 @@ export class SignalingGateway {
     if (!match || this.closed) return false;
     const meetingId = match[1]!.toLowerCase();
     socket.on('error', (error) => this.options.logger.debug('signaling_socket_error', { error }));
+    const limits = this.options.limits;
+    if (limits && !originAllowed(req, limits.origins)) {
+      // Refused like a bad token: a WebSocket closed at once, which the SDK reports rather than retries.
+      this.options.logger.info('signaling_refused', { meetingId, reason: 'origin', origin: String(req.headers.origin).slice(0, 100) });
+      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(LIMIT_CLOSE_CODES.originRefused, 'Origin not allowed'));
+      return true;
+    }
     void this.authenticate(req, meetingId).then(
       (outcome) => this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meetingId, outcome)),
       (error: unknown) => {
@@ -115,7 +143,9 @@ export class SignalingGateway {
     const token = extractJoinToken(req.headers);
     const identity = token ? await this.options.service.resolveJoinToken(token) : undefined;
     if (identity && identity.meeting.MeetingId === meetingId) return { identity };
-    return { refused: this.ended.has(meetingId) ? ('ended' as const) : ('token' as const) };
+    // Ended meetings are remembered by the store too, so a client reconnecting after a restart is told the meeting ended.
+    const ended = this.ended.has(meetingId) || (await this.options.service.wasEnded(meetingId));
+    return { refused: ended ? ('ended' as const) : ('token' as const) };
   }
 
   private accept(ws: WebSocket, meetingId: string, outcome: Awaited<ReturnType<SignalingGateway['authenticate']>>): void {
@@ -129,6 +159,12 @@ export class SignalingGateway {
     // The meeting may have ended while the token was being checked.
     if (this.ended.has(meetingId) || this.closed) {
       ws.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
+      return;
+    }
+    const key = identity.participantId;
+    if (this.perToken && !this.perToken.tryAcquire(key)) {
+      this.options.logger.warn('signaling_refused', { meetingId, reason: 'sockets-per-token', participantId: key });
+      ws.close(LIMIT_CLOSE_CODES.tooManySockets, 'Too many connections for this join token');
       return;
     }
     this.sockets.add(ws);
@@ -145,7 +181,16 @@ export class SignalingGateway {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       session.receive(bytes, isBinary);
     });
+    const joinDeadline = this.options.limits && setTimeout(() => {
+      // Joined means the room holds this very session for the participant.
+      if (room.participant(key)?.session === session) return;
+      this.options.logger.info('signaling_join_timeout', { meetingId, participantId: key });
+      session.close(LIMIT_CLOSE_CODES.joinTimeout, 'No JOIN in time');
+    }, this.options.limits.joinTimeoutMs);
+    joinDeadline?.unref();
     ws.on('close', () => {
+      clearTimeout(joinDeadline);
+      this.perToken?.release(key);
       this.sockets.delete(ws);
       session.disconnected();
     });
