@@ -261,7 +261,7 @@ export class MeetingRoom {
    * being forwarded (the next SUBSCRIBE answers its camera with 206, view only); what it
    * may not receive stops going to it.
    */
-  updateCapabilities(attendee: Attendee): void {
+  updateCapabilities(attendee: Pick<Attendee, 'AttendeeId' | 'Capabilities'>): void {
     for (const p of this.participants.values()) {
       if (p.attendee.AttendeeId !== attendee.AttendeeId || this.closed) continue;
       const wasMuted = this.shownMuted(p);
