@@ -12,6 +12,7 @@ import { resolveStaticPath } from '../../src-main/server/http/static-files.js';
 import { createLogger } from '../../src-main/server/logger.js';
 import { systemClock } from '../../src-main/server/runtime/clock.js';
 import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link.js';
+import { isLobbyTicket, type JoinResponse, type JoinResult } from '../../src-main/shared/app-api.js';
 
 const logger = createLogger({ level: 'error', write: () => undefined });
 
@@ -27,6 +28,13 @@ function setup(options: Partial<ConstructorParameters<typeof AppMeetings>[0]> = 
   const muted: string[] = [];
   const meetings = new AppMeetings({ service, logger, muteLive: (_m, a) => muted.push(a), ...options });
   return { service, meetings, muted };
+}
+
+/** A join that must get in at once (no lobby in these meetings). */
+async function joined(response: Promise<JoinResponse>): Promise<JoinResult> {
+  const r = await response;
+  if (isLobbyTicket(r)) throw new Error('unexpected lobby ticket');
+  return r;
 }
 
 async function rejects(promise: Promise<unknown>, exception: string): Promise<void> {
@@ -84,8 +92,8 @@ describe('AppMeetings', () => {
     const created = await meetings.create({ name: '  Weekly  ', passcode: 'abcd' });
     expect(created.name).toBe('Weekly');
     expect((await service.getMeeting(created.meetingId)).ExternalMeetingId).toBe(`chorus-app-${created.meetingCode}`);
-    const one = await meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1');
-    const two = await meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1');
+    const one = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
+    const two = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
     expect(one.Attendee.AttendeeId).not.toBe(two.Attendee.AttendeeId);
     expect(one.Attendee.ExternalUserId).toMatch(/^.{6}#Zoë Ünal$/);
     expect(one.Meeting.MeetingId).toBe(created.meetingId);
@@ -118,17 +126,17 @@ describe('AppMeetings', () => {
     await rejects(meetings.join(m.meetingCode, { displayName: 'A' }, 'c1'), 'ForbiddenException');
     await rejects(meetings.join(m.meetingCode, { displayName: 'A', passcode: 'right-one' }, 'c1'), 'ThrottlingException');
     // Another client still gets in, until the meeting's own budget is spent.
-    expect((await meetings.join(m.meetingCode, { displayName: 'B', passcode: 'right-one' }, 'c2')).isHost).toBe(false);
+    expect((await joined(meetings.join(m.meetingCode, { displayName: 'B', passcode: 'right-one' }, 'c2'))).isHost).toBe(false);
     await rejects(meetings.join(m.meetingCode, { displayName: 'B', passcode: 'nope' }, 'c2'), 'ForbiddenException');
     await rejects(meetings.join(m.meetingCode, { displayName: 'C', passcode: 'right-one' }, 'c3'), 'ThrottlingException');
     // The host key is never throttled.
-    expect((await meetings.join(m.meetingCode, { displayName: 'H', hostKey: m.hostKey }, 'c1')).isHost).toBe(true);
+    expect((await joined(meetings.join(m.meetingCode, { displayName: 'H', hostKey: m.hostKey }, 'c1'))).isHost).toBe(true);
   });
 
   it('host actions need the host key; mute sets Audio to Receive and mutes the live session', async () => {
     const { service, meetings, muted } = setup();
     const m = await meetings.create({ name: 'Hosted' });
-    const { Attendee } = await meetings.join(m.meetingCode, { displayName: 'Bo' }, 'c');
+    const { Attendee } = await joined(meetings.join(m.meetingCode, { displayName: 'Bo' }, 'c'));
     await rejects(meetings.muteAttendee(m.meetingCode, undefined, Attendee.AttendeeId), 'ForbiddenException');
     await rejects(meetings.removeAttendee(m.meetingCode, 'wrong', Attendee.AttendeeId), 'ForbiddenException');
     await rejects(meetings.end(m.meetingCode, generateHostKey()), 'ForbiddenException');
@@ -151,9 +159,9 @@ describe('AppMeetings', () => {
     const standing = await meetings.create({ name: 'Standing' }, true);
     await meetings.end(standing.meetingCode, standing.hostKey);
     expect(meetings.describe(standing.meetingCode).name).toBe('Standing');
-    const joined = await meetings.join(standing.meetingCode, { displayName: 'Al' }, 'c');
-    expect(joined.Meeting.MeetingId).not.toBe(standing.meetingId);
-    expect((await service.getMeeting(joined.Meeting.MeetingId)).ExternalMeetingId).toBe(`chorus-app-${standing.meetingCode}`);
+    const rejoined = await joined(meetings.join(standing.meetingCode, { displayName: 'Al' }, 'c'));
+    expect(rejoined.Meeting.MeetingId).not.toBe(standing.meetingId);
+    expect((await service.getMeeting(rejoined.Meeting.MeetingId)).ExternalMeetingId).toBe(`chorus-app-${standing.meetingCode}`);
   });
 
   it('passes the server meeting quota through as LimitExceededException', async () => {

@@ -6,22 +6,16 @@ import { badRequest, ChimeApiError, ChorusError, forbidden, notFound } from '../
 import { BodyTooLargeError, readBody } from '../http/body.js';
 import { sendApiError } from '../http/control-plane-http.js';
 import type { Logger } from '../logger.js';
-import type { AppMeetings } from './app-meetings.js';
+import { APP_API_PREFIX, ATTENDEE_ID_HEADER, HOST_KEY_HEADER, isLobbyTicket, JOIN_TOKEN_HEADER, type ServerInfo } from '../../shared/app-api.js';
+import { AppRefusal } from './app-errors.js';
+import type { AppMeetings, Credentials } from './app-meetings.js';
+import { matchAppRoute, type AppRoute, type AppRouteMatch } from './app-routes.js';
 
-export const APP_API_PREFIX = '/app/api/';
+export { APP_API_PREFIX, matchAppRoute };
+export type { AppRoute, AppRouteMatch, ServerInfo };
 /** The desktop renderer's origin; the web renderer is same-origin and needs no CORS. */
 export const DESKTOP_ORIGIN = 'app://chorus';
 const MAX_APP_BODY_BYTES = 16 * 1024;
-const HOST_KEY_HEADER = 'x-chorus-host-key';
-
-export interface ServerInfo {
-  name: string;
-  version: string;
-  fingerprint?: string;
-  urls: string[];
-  /** Whether this server lets the web app create meetings without the bearer token (`--allow-web-hosting`). */
-  webHosting: boolean;
-}
 
 export interface AppApiHttpOptions {
   meetings: AppMeetings;
@@ -36,48 +30,12 @@ export function isAppApiPath(pathname: string): boolean {
   return pathname.startsWith(APP_API_PREFIX) || pathname === '/app/api';
 }
 
-/** Every app API route, as a tagged union; `match` turns a method and path into one. */
-export type AppRoute =
-  | { kind: 'server' }
-  | { kind: 'list' }
-  | { kind: 'create' }
-  | { kind: 'describe'; code: string }
-  | { kind: 'join'; code: string }
-  | { kind: 'end'; code: string }
-  | { kind: 'remove'; code: string; attendeeId: string }
-  | { kind: 'mute'; code: string; attendeeId: string };
-
-export type AppRouteMatch = { kind: 'route'; route: AppRoute } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allowed: string[] };
-
-const SEGMENT = /^[A-Za-z0-9._~-]{1,128}$/;
-
-export function matchAppRoute(method: string, pathname: string): AppRouteMatch {
-  const rest = pathname.slice(APP_API_PREFIX.length).replace(/\/+$/, '');
-  const parts = rest === '' ? [] : rest.split('/');
-  if (parts.some((p) => !SEGMENT.test(p))) return { kind: 'not-found' };
-  const only = (allowed: string, route: AppRoute): AppRouteMatch => (method === allowed ? { kind: 'route', route } : { kind: 'method-not-allowed', allowed: [allowed] });
-  const [a, code, b, attendeeId, action] = parts;
-  if (parts.length === 1 && a === 'server') return only('GET', { kind: 'server' });
-  if (a !== 'meetings') return { kind: 'not-found' };
-  if (parts.length === 1) {
-    if (method === 'GET') return { kind: 'route', route: { kind: 'list' } };
-    if (method === 'POST') return { kind: 'route', route: { kind: 'create' } };
-    return { kind: 'method-not-allowed', allowed: ['GET', 'POST'] };
-  }
-  if (parts.length === 2) return only('GET', { kind: 'describe', code: code! });
-  if (parts.length === 3 && b === 'join') return only('POST', { kind: 'join', code: code! });
-  if (parts.length === 3 && b === 'end') return only('POST', { kind: 'end', code: code! });
-  if (parts.length === 5 && b === 'attendees' && action === 'remove') return only('POST', { kind: 'remove', code: code!, attendeeId: attendeeId! });
-  if (parts.length === 5 && b === 'attendees' && action === 'mute') return only('POST', { kind: 'mute', code: code!, attendeeId: attendeeId! });
-  return { kind: 'not-found' };
-}
-
 function corsHeaders(req: IncomingMessage): Record<string, string> {
   if (req.headers.origin !== DESKTOP_ORIGIN) return {};
   return {
     'Access-Control-Allow-Origin': DESKTOP_ORIGIN,
     'Access-Control-Allow-Methods': 'GET, POST',
-    'Access-Control-Allow-Headers': `Content-Type, Authorization, X-Chorus-Host-Key`,
+    'Access-Control-Allow-Headers': `Content-Type, Authorization, ${HOST_KEY_HEADER}, ${ATTENDEE_ID_HEADER}, ${JOIN_TOKEN_HEADER}`,
     'Access-Control-Max-Age': '600',
     Vary: 'Origin',
   };
@@ -122,6 +80,28 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The host key when one is sent, else the attendee's own credentials. */
+function credentialsOf(req: IncomingMessage): Credentials {
+  const hostKey = headerValue(req, HOST_KEY_HEADER);
+  if (hostKey !== undefined) return { hostKey };
+  const attendeeId = headerValue(req, ATTENDEE_ID_HEADER);
+  const joinToken = headerValue(req, JOIN_TOKEN_HEADER);
+  return { ...(attendeeId ? { attendeeId } : {}), ...(joinToken ? { joinToken } : {}) };
+}
+
+/** A Chime-style error, with the app's `Reason` when there is one. */
+function sendAppError(res: ServerResponse, requestId: string, error: ChimeApiError, headers: Record<string, string>): void {
+  if (!(error instanceof AppRefusal)) {
+    sendApiError(res, requestId, error, headers);
+    return;
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, error.status, requestId, { Code: error.code, Message: error.message, Reason: error.reason, RequestId: requestId }, { 'x-amzn-ErrorType': error.exception, ...headers });
+}
+
 /** Handles one app API request: CORS, routing, JSON, Chime-style errors. Never throws. */
 export async function handleAppApiRequest(req: IncomingMessage, res: ServerResponse, options: AppApiHttpOptions): Promise<void> {
   const requestId = randomUUID();
@@ -153,7 +133,7 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
     }
     const { route } = match;
     const { meetings } = options;
-    const hostKey = headerValue(req, HOST_KEY_HEADER);
+    const credentials = credentialsOf(req);
     switch (route.kind) {
       case 'server':
         sendJson(res, 200, requestId, options.serverInfo(), cors);
@@ -175,19 +155,34 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
       case 'join': {
         const body = await readJsonBody(req);
         const result = await meetings.join(route.code, body, req.socket.remoteAddress ?? 'unknown');
-        sendJson(res, 200, requestId, result, cors);
+        // 202: accepted, not yet in; the guest waits in the lobby with its ticket.
+        sendJson(res, isLobbyTicket(result) ? 202 : 200, requestId, result, cors);
         return;
       }
+      case 'lobby-wait':
+        sendJson(res, 200, requestId, await meetings.lobbyWait(route.code, await readJsonBody(req)), cors);
+        return;
+      case 'lobby-leave':
+        meetings.lobbyLeave(route.code, await readJsonBody(req));
+        sendJson(res, 200, requestId, { left: true }, cors);
+        return;
+      case 'live':
+        sendJson(res, 200, requestId, await meetings.live(route.code, credentials, await readJsonBody(req)), cors);
+        return;
+      case 'action':
+        await meetings.act(route.code, credentials, await readJsonBody(req));
+        sendJson(res, 200, requestId, { done: true }, cors);
+        return;
       case 'end':
-        await meetings.end(route.code, hostKey);
+        await meetings.end(route.code, credentials);
         sendJson(res, 200, requestId, { ended: true }, cors);
         return;
       case 'remove':
-        await meetings.removeAttendee(route.code, hostKey, route.attendeeId);
+        await meetings.removeAttendee(route.code, credentials, route.attendeeId);
         sendJson(res, 200, requestId, { removed: true }, cors);
         return;
       case 'mute':
-        await meetings.muteAttendee(route.code, hostKey, route.attendeeId);
+        await meetings.muteAttendee(route.code, credentials, route.attendeeId);
         sendJson(res, 200, requestId, { muted: true }, cors);
         return;
       default: {
@@ -198,7 +193,7 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
   } catch (error) {
     if (error instanceof ChimeApiError) {
       options.logger.info('app_api_error', { method, path: pathname, exception: error.exception, message: error.message });
-      sendApiError(res, requestId, error, { ...cors, ...(error.status === 413 ? { Connection: 'close' } : {}) });
+      sendAppError(res, requestId, error, { ...cors, ...(error.status === 413 ? { Connection: 'close' } : {}) });
       return;
     }
     if (error instanceof ChorusError && error.code === 'CLOSED') {

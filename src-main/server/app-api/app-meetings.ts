@@ -1,38 +1,42 @@
-import { randomBytes } from 'node:crypto';
-import type { Attendee, AttendeeCapabilities, Meeting } from '../../shared/chime-types.js';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  CONNECTION_REPORTS,
+  DEVICE_ID_PATTERN,
+  LIVE_HOLD_MS,
+  LOBBY_HOLD_MS,
+  NAME_LIMITS,
+  PASSCODE_LIMITS,
+  type CreatedMeeting,
+  type JoinResponse,
+  type JoinResult,
+  type LiveResponse,
+  type LobbyWaitResult,
+  type MeetingDescription,
+  type MeetingListing,
+  type Role,
+} from '../../shared/app-api.js';
+import type { AttendeeCapabilities } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import { badRequest, ChimeApiError, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { refuse } from './app-errors.js';
 import { AttemptLimiter } from './attempt-limiter.js';
+import { Lobby } from './lobby.js';
+import { MeetingPeople, type Viewer } from './meeting-people.js';
+import { applyModeration, parseModerationAction, type Actor, type ModerationContext } from './moderation.js';
 import { generateHostKey, generateMeetingCode, hashHostKey, hashPasscode, hostKeyMatches, verifyPasscode, type PasscodeHash } from './secrets.js';
 
 /**
  * App meetings: a Chime meeting plus what people need to find and join it
- * without API credentials — a short code, an optional passcode and a host key.
- * Everything else (attendees, tokens, quotas, lifecycle) stays in MeetingService.
+ * without API credentials — a short code, an optional passcode, a host key, a
+ * lobby — and the moderation state around it (MeetingPeople). Attendees,
+ * tokens, quotas and lifecycle stay in MeetingService.
  */
 
-export interface AppMeetingSummary {
-  meetingCode: string;
-  name: string;
-  attendees: number;
-  passcodeRequired: boolean;
-  startedAt: string;
-}
-
-export interface CreatedAppMeeting {
-  meetingCode: string;
-  meetingId: string;
-  name: string;
-  passcodeRequired: boolean;
-  hostKey: string;
-}
-
-export interface JoinResult {
-  Meeting: Meeting;
-  Attendee: Attendee;
-  isHost: boolean;
-}
+export { NAME_LIMITS, PASSCODE_LIMITS };
+export type { CreatedMeeting, JoinResult };
+export type AppMeetingSummary = MeetingListing;
 
 interface AppMeetingRecord {
   code: string;
@@ -43,12 +47,14 @@ interface AppMeetingRecord {
   passcode: PasscodeHash | undefined;
   hostKeyHash: Buffer;
   startedAt: number;
+  people: MeetingPeople;
+  lobby: Lobby;
 }
 
 export interface AppMeetingsOptions {
   service: MeetingService;
   logger: Logger;
-  now?: () => number;
+  clock?: Clock;
   /** Live participants in a meeting (signaling presence), for the meeting list. */
   participantCount?: (meetingId: string) => number;
   /** Server-side mute of an attendee's live session, so a host mute takes effect at once. */
@@ -59,10 +65,18 @@ export interface AppMeetingsOptions {
   failureWindowMs?: number;
 }
 
-export const NAME_LIMITS = { min: 1, max: 64 } as const;
-export const PASSCODE_LIMITS = { min: 4, max: 32 } as const;
+/** Who is asking: the host key, or an attendee's own credentials (checked against the JoinToken). */
+export interface Credentials {
+  hostKey?: string;
+  attendeeId?: string;
+  joinToken?: string;
+}
+
+
 /** Chime allows 64 characters of ExternalUserId; the app spends 7 on a uniqueness prefix. */
 const EXTERNAL_USER_PREFIX_LENGTH = 7;
+const SWEEP_MS = 1_000;
+const sendsAudio = (caps: AttendeeCapabilities): boolean => caps.Audio === 'SendReceive' || caps.Audio === 'Send';
 
 function checkText(field: string, value: unknown, limits: { min: number; max: number }, optional: boolean): string | undefined {
   if (value === undefined || value === null || (optional && value === '')) {
@@ -76,6 +90,17 @@ function checkText(field: string, value: unknown, limits: { min: number; max: nu
   const length = [...value].length;
   if (length < limits.min || length > limits.max) throw badRequest(`${field} must be between ${limits.min} and ${limits.max} characters long`);
   return value;
+}
+
+function checkDeviceId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !DEVICE_ID_PATTERN.test(value)) throw badRequest('deviceId must be 16 to 64 characters of A-Z, a-z, 0-9, _ or -');
+  return value;
+}
+
+function tokensMatch(presented: string, actual: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(presented), digest(actual));
 }
 
 /**
@@ -94,41 +119,75 @@ export class AppMeetings {
   private readonly codeByMeetingId = new Map<string, string>();
   private readonly clientFailures: AttemptLimiter;
   private readonly meetingFailures: AttemptLimiter;
-  private readonly now: () => number;
-  private readonly unsubscribe: () => void;
+  private readonly clock: Clock;
+  private readonly unsubscribe: (() => void)[] = [];
+  private sweepTimer: unknown;
+  private closed = false;
 
   constructor(private readonly options: AppMeetingsOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     const window = options.failureWindowMs ?? 60_000;
-    this.clientFailures = new AttemptLimiter(options.maxFailuresPerClient ?? 10, window, this.now);
-    this.meetingFailures = new AttemptLimiter(options.maxFailuresPerMeeting ?? 50, window, this.now);
+    const now = (): number => this.clock.now();
+    this.clientFailures = new AttemptLimiter(options.maxFailuresPerClient ?? 10, window, now);
+    this.meetingFailures = new AttemptLimiter(options.maxFailuresPerMeeting ?? 50, window, now);
+    const { events } = options.service;
     // A meeting that ends for any reason (host, API, idle expiry) takes its code with it.
-    this.unsubscribe = options.service.events.on('meetingEnded', ({ meeting }) => {
-      const code = this.codeByMeetingId.get(meeting.MeetingId);
-      if (code === undefined) return;
-      this.codeByMeetingId.delete(meeting.MeetingId);
-      const record = this.byCode.get(code);
-      if (record?.persistent) record.meetingId = undefined;
-      else this.byCode.delete(code);
-    });
+    this.unsubscribe.push(
+      events.on('meetingEnded', ({ meeting }) => {
+        const code = this.codeByMeetingId.get(meeting.MeetingId);
+        if (code === undefined) return;
+        this.codeByMeetingId.delete(meeting.MeetingId);
+        const record = this.byCode.get(code);
+        if (!record) return;
+        record.lobby.closeAll();
+        if (record.persistent) {
+          record.meetingId = undefined;
+          record.people.resetAttendees(this.clock.now());
+        } else {
+          this.byCode.delete(code);
+          // Wakes held live requests, which then find the meeting gone.
+          record.people.resetAttendees(this.clock.now());
+        }
+      }),
+      // The lock follows the attendee's real Audio capability, whoever changed it.
+      events.on('capabilitiesUpdated', ({ meeting, attendees }) => {
+        const record = this.recordForMeeting(meeting.MeetingId);
+        for (const attendee of attendees) record?.people.setAudioLocked(attendee.AttendeeId, !sendsAudio(attendee.Capabilities));
+      }),
+      events.on('attendeeDeleted', ({ meeting, attendee }) => this.recordForMeeting(meeting.MeetingId)?.people.forget(attendee.AttendeeId)),
+    );
+    this.scheduleSweep();
   }
 
   /**
    * `persistent` (the operator's `--meeting`): the code outlives idle expiry and
    * "end for all"; the next join starts a fresh Chime meeting under it.
    */
-  async create(body: { name?: unknown; passcode?: unknown }, persistent = false): Promise<CreatedAppMeeting> {
+  async create(body: { name?: unknown; passcode?: unknown; lobby?: unknown }, persistent = false): Promise<CreatedMeeting> {
     const name = checkText('name', body.name, NAME_LIMITS, false)!.trim();
     if (name === '') throw badRequest('name must not be blank');
     const passcode = checkText('passcode', body.passcode, PASSCODE_LIMITS, true);
+    if (body.lobby !== undefined && typeof body.lobby !== 'boolean') throw badRequest('lobby must be true or false');
     let code = generateMeetingCode();
     while (this.byCode.has(code)) code = generateMeetingCode();
     const passcodeHash = passcode === undefined ? undefined : await hashPasscode(passcode);
     const hostKey = generateHostKey();
-    const record: AppMeetingRecord = { code, meetingId: undefined, persistent, name, passcode: passcodeHash, hostKeyHash: hashHostKey(hostKey), startedAt: this.now() };
+    const now = this.clock.now();
+    const people = new MeetingPeople(this.clock, body.lobby === true, now);
+    const record: AppMeetingRecord = {
+      code,
+      meetingId: undefined,
+      persistent,
+      name,
+      passcode: passcodeHash,
+      hostKeyHash: hashHostKey(hostKey),
+      startedAt: now,
+      people,
+      lobby: new Lobby(this.clock, () => people.touch()),
+    };
     const meetingId = await this.startChimeMeeting(record);
     this.byCode.set(code, record);
-    this.options.logger.info('app_meeting_created', { meetingCode: code, meetingId, passcodeRequired: Boolean(passcodeHash), persistent });
+    this.options.logger.info('app_meeting_created', { meetingCode: code, meetingId, passcodeRequired: Boolean(passcodeHash), persistent, lobby: people.lobbyEnabled });
     return { meetingCode: code, meetingId, name, passcodeRequired: Boolean(passcodeHash), hostKey };
   }
 
@@ -140,12 +199,13 @@ export class AppMeetings {
       MeetingFeatures: { Audio: { EchoReduction: 'UNAVAILABLE' } },
     });
     record.meetingId = meeting.MeetingId;
-    record.startedAt = this.now();
+    record.startedAt = this.clock.now();
+    record.people.startedAt = record.startedAt;
     this.codeByMeetingId.set(meeting.MeetingId, record.code);
     return meeting.MeetingId;
   }
 
-  list(): AppMeetingSummary[] {
+  list(): MeetingListing[] {
     return [...this.byCode.values()]
       .sort((a, b) => a.startedAt - b.startedAt)
       .map((r) => ({
@@ -157,66 +217,237 @@ export class AppMeetings {
       }));
   }
 
-  describe(code: string): { meetingCode: string; name: string; passcodeRequired: boolean } {
+  describe(code: string): MeetingDescription {
     const record = this.require(code);
     return { meetingCode: record.code, name: record.name, passcodeRequired: Boolean(record.passcode) };
   }
 
-  async join(code: string, body: { displayName?: unknown; passcode?: unknown; hostKey?: unknown }, clientKey: string): Promise<JoinResult> {
+  /**
+   * Joins, or (a guest of a meeting with a lobby) enters the lobby. The passcode
+   * comes first, then the ban: a banned device learns it is banned only once it
+   * has shown it knows the passcode.
+   */
+  async join(code: string, body: { displayName?: unknown; passcode?: unknown; hostKey?: unknown; deviceId?: unknown }, clientKey: string): Promise<JoinResponse> {
     const record = this.require(code);
     const displayName = checkText('displayName', body.displayName, NAME_LIMITS, false)!.trim();
     if (displayName === '') throw badRequest('displayName must not be blank');
     if (body.passcode !== undefined && body.passcode !== null && typeof body.passcode !== 'string') throw badRequest('passcode must be a string');
     if (body.hostKey !== undefined && body.hostKey !== null && typeof body.hostKey !== 'string') throw badRequest('hostKey must be a string');
+    const deviceId = checkDeviceId(body.deviceId);
     const isHost = typeof body.hostKey === 'string' && hostKeyMatches(body.hostKey, record.hostKeyHash);
-    if (record.passcode && !isHost) {
-      const meetingKey = `meeting:${record.code}`;
-      if (this.clientFailures.blocked(clientKey) || this.meetingFailures.blocked(meetingKey)) {
-        const retry = Math.max(this.clientFailures.retryAfterSeconds(clientKey), this.meetingFailures.retryAfterSeconds(meetingKey));
-        throw new ChimeApiError('ThrottlingException', `Too many wrong passcodes; try again in ${retry} s`);
-      }
-      const passcode = typeof body.passcode === 'string' ? body.passcode : '';
-      if (passcode === '' || !(await verifyPasscode(passcode, record.passcode))) {
-        this.clientFailures.recordFailure(clientKey);
-        this.meetingFailures.recordFailure(meetingKey);
-        this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: passcode === '' ? 'passcode-missing' : 'passcode-wrong' });
-        throw forbidden(passcode === '' ? 'This meeting needs a passcode' : 'The passcode is not correct');
-      }
-    }
+    if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey);
     // The meeting may have ended while the passcode was being checked.
     const current = this.require(code);
-    const meetingId = current.meetingId ?? (await this.startChimeMeeting(current));
-    const meeting = await this.options.service.getMeeting(meetingId);
-    const attendee = await this.options.service.createAttendee(meetingId, { ExternalUserId: externalUserIdFor(displayName) });
-    return { Meeting: meeting, Attendee: attendee, isHost };
+    if (!isHost && current.people.isBanned(deviceId)) {
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'banned' });
+      throw refuse('banned', 'You were removed from this meeting by the host and cannot rejoin unless they allow it');
+    }
+    const role: Role = isHost ? 'host' : 'guest';
+    const cohost = !isHost && current.people.roleFor(deviceId) === 'cohost';
+    if (current.people.lobbyEnabled && !isHost && !cohost && !current.people.wasAdmitted(deviceId)) {
+      const { ticket } = current.lobby.enter(displayName, deviceId);
+      this.options.logger.info('app_lobby_entered', { meetingCode: record.code });
+      return { waiting: true, ticket };
+    }
+    return this.admit(current, displayName, deviceId, role);
   }
 
-  async end(code: string, hostKey: string | undefined): Promise<void> {
-    const record = this.requireHost(code, hostKey);
+  private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string): Promise<void> {
+    const meetingKey = `meeting:${record.code}`;
+    if (this.clientFailures.blocked(clientKey) || this.meetingFailures.blocked(meetingKey)) {
+      const retry = Math.max(this.clientFailures.retryAfterSeconds(clientKey), this.meetingFailures.retryAfterSeconds(meetingKey));
+      throw new ChimeApiError('ThrottlingException', `Too many wrong passcodes; try again in ${retry} s`);
+    }
+    const passcode = typeof presented === 'string' ? presented : '';
+    if (passcode !== '' && (await verifyPasscode(passcode, record.passcode!))) return;
+    this.clientFailures.recordFailure(clientKey);
+    this.meetingFailures.recordFailure(meetingKey);
+    const reason = passcode === '' ? 'passcode-missing' : 'passcode-wrong';
+    this.options.logger.info('app_join_refused', { meetingCode: record.code, reason });
+    throw refuse(reason, passcode === '' ? 'This meeting needs a passcode' : 'The passcode is not correct');
+  }
+
+  /** Creates the attendee (locked if its device was), and records who it is. */
+  private async admit(record: AppMeetingRecord, name: string, deviceId: string | undefined, role: Role): Promise<JoinResult> {
+    const meetingId = record.meetingId ?? (await this.startChimeMeeting(record));
+    const meeting = await this.options.service.getMeeting(meetingId);
+    const locked = record.people.mustJoinLocked(deviceId, record.people.roleFor(deviceId) ?? role);
+    const attendee = await this.options.service.createAttendee(meetingId, {
+      ExternalUserId: externalUserIdFor(name),
+      ...(locked ? { Capabilities: { Audio: 'Receive', Video: 'SendReceive', Content: 'SendReceive' } } : {}),
+    });
+    record.people.add(attendee.AttendeeId, { name, deviceId, role });
+    const finalRole = record.people.roleOf(attendee.AttendeeId);
+    return { Meeting: meeting, Attendee: attendee, isHost: finalRole === 'host', role: finalRole };
+  }
+
+  /** A waiting guest asks whether it was let in; held until a decision or `holdMs`. */
+  async lobbyWait(code: string, body: { ticket?: unknown }, holdMs = LOBBY_HOLD_MS): Promise<LobbyWaitResult> {
+    const record = this.require(code);
+    const entry = typeof body.ticket === 'string' ? record.lobby.byTicket(body.ticket) : undefined;
+    if (!entry) throw refuse('lobby-gone', 'This place in the lobby is no longer valid; ask to join again', 'NotFoundException');
+    await record.lobby.wait(entry, holdMs);
+    const outcome = entry.outcome;
+    if (!outcome) return { waiting: true, position: record.lobby.position(entry) };
+    switch (outcome.kind) {
+      case 'admitted':
+        return outcome.result;
+      case 'denied':
+        throw refuse('denied', 'The host did not let you into this meeting');
+      case 'gone':
+        throw refuse('lobby-gone', this.byCode.get(code) ? 'This place in the lobby is no longer valid; ask to join again' : 'The meeting has ended', 'NotFoundException');
+      default: {
+        const unreachable: never = outcome;
+        throw new Error(`unknown lobby outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  lobbyLeave(code: string, body: { ticket?: unknown }): void {
+    const record = this.require(code);
+    const entry = typeof body.ticket === 'string' ? record.lobby.byTicket(body.ticket) : undefined;
+    if (entry) record.lobby.leave(entry);
+  }
+
+  /**
+   * The live state for one attendee (or the host key): at once when it changed
+   * since `since`, else when it changes or after `holdMs`. Each request is also
+   * the attendee's app checking in, with its own view of its connection.
+   */
+  async live(code: string, credentials: Credentials, body: { since?: unknown; connection?: unknown }, holdMs = LIVE_HOLD_MS): Promise<LiveResponse> {
+    const record = this.require(code);
+    const actor = await this.authenticate(record, credentials);
+    if (body.since !== undefined && (typeof body.since !== 'number' || !Number.isSafeInteger(body.since))) throw badRequest('since must be an integer');
+    if (body.connection !== undefined && !(CONNECTION_REPORTS as readonly unknown[]).includes(body.connection)) throw badRequest(`connection must be one of ${CONNECTION_REPORTS.join(', ')}`);
+    const connection = body.connection as (typeof CONNECTION_REPORTS)[number] | undefined;
+    const since = (body.since as number | undefined) ?? 0;
+    const viewer: Viewer = actor.kind === 'attendee' ? { kind: 'attendee', attendeeId: actor.attendeeId } : { kind: 'host-key' };
+    if (actor.kind === 'attendee') record.people.checkIn(actor.attendeeId, connection);
+    if (record.people.version === since && !this.closed) await this.waitForChange(record, since, holdMs);
+    if (this.byCode.get(code) !== record) throw notFound('The meeting has ended');
+    if (actor.kind === 'attendee') record.people.checkIn(actor.attendeeId, undefined);
+    if (record.people.version === since) return {};
+    return { state: record.people.view(viewer, record.lobby.list()) };
+  }
+
+  private waitForChange(record: AppMeetingRecord, since: number, holdMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const stop = record.people.onChange(() => {
+        if (record.people.version !== since) finish();
+      });
+      const timer = this.clock.setTimeout(finish, holdMs);
+    });
+  }
+
+  /** A moderation action or a self action (raise hand, ask to unmute), by an authenticated actor. */
+  async act(code: string, credentials: Credentials, body: unknown): Promise<void> {
+    const record = this.require(code);
+    const actor = await this.authenticate(record, credentials);
+    await applyModeration(this.context(record), actor, parseModerationAction(body));
+  }
+
+  async end(code: string, credentials: Credentials | string | undefined): Promise<void> {
+    const record = this.require(code);
+    const actor = await this.authenticate(record, normalise(credentials));
+    if (!(actor.kind === 'host-key' || actor.role === 'host')) throw refuse('not-moderator', 'Only the host can end the meeting for everyone');
     if (record.meetingId !== undefined) await this.options.service.deleteMeeting(record.meetingId);
   }
 
-  async removeAttendee(code: string, hostKey: string | undefined, attendeeId: string): Promise<void> {
-    const meetingId = this.liveMeetingId(this.requireHost(code, hostKey));
-    await this.options.service.deleteAttendee(meetingId, attendeeId);
+  /** Removes an attendee from the meeting and bans its device from coming back. */
+  async removeAttendee(code: string, credentials: Credentials | string | undefined, attendeeId: string): Promise<void> {
+    const record = this.require(code);
+    const actor = await this.authenticate(record, normalise(credentials));
+    await applyModeration(this.context(record), actor, { kind: 'remove', attendeeId });
   }
 
-  /** Chime-style mute: the attendee may only receive audio from now on. */
-  async muteAttendee(code: string, hostKey: string | undefined, attendeeId: string): Promise<void> {
-    const meetingId = this.liveMeetingId(this.requireHost(code, hostKey));
-    const attendee = await this.options.service.getAttendee(meetingId, attendeeId);
-    const capabilities: AttendeeCapabilities = { ...attendee.Capabilities, Audio: 'Receive' };
-    await this.options.service.updateAttendeeCapabilities(meetingId, attendeeId, capabilities);
-    this.options.muteLive?.(meetingId, attendeeId);
+  /** Chime-style mute: a guest may only receive audio from now on (a lock); anyone's live session is muted at once. */
+  async muteAttendee(code: string, credentials: Credentials | string | undefined, attendeeId: string): Promise<void> {
+    const record = this.require(code);
+    const actor = await this.authenticate(record, normalise(credentials));
+    await applyModeration(this.context(record), actor, { kind: 'mute', attendeeId });
+  }
+
+  private context(record: AppMeetingRecord): ModerationContext {
+    return {
+      code: record.code,
+      meetingId: () => this.liveMeetingId(record),
+      people: record.people,
+      lobby: record.lobby,
+      service: this.options.service,
+      logger: this.options.logger,
+      muteLive: (meetingId, attendeeId) => this.options.muteLive?.(meetingId, attendeeId),
+      admit: (name, deviceId) => this.admit(record, name, deviceId, 'guest'),
+    };
+  }
+
+  /**
+   * The host key, or an attendee's id and JoinToken. An attendee acts with the role
+   * the app gave it; an attendee the app never saw (created through the Chime API)
+   * is a guest.
+   */
+  async authenticate(record: AppMeetingRecord, credentials: Credentials): Promise<Actor> {
+    if (credentials.hostKey !== undefined) {
+      if (!hostKeyMatches(credentials.hostKey, record.hostKeyHash)) throw forbidden('The host key is not valid for this meeting');
+      return { kind: 'host-key' };
+    }
+    const { attendeeId, joinToken } = credentials;
+    if (!attendeeId || !joinToken) throw refuse('not-moderator', 'This needs the host key or your attendee credentials (X-Chorus-Host-Key, or X-Chorus-Attendee-Id and X-Chorus-Join-Token)');
+    const meetingId = this.liveMeetingId(record);
+    let token: string;
+    try {
+      token = (await this.options.service.getAttendee(meetingId, attendeeId)).JoinToken;
+    } catch (error) {
+      if (error instanceof ChimeApiError && error.exception === 'NotFoundException') throw refuse('unknown-attendee', 'You are no longer in this meeting');
+      throw error;
+    }
+    if (!tokensMatch(joinToken, token)) throw refuse('unknown-attendee', 'The attendee credentials are not valid');
+    return { kind: 'attendee', attendeeId, role: record.people.roleOf(attendeeId) };
   }
 
   close(): void {
-    this.unsubscribe();
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of this.unsubscribe) fn();
+    this.clock.clearTimeout(this.sweepTimer);
+    for (const record of this.byCode.values()) {
+      record.lobby.closeAll();
+      record.people.touch();
+    }
     this.byCode.clear();
     this.codeByMeetingId.clear();
   }
 
-  private require(code: string): AppMeetingRecord {
+  /** Marks attendees whose app stopped checking in, and drops guests who left the lobby. */
+  private scheduleSweep(): void {
+    this.sweepTimer = this.clock.setTimeout(() => {
+      if (this.closed) return;
+      for (const record of this.byCode.values()) {
+        try {
+          record.people.sweep();
+          record.lobby.sweep();
+        } catch (error) {
+          this.options.logger.error('app_sweep_failed', { meetingCode: record.code, error });
+        }
+      }
+      this.scheduleSweep();
+    }, SWEEP_MS);
+  }
+
+  private recordForMeeting(meetingId: string): AppMeetingRecord | undefined {
+    const code = this.codeByMeetingId.get(meetingId);
+    return code === undefined ? undefined : this.byCode.get(code);
+  }
+
+  /** For the HTTP layer: the record behind a code, or NotFoundException. */
+  require(code: string): AppMeetingRecord {
     const record = this.byCode.get(code);
     if (!record) throw notFound(`No meeting with code ${code.slice(0, 32)}`);
     return record;
@@ -226,10 +457,11 @@ export class AppMeetings {
     if (record.meetingId === undefined) throw notFound(`Meeting ${record.code} has nobody in it right now`);
     return record.meetingId;
   }
+}
 
-  private requireHost(code: string, hostKey: string | undefined): AppMeetingRecord {
-    const record = this.require(code);
-    if (!hostKeyMatches(hostKey, record.hostKeyHash)) throw forbidden('Only the host can do this (X-Chorus-Host-Key is missing or wrong)');
-    return record;
-  }
+/** The older host-only calls pass the host key alone. */
+function normalise(credentials: Credentials | string | undefined): Credentials {
+  if (typeof credentials === 'object') return credentials;
+  // A missing key is still an attempt with the host key: it fails as one.
+  return { hostKey: credentials ?? '' };
 }

@@ -1,8 +1,8 @@
+import { HOST_CONTROL_TOPIC } from '../../shared/app-api.js';
 import { serverFrame } from '../../shared/signaling/frames.js';
 import type { SignalingGateway } from '../signaling/signaling-gateway.js';
 
-/** Data-message topic on which the server itself tells one client what the host did. */
-export const HOST_CONTROL_TOPIC = 'chorus-host';
+export { HOST_CONTROL_TOPIC };
 
 /**
  * Applies a host's mute to the attendee's live session at once: the room stops

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { ServerInfo } from './app-api-http.js';
+import type { ServerInfo } from '../../shared/app-api.js';
 
 /**
  * Our package.json sits three levels up from this source file, and two levels
