@@ -2,10 +2,13 @@ import { lazy, Suspense, useEffect } from 'react';
 import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
 import { useAppStore } from './app-store';
 import { CapturePicker } from './components/CapturePicker';
+import { Announcer } from './components/Announcer';
 import { Toasts } from './components/Toasts';
 import { desktopApi } from './host-environment';
+import { language, t } from './i18n/i18n';
 import { EndScreen } from './screens/EndScreen';
 import { HomeScreen } from './screens/HomeScreen';
+import { LobbyScreen } from './screens/LobbyScreen';
 import { PreJoinScreen } from './screens/PreJoinScreen';
 import { UnavailableScreen } from './screens/UnavailableScreen';
 import { initialScreen, useUiStore } from './state/ui-store';
@@ -16,6 +19,11 @@ const MeetingScreen = lazy(() => import('./screens/MeetingScreen'));
 export function App() {
   const screen = useUiStore((s) => s.screen);
   const loadAppVersion = useAppStore((s) => s.loadAppVersion);
+
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t.app.title;
+  }, []);
 
   useEffect(() => {
     void loadAppVersion();
@@ -29,7 +37,7 @@ export function App() {
     return api.onDeepLink((invite) => {
       const ui = useUiStore.getState();
       if (ui.screen.name === 'meeting') {
-        ui.toast('Leave this meeting before opening another invite', 'warning');
+        ui.toast(t.app.leaveOtherMeetingFirst, 'warning');
         return;
       }
       ui.go({ name: 'prejoin', target: { serverUrl: invite.serverUrl, meetingCode: invite.meetingCode, ...(invite.fingerprint ? { fingerprint: invite.fingerprint } : {}) } });
@@ -41,7 +49,7 @@ export function App() {
     () =>
       desktopApi()?.host.onStatus((status) => {
         if (status.state === 'crashed') {
-          useUiStore.getState().toast(status.restarting ? `The meeting server stopped (${status.message}); restarting it…` : `The meeting server stopped: ${status.message}`, 'warning');
+          useUiStore.getState().toast(status.restarting ? t.app.serverStoppedRestarting(status.message) : t.app.serverStopped(status.message), 'warning');
         }
       }),
     [],
@@ -50,7 +58,7 @@ export function App() {
   // Keep the address bar meaningful in the browser: an invite link while joining, / otherwise.
   useEffect(() => {
     if (desktopApi()) return;
-    const path = screen.name === 'prejoin' ? `/join/${screen.target.meetingCode}` : screen.name === 'home' ? '/' : undefined;
+    const path = screen.name === 'prejoin' || screen.name === 'lobby' ? `/join/${screen.target.meetingCode}` : screen.name === 'home' ? '/' : undefined;
     if (path && window.location.pathname !== path) window.history.replaceState(null, '', path + window.location.search);
   }, [screen]);
 
@@ -62,9 +70,12 @@ export function App() {
     case 'prejoin':
       body = <PreJoinScreen key={`${screen.target.serverUrl}/${screen.target.meetingCode}`} target={screen.target} />;
       break;
+    case 'lobby':
+      body = <LobbyScreen key={screen.ticket} screen={screen} />;
+      break;
     case 'meeting':
       body = (
-        <Suspense fallback={<div className="center-screen" role="status">Joining…</div>}>
+        <Suspense fallback={<div className="center-screen" role="status">{t.app.joining}</div>}>
           <MeetingScreen />
         </Suspense>
       );
@@ -73,7 +84,7 @@ export function App() {
       body = <EndScreen />;
       break;
     case 'unavailable':
-      body = <UnavailableScreen target={screen.target} failure={screen.failure} message={screen.message} />;
+      body = <UnavailableScreen target={screen.target} failure={screen.failure} message={screen.message} reason={screen.reason} />;
       break;
     default: {
       const unreachable: never = screen;
@@ -85,6 +96,7 @@ export function App() {
       {body}
       <CapturePicker />
       <Toasts />
+      <Announcer />
     </>
   );
 }

@@ -214,6 +214,7 @@ describe('the meeting app in Chromium', () => {
 
     // The host removes Ida: she sees "removed", the others lose her tile.
     await host.locator('[data-testid="roster-row"][data-name="Ida"] [data-testid="remove-attendee"]').click();
+    await host.getByTestId('confirm-ok').click();
     await ida.locator('[data-testid="end-screen"][data-reason="removed"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => gus.locator('[data-testid="participant-tile"][data-name="Ida"]').count(), { timeout: 10_000 }).toBe(0);
 

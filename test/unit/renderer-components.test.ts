@@ -17,10 +17,10 @@ import { useUiStore } from '../../src-renderer/src/state/ui-store';
 /** Components rendered from the real stores into a DOM: what people and screen readers get to see. */
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const B = 'bbbbbbbb-0000-4000-8000-000000000002';
-const identity = (isHost: boolean) => ({ serverUrl: 'http://x', meetingCode: 'abc-defg-hij', meetingName: 'Sync', isHost, ...(isHost ? { hostKey: 'k' } : {}), selfAttendeeId: A, selfName: 'Ann' });
+const identity = (isHost: boolean) => ({ serverUrl: 'http://x', meetingCode: 'abc-defg-hij', meetingName: 'Sync', isHost, ...(isHost ? { hostKey: 'k' } : {}), selfAttendeeId: A, joinToken: 'token', selfName: 'Ann' });
 
 function entry(extra: Partial<RosterEntry>): RosterEntry {
-  return { attendeeId: B, name: 'Ben', present: true, muted: false, volume: 0, signal: 1, video: false, sharing: false, activeSpeaker: false, joinedAt: 1, ...extra };
+  return { attendeeId: B, name: 'Ben', present: true, muted: false, volume: 0, signal: 1, video: false, sharing: false, activeSpeaker: false, joinedAt: 1, droppedAt: undefined, ...extra };
 }
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -64,12 +64,12 @@ describe('ParticipantTile', () => {
     expect(quiet).toContain('data-testid="tile-muted"');
     expect(quiet).not.toContain('<video');
     const talking = renderToStaticMarkup(
-      createElement(ParticipantTile, { entry: entry({ volume: 0.9, activeSpeaker: true }), tile: { tileId: 7, attendeeId: B, local: false, content: false, hasVideo: true, paused: false }, self: false }),
+      createElement(ParticipantTile, { entry: entry({ volume: 0.9, activeSpeaker: true }), tile: { tileId: 7, attendeeId: B, local: false, content: false, hasVideo: true, paused: false, poorConnection: false }, self: false }),
     );
     expect(talking).toContain('aria-label="Ben, speaking"');
     expect(talking).toContain('active-speaker');
     expect(talking).toContain('data-tile-id="7"');
-    const self = renderToStaticMarkup(createElement(ParticipantTile, { entry: entry({ name: 'Ann', attendeeId: A }), tile: { tileId: 1, attendeeId: A, local: true, content: false, hasVideo: true, paused: false }, self: true }));
+    const self = renderToStaticMarkup(createElement(ParticipantTile, { entry: entry({ name: 'Ann', attendeeId: A }), tile: { tileId: 1, attendeeId: A, local: true, content: false, hasVideo: true, paused: false, poorConnection: false }, self: true }));
     expect(self).toContain('Ann (you)');
     expect(self).toContain('mirror');
   });

@@ -77,7 +77,7 @@ describe('invite QR code', () => {
   });
 
   it('invites with the LAN address, not loopback', () => {
-    expect(inviteServerUrl({ serverUrl: 'http://127.0.0.1:8080' }, { name: 's', version: '1', urls: ['https://127.0.0.1:8443', 'https://192.168.1.20:8443'] })).toBe('https://192.168.1.20:8443');
+    expect(inviteServerUrl({ serverUrl: 'http://127.0.0.1:8080' }, { name: 's', version: '1', webHosting: false, urls: ['https://127.0.0.1:8443', 'https://192.168.1.20:8443'] })).toBe('https://192.168.1.20:8443');
     expect(inviteServerUrl({ serverUrl: 'http://127.0.0.1:8080' }, undefined)).toBe('http://127.0.0.1:8080');
   });
 });

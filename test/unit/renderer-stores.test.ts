@@ -6,7 +6,7 @@ import { useChatStore } from '../../src-renderer/src/state/chat-store';
 import { reconcileDevice, toOptions, useDevicesStore } from '../../src-renderer/src/state/devices-store';
 import { isSpeaking, orderedRoster, useRosterStore } from '../../src-renderer/src/state/roster-store';
 import { useSessionStore } from '../../src-renderer/src/state/session-store';
-import { cameraTilesByAttendee, stageContentTile, useTilesStore, type Tile } from '../../src-renderer/src/state/tiles-store';
+import { cameraTilesByAttendee, contentTiles, ownContentTile, stageContentTile, useTilesStore, type Tile } from '../../src-renderer/src/state/tiles-store';
 import { initialScreen, useUiStore } from '../../src-renderer/src/state/ui-store';
 import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
 
@@ -71,18 +71,26 @@ describe('roster store', () => {
 });
 
 describe('tiles store', () => {
-  const tile = (tileId: number, attendeeId: string, extra: Partial<Tile> = {}): Tile => ({ tileId, attendeeId, local: false, content: false, hasVideo: true, paused: false, ...extra });
-  it('keeps camera tiles by attendee and puts the newest remote content share on stage', () => {
+  const tile = (tileId: number, attendeeId: string, extra: Partial<Tile> = {}): Tile => ({ tileId, attendeeId, local: false, content: false, hasVideo: true, paused: false, poorConnection: false, ...extra });
+  it('keeps camera tiles by attendee; our own share never takes the stage, a second share does not replace the first unless chosen', () => {
+    const C = 'cccccccc-0000-4000-8000-000000000003';
     const tiles = useTilesStore.getState();
     tiles.upsert(tile(1, A, { local: true }));
     tiles.upsert(tile(2, B));
-    tiles.upsert(tile(3, `${A}#content`, { content: true, local: true }));
+    // The SDK shows our own share as a non-local tile of `<self>#content`.
+    tiles.upsert(tile(3, `${A}#content`, { content: true }));
     let state = useTilesStore.getState().tiles;
     expect([...cameraTilesByAttendee(state).keys()].sort()).toEqual([A, B]);
-    expect(stageContentTile(state)?.tileId).toBe(3);
+    expect(stageContentTile(state, A)).toBeUndefined();
+    expect(ownContentTile(state, A)?.tileId).toBe(3);
     tiles.upsert(tile(4, `${B}#content`, { content: true }));
+    tiles.upsert(tile(5, `${C}#content`, { content: true }));
     state = useTilesStore.getState().tiles;
-    expect(stageContentTile(state)?.tileId).toBe(4);
+    expect(contentTiles(state, A).map((c) => [c.tile.tileId, c.own])).toEqual([[3, true], [4, false], [5, false]]);
+    expect(stageContentTile(state, A)?.tileId).toBe(4);
+    expect(stageContentTile(state, A, 5)?.tileId).toBe(5);
+    tiles.remove(5);
+    expect(stageContentTile(useTilesStore.getState().tiles, A, 5)?.tileId).toBe(4);
     tiles.upsert(tile(2, B, { hasVideo: false }));
     expect(cameraTilesByAttendee(useTilesStore.getState().tiles).has(B)).toBe(false);
     const before = useTilesStore.getState().tiles;
@@ -90,7 +98,7 @@ describe('tiles store', () => {
     expect(useTilesStore.getState().tiles).toBe(before);
     tiles.remove(4);
     tiles.remove(3);
-    expect(stageContentTile(useTilesStore.getState().tiles)).toBeUndefined();
+    expect(stageContentTile(useTilesStore.getState().tiles, A)).toBeUndefined();
   });
 });
 
@@ -153,7 +161,7 @@ describe('chat store', () => {
 describe('session store', () => {
   it('keeps the first end reason, and ignores connection events after the end', () => {
     const s = useSessionStore.getState();
-    s.begin({ serverUrl: 'http://x', meetingCode: 'abc-defg-hij', meetingName: 'M', isHost: false, selfAttendeeId: A, selfName: 'Ann' }, { muted: true, cameraOn: false });
+    s.begin({ serverUrl: 'http://x', meetingCode: 'abc-defg-hij', meetingName: 'M', isHost: false, selfAttendeeId: A, joinToken: 't', selfName: 'Ann' }, { muted: true, cameraOn: false });
     expect(useSessionStore.getState()).toMatchObject({ phase: 'connecting', muted: true, cameraOn: false });
     s.connecting(true);
     expect(useSessionStore.getState().phase).toBe('reconnecting');

@@ -30,10 +30,12 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * Scripts and styles from this origin only (no inline script, no eval); media from
  * the camera/microphone and blobs; signaling WebSockets to this server.
+ * 'wasm-unsafe-eval' lets WebAssembly compile (the Chime SDK checks for it on join
+ * and runs voice focus and background filters in it) without allowing JS eval.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob: mediastream:",

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CapturePickerRequest } from '../../../src-main/shared/desktop-api';
 import { desktopApi } from '../host-environment';
+import { t } from '../i18n/i18n';
 
 /**
  * The desktop app's screen/window picker: the shell intercepts getDisplayMedia,
@@ -35,7 +36,7 @@ export function CapturePicker() {
         <ul className="picker-grid">
           {list.map((s) => (
             <li key={s.id}>
-              <button type="button" className="picker-source" onClick={() => answer(s.id)} aria-label={`Share ${s.name}`}>
+              <button type="button" className="picker-source" onClick={() => answer(s.id)} aria-label={t.picker.share(s.name)}>
                 <img src={s.thumbnailDataUrl} alt="" />
                 <span>
                   {s.appIconDataUrl && <img src={s.appIconDataUrl} alt="" className="picker-icon" />}
@@ -60,23 +61,23 @@ export function CapturePicker() {
         }}
       >
         <header className="panel-header">
-          <h2 id="picker-title">Choose what to share</h2>
+          <h2 id="picker-title">{t.picker.title}</h2>
         </header>
         <div className="picker-body">
-          {group('Screens', screens)}
-          {group('Windows', windows)}
+          {group(t.picker.screens, screens)}
+          {group(t.picker.windows, windows)}
         </div>
         <footer className="picker-footer">
           {request.audioAvailable ? (
             <label className="check">
               <input type="checkbox" checked={audio} onChange={(e) => setAudio(e.target.checked)} />
-              Share computer sound
+              {t.picker.sound}
             </label>
           ) : (
             <span />
           )}
           <button type="button" className="button" onClick={() => answer(null)}>
-            Cancel
+            {t.app.cancel}
           </button>
         </footer>
       </div>

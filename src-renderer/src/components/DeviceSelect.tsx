@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n';
 import { useDevicesStore, type DeviceKind } from '../state/devices-store';
 
 /**
@@ -11,7 +12,7 @@ export function DeviceSelect({ kind, label, onChoose }: { kind: DeviceKind; labe
     <label className="field">
       <span>{label}</span>
       <select value={selected ?? ''} onChange={(e) => onChoose(kind, e.target.value)} disabled={list.length === 0} data-testid={`device-${kind}`}>
-        {list.length === 0 && <option value="">None found</option>}
+        {list.length === 0 && <option value="">{t.devices.noneFound}</option>}
         {list.map((d) => (
           <option key={d.deviceId} value={d.deviceId}>
             {d.label}

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatInviteLink } from '../../../src-main/shared/invite-link';
 import { createAppApi, type ServerInfo } from '../api/app-api';
+import { t } from '../i18n/i18n';
 import { qrMatrix } from '../lib/qr';
 import type { MeetingIdentity } from '../state/session-store';
 import { Icon } from './Icon';
@@ -21,7 +22,7 @@ function QrCode({ text }: { text: string }) {
     if (dark) path += `M${c + quiet} ${r + quiet}h1v1h-1z`;
   }));
   return (
-    <svg className="qr" viewBox={`0 0 ${n + quiet * 2} ${n + quiet * 2}`} role="img" aria-label="QR code of the invite link" data-testid="invite-qr" shapeRendering="crispEdges">
+    <svg className="qr" viewBox={`0 0 ${n + quiet * 2} ${n + quiet * 2}`} role="img" aria-label={t.invite.qr} data-testid="invite-qr" shapeRendering="crispEdges">
       <rect width="100%" height="100%" fill="#fff" />
       <path d={path} fill="#000" />
     </svg>
@@ -62,8 +63,8 @@ export function InviteDialog({ identity, onClose }: { identity: MeetingIdentity;
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="modal" role="dialog" aria-modal="true" aria-labelledby="invite-title" ref={dialogRef} data-testid="invite-dialog">
         <header className="panel-header">
-          <h2 id="invite-title">Invite people</h2>
-          <button type="button" className="icon-button" aria-label="Close invite dialog" onClick={onClose}>
+          <h2 id="invite-title">{t.invite.title}</h2>
+          <button type="button" className="icon-button" aria-label={t.invite.close} onClick={onClose}>
             <Icon name="close" />
           </button>
         </header>
@@ -71,36 +72,36 @@ export function InviteDialog({ identity, onClose }: { identity: MeetingIdentity;
           <QrCode text={webLink} />
           <div className="stack">
             <label className="field">
-              <span>Invite link (opens in any browser)</span>
+              <span>{t.invite.webLink}</span>
               <div className="copy-row">
                 <input readOnly value={webLink} data-testid="invite-link" onFocus={(e) => e.target.select()} />
                 <button type="button" className="button" onClick={() => copy('web', webLink)}>
-                  {copied === 'web' ? 'Copied' : 'Copy'}
+                  {copied === 'web' ? t.invite.copied : t.invite.copy}
                 </button>
               </div>
             </label>
             <label className="field">
-              <span>Desktop app link</span>
+              <span>{t.invite.desktopLink}</span>
               <div className="copy-row">
                 <input readOnly value={desktopLink} onFocus={(e) => e.target.select()} />
                 <button type="button" className="button" onClick={() => copy('desktop', desktopLink)}>
-                  {copied === 'desktop' ? 'Copied' : 'Copy'}
+                  {copied === 'desktop' ? t.invite.copied : t.invite.copy}
                 </button>
               </div>
             </label>
             <dl className="facts">
-              <dt>Meeting code</dt>
+              <dt>{t.invite.code}</dt>
               <dd className="mono">{identity.meetingCode}</dd>
-              <dt>Server address</dt>
+              <dt>{t.invite.server}</dt>
               <dd className="mono">{serverUrl}</dd>
               {fingerprint && (
                 <>
-                  <dt>Certificate fingerprint (SHA-256)</dt>
+                  <dt>{t.invite.fingerprint}</dt>
                   <dd className="mono fingerprint">{fingerprint}</dd>
                 </>
               )}
             </dl>
-            {fingerprint && <p className="muted small">Browsers warn about the self-signed certificate. Compare the fingerprint above with the one your browser shows before continuing.</p>}
+            {fingerprint && <p className="muted small">{t.invite.fingerprintHint}</p>}
           </div>
         </div>
       </div>

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { t } from '../i18n/i18n';
 import { useUiStore } from '../state/ui-store';
 
 export function Toasts() {
@@ -10,11 +11,11 @@ export function Toasts() {
     return () => clearTimeout(timer);
   }, [toasts, dismiss]);
   return (
-    <div className="toasts" role="status" aria-live="polite">
-      {toasts.map((t) => (
-        <div key={t.id} className={`toast toast-${t.tone}`}>
-          <span>{t.text}</span>
-          <button type="button" className="icon-button small" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
+    <div className="toasts">
+      {toasts.map((toast) => (
+        <div key={toast.id} className={`toast toast-${toast.tone}`} data-testid="toast">
+          <span>{toast.text}</span>
+          <button type="button" className="icon-button small" aria-label={t.app.dismissNotification} onClick={() => dismiss(toast.id)}>
             ×
           </button>
         </div>

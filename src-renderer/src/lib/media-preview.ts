@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { t } from '../i18n/i18n';
 import { toOptions, useDevicesStore } from '../state/devices-store';
 
 /**
@@ -65,11 +66,11 @@ export function useLocalPreview(audioId: string | undefined, videoId: string | u
 
 export function describeMediaError(error: unknown): string {
   if (error instanceof DOMException) {
-    if (error.name === 'NotAllowedError') return 'Camera and microphone access was blocked. Allow it in the browser to be seen and heard.';
-    if (error.name === 'NotFoundError' || error.name === 'OverconstrainedError') return 'The chosen device is not available.';
-    if (error.name === 'NotReadableError') return 'The device is in use by another application.';
+    if (error.name === 'NotAllowedError') return t.devices.blocked;
+    if (error.name === 'NotFoundError' || error.name === 'OverconstrainedError') return t.devices.notAvailable;
+    if (error.name === 'NotReadableError') return t.devices.inUse;
   }
-  if (typeof navigator !== 'undefined' && !navigator.mediaDevices) return 'This page is not in a secure context (https), so the browser offers no camera or microphone.';
+  if (typeof navigator !== 'undefined' && !navigator.mediaDevices) return t.devices.insecure;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -3,9 +3,11 @@
  * so that two people with the same name stay two attendees; anything else (an
  * attendee created through the Chime API directly) is shown as it is.
  */
+import { t } from '../i18n/i18n';
+
 export const CONTENT_SUFFIX = '#content';
 
-export function displayNameOf(externalUserId: string | undefined | null, fallback = 'Guest'): string {
+export function displayNameOf(externalUserId: string | undefined | null, fallback = t.meeting.guest): string {
   if (!externalUserId) return fallback;
   const match = /^[A-Za-z0-9_-]{6}#(.+)$/s.exec(externalUserId);
   return match ? match[1]! : externalUserId;

@@ -11,6 +11,8 @@ export interface Prefs {
   joinMuted: boolean;
   joinCameraOff: boolean;
   noiseSuppression: boolean;
+  /** A tone when people join, leave or raise a hand. */
+  notifySound: boolean;
 }
 
 export interface RecentMeeting {
@@ -21,7 +23,7 @@ export interface RecentMeeting {
   joinedAt: number;
 }
 
-export const DEFAULT_PREFS: Prefs = { displayName: '', joinMuted: false, joinCameraOff: false, noiseSuppression: true };
+export const DEFAULT_PREFS: Prefs = { displayName: '', joinMuted: false, joinCameraOff: false, noiseSuppression: true, notifySound: false };
 const PREFS_KEY = 'chorus.prefs.v1';
 const RECENT_KEY = 'chorus.recent.v1';
 const MAX_RECENT = 8;
@@ -70,6 +72,7 @@ export function loadPrefs(storage = defaultStorage()): Prefs {
     joinMuted: bool(o.joinMuted, DEFAULT_PREFS.joinMuted),
     joinCameraOff: bool(o.joinCameraOff, DEFAULT_PREFS.joinCameraOff),
     noiseSuppression: bool(o.noiseSuppression, DEFAULT_PREFS.noiseSuppression),
+    notifySound: bool(o.notifySound, DEFAULT_PREFS.notifySound),
   };
 }
 

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n';
 import type { EndReason } from '../state/session-store';
 
 /**
@@ -33,10 +34,10 @@ export function endReasonFor(statusCode: number): EndReason {
 }
 
 export const END_COPY: Record<EndReason, { title: string; body: string }> = {
-  left: { title: 'You left the meeting', body: 'Thanks for joining.' },
-  ended: { title: 'The meeting has ended', body: 'The host ended the meeting for everyone, or it closed after everyone left.' },
-  removed: { title: 'You were removed from the meeting', body: 'The host removed you. You can only rejoin if they invite you again.' },
-  elsewhere: { title: 'You joined from another window', body: 'This meeting continues in your other window or device.' },
-  'connection-lost': { title: 'Connection lost', body: 'The connection to the meeting server dropped and could not be restored.' },
-  failed: { title: 'Could not stay in the meeting', body: 'The server refused this session (it may be full).' },
+  left: { title: t.end.leftTitle, body: t.end.leftBody },
+  ended: { title: t.end.endedTitle, body: t.end.endedBody },
+  removed: { title: t.end.removedTitle, body: t.end.removedBody },
+  elsewhere: { title: t.end.elsewhereTitle, body: t.end.elsewhereBody },
+  'connection-lost': { title: t.end.connectionLostTitle, body: t.end.connectionLostBody },
+  failed: { title: t.end.failedTitle, body: t.end.failedBody },
 };

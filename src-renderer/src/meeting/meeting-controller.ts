@@ -12,36 +12,55 @@ import {
   type MeetingSessionStatus,
   type VideoTileState,
 } from 'amazon-chime-sdk-js';
-import { createAppApi, type JoinInfo } from '../api/app-api';
+import type { LiveState } from '../../../src-main/shared/app-api.js';
+import { createAppApi, type AppApi, type AttendeeAuth, type JoinInfo } from '../api/app-api';
+import { t } from '../i18n/i18n';
 import { baseAttendeeId, displayNameOf, isContentAttendee } from '../lib/names';
 import { savePrefs } from '../lib/prefs';
 import { useChatStore } from '../state/chat-store';
+import { useConnectionStore } from '../state/connection-store';
 import { toOptions, useDevicesStore, type DeviceKind } from '../state/devices-store';
+import { useLiveStore } from '../state/live-store';
+import { useMediaHealthStore } from '../state/media-health-store';
 import { useRosterStore } from '../state/roster-store';
-import { useSessionStore, type MeetingIdentity } from '../state/session-store';
+import { useSessionStore, type EndReason, type MeetingIdentity } from '../state/session-store';
 import { useTilesStore } from '../state/tiles-store';
 import { useUiStore } from '../state/ui-store';
+import { startConnectionWatch } from './connection-watch';
 import { endReasonFor } from './end-reasons';
+import { startLiveSync, type LiveSync } from './live-sync';
 import { CHAT_LIFETIME_MS, CHAT_TOPIC, decodeChat, decodeReaction, encodeChat, encodeReaction, HOST_CONTROL_TOPIC, isHostMute, REACTION_TOPIC, SendBudget } from './messages';
+import { noticeLiveChanges, noticePresence, noticeReconnecting } from './notices';
 
 /**
  * The one module that talks to amazon-chime-sdk-js. SDK observers write into the
  * zustand stores; components read the stores and call the functions exported
  * here. It is loaded on demand with the meeting view, keeping the SDK out of
- * the initial bundle.
+ * the initial bundle. The app API side (live state, moderation) runs beside it:
+ * live-sync.ts, connection-watch.ts, moderation.ts.
  */
 
 interface Active {
   session: DefaultMeetingSession;
   av: AudioVideoFacade;
   identity: MeetingIdentity;
+  join: JoinInfo;
+  options: StartOptions;
+  api: AppApi;
   audioElement: HTMLAudioElement;
   noiseSuppression: boolean;
   endingForAll: boolean;
+  /** "Try again" replaced this session with a new one: its end is not the meeting's end. */
+  replaced: boolean;
+  sdkReconnecting: boolean;
+  /** Presence changes before this are the meeting as we found it, not news. */
+  settledAt: number | undefined;
+  loweredOwnHand: boolean;
   chatBudget: SendBudget;
   reactionBudget: SendBudget;
-  reactionTimer: ReturnType<typeof setInterval>;
+  timer: ReturnType<typeof setInterval>;
   volumeSubscriptions: Set<string>;
+  live: LiveSync | undefined;
   cleanup: (() => void)[];
 }
 
@@ -53,6 +72,9 @@ export interface StartOptions {
   cameraOn: boolean;
   noiseSuppression: boolean;
 }
+
+/** Presence within this long of connecting is the meeting as we found it. */
+const SETTLE_MS = 3_000;
 
 /** Browser audio processing stands in for cloud echo reduction and noise suppression models. */
 function audioConstraints(deviceId: string | undefined, processing: boolean): MediaTrackConstraints {
@@ -68,7 +90,7 @@ function audioConstraints(deviceId: string | undefined, processing: boolean): Me
 function cameraId(): string {
   const { selected, lists } = useDevicesStore.getState();
   const id = selected.videoinput ?? lists.videoinput[0]?.deviceId;
-  if (!id) throw new Error('No camera found');
+  if (!id) throw new Error(t.meeting.noCamera);
   return id;
 }
 
@@ -76,11 +98,29 @@ function newId(): string {
   return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-export async function startMeeting(join: JoinInfo, options: StartOptions): Promise<void> {
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The credentials the app's own requests carry. */
+export function activeAuth(): { api: AppApi; code: string; auth: AttendeeAuth; selfId: string } | undefined {
+  const a = active;
+  if (!a) return undefined;
+  return { api: a.api, code: a.identity.meetingCode, auth: { attendeeId: a.identity.selfAttendeeId, joinToken: a.identity.joinToken }, selfId: a.identity.selfAttendeeId };
+}
+
+export function noteLoweredOwnHand(): void {
+  if (active) active.loweredOwnHand = true;
+}
+
+export async function startMeeting(join: JoinInfo, options: StartOptions, keepState = false): Promise<void> {
   if (active) await leave();
-  useRosterStore.getState().reset();
+  if (!keepState) {
+    useRosterStore.getState().reset();
+    useChatStore.getState().reset();
+    useLiveStore.getState().reset();
+  }
   useTilesStore.getState().reset();
-  useChatStore.getState().reset();
+  useMediaHealthStore.getState().reset();
+  useConnectionStore.getState().reset();
   const session = useSessionStore.getState();
   session.begin(options.identity, { muted: options.startMuted, cameraOn: options.cameraOn });
 
@@ -98,13 +138,24 @@ export async function startMeeting(join: JoinInfo, options: StartOptions): Promi
     session: meetingSession,
     av,
     identity: options.identity,
+    join,
+    options,
+    api: createAppApi(options.identity.serverUrl),
     audioElement,
     noiseSuppression: options.noiseSuppression,
     endingForAll: false,
+    replaced: false,
+    sdkReconnecting: false,
+    settledAt: undefined,
+    loweredOwnHand: false,
     chatBudget: new SendBudget(10, 10_000),
     reactionBudget: new SendBudget(5, 5_000),
-    reactionTimer: setInterval(() => useChatStore.getState().expireReactions(Date.now()), 500),
+    timer: setInterval(() => {
+      useChatStore.getState().expireReactions(Date.now());
+      useRosterStore.getState().expireDropped(Date.now());
+    }, 500),
     volumeSubscriptions: new Set(),
+    live: undefined,
     cleanup: [],
   };
   active = a;
@@ -121,14 +172,14 @@ export async function startMeeting(join: JoinInfo, options: StartOptions): Promi
   try {
     await av.startAudioInput(audioConstraints(devices.selected.audioinput, options.noiseSuppression));
   } catch (error) {
-    useUiStore.getState().toast(`Microphone unavailable: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    useUiStore.getState().toast(t.meeting.micUnavailable(describe(error)), 'warning');
   }
   if (options.cameraOn) {
     try {
       await av.startVideoInput(cameraId());
     } catch {
       useSessionStore.getState().setCameraOn(false);
-      useUiStore.getState().toast('Camera unavailable; joined with the camera off', 'warning');
+      useUiStore.getState().toast(t.meeting.cameraUnavailableJoined, 'warning');
     }
   }
   const speaker = useDevicesStore.getState().selected.audiooutput;
@@ -136,20 +187,67 @@ export async function startMeeting(join: JoinInfo, options: StartOptions): Promi
   await av.bindAudioElement(audioElement);
   if (options.startMuted) av.realtimeMuteLocalAudio();
   av.start();
+  startSideChannels(a);
+}
+
+/** The live state and the connection watch run beside the SDK for the session's life. */
+function startSideChannels(a: Active): void {
+  const watch = startConnectionWatch({
+    stats: () => a.av.getRTCPeerConnectionStats() as Promise<RTCStatsReport | null>,
+    live: () => a.live,
+    sdkReconnecting: () => a.sdkReconnecting,
+  });
+  a.live = startLiveSync({
+    api: a.api,
+    meetingCode: a.identity.meetingCode,
+    auth: { attendeeId: a.identity.selfAttendeeId, joinToken: a.identity.joinToken },
+    connection: () => watch.tracker.level,
+    onState: (state) => onLiveState(a, state),
+    onGone: (kind) => {
+      // The SDK says "removed" or "ended" itself when it can; this covers a server that restarted without it.
+      setTimeout(() => {
+        if (active === a) finish(a, kind === 'attendee' ? 'removed' : 'ended');
+      }, 5_000);
+    },
+  });
+  a.cleanup.push(() => {
+    watch.stop();
+    a.live?.stop();
+  });
+}
+
+function onLiveState(a: Active, state: LiveState): void {
+  if (active !== a) return;
+  const prev = useLiveStore.getState().live;
+  useLiveStore.getState().set(state);
+  noticeLiveChanges(prev, state, a.identity.selfAttendeeId, a.loweredOwnHand);
+  a.loweredOwnHand = false;
+  // A lock holds whatever path unmuted us (a reload with a lock, a shortcut pressed in between).
+  if (state.self.audioLocked && !a.av.realtimeIsLocalAudioMuted()) a.av.realtimeMuteLocalAudio();
+}
+
+function isAudioLocked(): boolean {
+  return useLiveStore.getState().live?.self.audioLocked ?? false;
 }
 
 function wireObservers(a: Active): void {
   const { av } = a;
   const selfId = a.identity.selfAttendeeId;
   const observer: AudioVideoObserver = {
-    audioVideoDidStartConnecting: (reconnecting) => useSessionStore.getState().connecting(reconnecting),
+    audioVideoDidStartConnecting: (reconnecting) => {
+      a.sdkReconnecting = reconnecting;
+      useSessionStore.getState().connecting(reconnecting);
+    },
     audioVideoDidStart: () => {
+      a.sdkReconnecting = false;
+      a.settledAt ??= Date.now() + SETTLE_MS;
       useSessionStore.getState().connected();
       if (useSessionStore.getState().cameraOn && !useSessionStore.getState().videoCapacityReached) av.startLocalVideoTile();
     },
     audioVideoDidStop: (status: MeetingSessionStatus) => {
+      if (a.replaced) return;
       const reason = a.endingForAll ? 'ended' : endReasonFor(status.statusCode());
-      finish(a, reason, a.endingForAll ? 'You ended the meeting for everyone.' : undefined);
+      finish(a, reason, a.endingForAll ? t.end.endedByYou : undefined);
     },
     videoTileDidUpdate: (tile: VideoTileState) => {
       if (tile.tileId === null || !tile.boundAttendeeId) return;
@@ -160,6 +258,7 @@ function wireObservers(a: Active): void {
         content: tile.isContent,
         hasVideo: Boolean(tile.boundVideoStream),
         paused: tile.paused,
+        poorConnection: tile.poorConnection,
       });
       if (!tile.isContent) useRosterStore.getState().setVideo(tile.boundAttendeeId, Boolean(tile.boundVideoStream));
     },
@@ -169,17 +268,13 @@ function wireObservers(a: Active): void {
       useTilesStore.getState().remove(tileId);
     },
     videoAvailabilityDidChange: (availability) => {
-      const reached = !availability.canStartLocalVideo;
-      useSessionStore.getState().setVideoCapacityReached(reached);
+      useSessionStore.getState().setVideoCapacityReached(!availability.canStartLocalVideo);
     },
     videoSendDidBecomeUnavailable: () => {
       useSessionStore.getState().setVideoCapacityReached(true);
       useSessionStore.getState().setCameraOn(false);
-      useUiStore.getState().toast('Video capacity reached: your camera is off, others can still hear and see you in the list', 'warning');
+      useUiStore.getState().toast(t.meeting.videoCapacityToast, 'warning');
     },
-    connectionDidBecomePoor: () => useSessionStore.getState().setNetworkQuality('poor'),
-    connectionDidSuggestStopVideo: () => useSessionStore.getState().setNetworkQuality('poor'),
-    connectionDidBecomeGood: () => useSessionStore.getState().setNetworkQuality('good'),
   };
   av.addObserver(observer);
   a.cleanup.push(() => av.removeObserver(observer));
@@ -189,18 +284,33 @@ function wireObservers(a: Active): void {
     contentShareDidStop: () => useSessionStore.getState().setSharing(false),
   });
 
-  av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present, externalUserId) => {
-    useRosterStore.getState().presence(attendeeId, present, externalUserId, Date.now());
+  av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present, externalUserId, dropped) => {
+    const roster = useRosterStore.getState();
+    const before = roster.attendees[attendeeId];
+    roster.presence(attendeeId, present, externalUserId, Date.now(), Boolean(dropped));
     if (isContentAttendee(attendeeId)) return;
+    if (attendeeId !== selfId && a.settledAt !== undefined && Date.now() > a.settledAt) {
+      const name = displayNameOf(externalUserId, before?.name ?? t.meeting.guest);
+      const count = Object.keys(useRosterStore.getState().attendees).length;
+      if (present && (!before || before.droppedAt === undefined)) noticePresence(name, true, count);
+      else if (!present && dropped) noticeReconnecting(name);
+      else if (!present) noticePresence(name, false, count);
+    }
     if (present && !a.volumeSubscriptions.has(attendeeId)) {
       a.volumeSubscriptions.add(attendeeId);
-      av.realtimeSubscribeToVolumeIndicator(attendeeId, (id, volume, muted, signal) => onVolume(id, volume, muted, signal));
-    } else if (!present && a.volumeSubscriptions.has(attendeeId)) {
+      av.realtimeSubscribeToVolumeIndicator(attendeeId, (id, volume, muted, signal) => useRosterStore.getState().volume(id, volume, muted, signal));
+    } else if (!present && !dropped && a.volumeSubscriptions.has(attendeeId)) {
       a.volumeSubscriptions.delete(attendeeId);
       av.realtimeUnsubscribeFromVolumeIndicator(attendeeId);
     }
   });
-  av.realtimeSubscribeToMuteAndUnmuteLocalAudio((muted) => useSessionStore.getState().setMuted(muted));
+  av.realtimeSubscribeToMuteAndUnmuteLocalAudio((muted) => {
+    if (!muted && isAudioLocked()) {
+      av.realtimeMuteLocalAudio();
+      return;
+    }
+    useSessionStore.getState().setMuted(muted);
+  });
   av.subscribeToActiveSpeakerDetector(new DefaultActiveSpeakerPolicy(), (ids) => useRosterStore.getState().setActiveSpeakers(ids));
 
   av.realtimeSubscribeToReceiveDataMessage(CHAT_TOPIC, (message: DataMessage) => onChat(a, message));
@@ -209,13 +319,13 @@ function wireObservers(a: Active): void {
     if (message.senderAttendeeId !== '' || message.throttled || !isHostMute(message.data)) return;
     if (!av.realtimeIsLocalAudioMuted()) av.realtimeMuteLocalAudio();
     useSessionStore.getState().mutedByHost(Date.now());
-    useUiStore.getState().toast('The host muted you', 'warning');
+    useUiStore.getState().toast(t.notices.hostMuted, 'warning');
   });
   av.realtimeSubscribeToReceiveDataMessage(REACTION_TOPIC, (message: DataMessage) => {
     if (message.throttled) return;
     const emoji = decodeReaction(message.data);
     if (!emoji) return;
-    const name = message.senderAttendeeId === selfId ? 'You' : displayNameOf(message.senderExternalUserId);
+    const name = message.senderAttendeeId === selfId ? t.chat.you : displayNameOf(message.senderExternalUserId);
     useChatStore.getState().addReaction({ id: newId(), emoji, senderName: name, at: Date.now() });
   });
 
@@ -228,10 +338,6 @@ function wireObservers(a: Active): void {
   a.cleanup.push(() => av.removeDeviceChangeObserver(deviceObserver));
 }
 
-function onVolume(attendeeId: string, volume: number | null, muted: boolean | null, signal: number | null): void {
-  useRosterStore.getState().volume(attendeeId, volume, muted, signal);
-}
-
 function onChat(a: Active, message: DataMessage): void {
   const selfId = a.identity.selfAttendeeId;
   const decoded = decodeChat(message.data);
@@ -239,7 +345,7 @@ function onChat(a: Active, message: DataMessage): void {
   const chat = useChatStore.getState();
   if (message.throttled) {
     // The server refused one of our messages and says so: show it as failed, never drop it silently.
-    if (message.senderAttendeeId === selfId) chat.setStatus(decoded.id, 'failed', 'The server throttled this message');
+    if (message.senderAttendeeId === selfId) chat.setStatus(decoded.id, 'failed', t.chat.throttled);
     return;
   }
   const own = message.senderAttendeeId === selfId;
@@ -291,11 +397,10 @@ async function applyDevice(a: Active, kind: DeviceKind, deviceId: string | undef
   }
 }
 
-function finish(a: Active, reason: Parameters<ReturnType<typeof useSessionStore.getState>['ended']>[0], detail?: string): void {
-  useSessionStore.getState().ended(reason, detail);
-  if (active !== a) return;
-  active = undefined;
-  clearInterval(a.reactionTimer);
+/** Releases everything the session holds; the session's stores stay for the next screen. */
+function release(a: Active): void {
+  if (active === a) active = undefined;
+  clearInterval(a.timer);
   for (const fn of a.cleanup) {
     try {
       fn();
@@ -303,9 +408,16 @@ function finish(a: Active, reason: Parameters<ReturnType<typeof useSessionStore.
       // Cleanup of a stopped session must not throw into the SDK's callback.
     }
   }
+  a.cleanup = [];
   void a.av.stopVideoInput().catch(() => undefined);
   void a.av.stopAudioInput().catch(() => undefined);
   a.audioElement.remove();
+}
+
+function finish(a: Active, reason: EndReason, detail?: string): void {
+  useSessionStore.getState().ended(reason, detail);
+  if (active !== a) return;
+  release(a);
   useTilesStore.getState().reset();
   useUiStore.getState().go({ name: 'ended' });
 }
@@ -316,9 +428,27 @@ export function toggleMute(): void {
   const a = active;
   if (!a) return;
   if (a.av.realtimeIsLocalAudioMuted()) {
+    // Held by a host's lock: unmuting is asking.
+    if (isAudioLocked()) {
+      void askToUnmute();
+      return;
+    }
     a.av.realtimeUnmuteLocalAudio();
   } else {
     a.av.realtimeMuteLocalAudio();
+  }
+}
+
+/** Asks the host to be allowed to unmute (once; the button shows it was asked). */
+export async function askToUnmute(): Promise<void> {
+  const auth = activeAuth();
+  const live = useLiveStore.getState().live;
+  if (!auth || !live?.self.audioLocked || live.self.askedToUnmute) return;
+  try {
+    await auth.api.act(auth.code, auth.auth, { kind: 'ask-unmute' });
+    useUiStore.getState().toast(t.notices.askedToUnmute);
+  } catch (error) {
+    useUiStore.getState().toast(t.meeting.actionFailed(describe(error)), 'warning');
   }
 }
 
@@ -333,13 +463,13 @@ export async function toggleCamera(): Promise<void> {
     return;
   }
   if (session.videoCapacityReached) {
-    useUiStore.getState().toast('Video capacity reached: 16 cameras are already on', 'warning');
+    useUiStore.getState().toast(t.meeting.videoCapacityFull, 'warning');
     return;
   }
   try {
     await a.av.startVideoInput(cameraId());
   } catch (error) {
-    useUiStore.getState().toast(`Camera unavailable: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    useUiStore.getState().toast(t.meeting.cameraUnavailable(describe(error)), 'warning');
     return;
   }
   session.setCameraOn(true);
@@ -352,7 +482,7 @@ export async function toggleShare(): Promise<void> {
   const a = active;
   if (!a) return;
   if (useSessionStore.getState().sharing) {
-    await a.av.stopContentShare();
+    a.av.stopContentShare();
     return;
   }
   let stream: MediaStream;
@@ -361,16 +491,16 @@ export async function toggleShare(): Promise<void> {
   } catch (error) {
     // Cancelling the picker is not an error worth a notice.
     if (!(error instanceof DOMException && error.name === 'NotAllowedError')) {
-      useUiStore.getState().toast(`Screen sharing failed: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+      useUiStore.getState().toast(t.meeting.shareFailed(describe(error)), 'warning');
     }
     return;
   }
-  stream.getVideoTracks()[0]?.addEventListener('ended', () => void a.av.stopContentShare());
+  stream.getVideoTracks()[0]?.addEventListener('ended', () => a.av.stopContentShare());
   try {
     await a.av.startContentShare(stream);
   } catch (error) {
-    stream.getTracks().forEach((t) => t.stop());
-    useUiStore.getState().toast(`Screen sharing failed: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    stream.getTracks().forEach((track) => track.stop());
+    useUiStore.getState().toast(t.meeting.shareFailed(describe(error)), 'warning');
   }
 }
 
@@ -382,7 +512,7 @@ export async function switchDevice(kind: DeviceKind, deviceId: string): Promise<
   try {
     await applyDevice(a, kind, deviceId);
   } catch (error) {
-    useUiStore.getState().toast(`Could not switch device: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    useUiStore.getState().toast(t.meeting.switchFailed(describe(error)), 'warning');
   }
 }
 
@@ -410,7 +540,7 @@ export function sendChat(text: string): void {
     return;
   }
   if (!a.chatBudget.take(Date.now())) {
-    chat.add({ ...base, status: 'failed', failure: 'Too many messages at once; wait a moment' });
+    chat.add({ ...base, status: 'failed', failure: t.chat.tooMany });
     return;
   }
   chat.add({ ...base, status: 'sending' });
@@ -418,7 +548,7 @@ export function sendChat(text: string): void {
     a.av.realtimeSendDataMessage(CHAT_TOPIC, encoded.bytes, CHAT_LIFETIME_MS);
     useChatStore.getState().setStatus(id, 'sent');
   } catch (error) {
-    useChatStore.getState().setStatus(id, 'failed', error instanceof Error ? error.message : String(error));
+    useChatStore.getState().setStatus(id, 'failed', describe(error));
   }
 }
 
@@ -427,7 +557,7 @@ export function sendReaction(emoji: string): void {
   if (!a || !a.reactionBudget.take(Date.now())) return;
   try {
     a.av.realtimeSendDataMessage(REACTION_TOPIC, encodeReaction(emoji), 0);
-    useChatStore.getState().addReaction({ id: newId(), emoji, senderName: 'You', at: Date.now() });
+    useChatStore.getState().addReaction({ id: newId(), emoji, senderName: t.chat.you, at: Date.now() });
   } catch {
     // A reaction that cannot be sent is not worth an error.
   }
@@ -447,7 +577,39 @@ export async function leave(): Promise<void> {
   if (!a) return;
   a.av.stopContentShare();
   a.av.stop();
-  // audioVideoDidStop(Left) finishes; if the server is gone it still arrives after the SDK's timeout.
+  // audioVideoDidStop(Left) finishes; if the server is gone, leaving must not wait for the SDK's timeout.
+  if (useConnectionStore.getState().assessment.unreachable) finish(a, 'left');
+}
+
+/**
+ * "Try again" while the server cannot be reached: checks it now; if it answers and
+ * the SDK is still stuck, starts a fresh session with the same attendee (the server
+ * replaces the old one), keeping the roster and chat.
+ */
+export async function retryConnection(): Promise<void> {
+  const a = active;
+  if (!a) return;
+  const connection = useConnectionStore.getState();
+  connection.setChecking(true);
+  a.live?.kick();
+  try {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 3_000);
+    const reachable = await a.api.server(controller.signal).then(
+      () => true,
+      () => false,
+    );
+    clearTimeout(timer);
+    if (!reachable || active !== a || !useConnectionStore.getState().assessment.reconnecting) return;
+    const session = useSessionStore.getState();
+    a.replaced = true;
+    a.av.stopContentShare();
+    a.av.stop();
+    release(a);
+    await startMeeting(a.join, { ...a.options, startMuted: session.muted, cameraOn: session.cameraOn }, true);
+  } finally {
+    useConnectionStore.getState().setChecking(false);
+  }
 }
 
 export async function endForAll(): Promise<void> {
@@ -455,22 +617,23 @@ export async function endForAll(): Promise<void> {
   if (!a?.identity.hostKey) return;
   a.endingForAll = true;
   try {
-    await createAppApi(a.identity.serverUrl).end(a.identity.meetingCode, a.identity.hostKey);
+    await a.api.end(a.identity.meetingCode, a.identity.hostKey);
   } catch (error) {
     a.endingForAll = false;
-    useUiStore.getState().toast(`Could not end the meeting: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    useUiStore.getState().toast(t.meeting.endFailed(describe(error)), 'warning');
   }
 }
 
+/** Mute or remove someone, as host or co-host (with the host key when we have it, else our own credentials). */
 export async function hostAction(kind: 'mute' | 'remove', attendeeId: string): Promise<void> {
   const a = active;
-  if (!a?.identity.hostKey) return;
-  const api = createAppApi(a.identity.serverUrl);
+  if (!a) return;
+  const auth = a.identity.hostKey ?? { attendeeId: a.identity.selfAttendeeId, joinToken: a.identity.joinToken };
   const target = baseAttendeeId(attendeeId);
   try {
-    if (kind === 'mute') await api.muteAttendee(a.identity.meetingCode, a.identity.hostKey, target);
-    else await api.removeAttendee(a.identity.meetingCode, a.identity.hostKey, target);
+    if (kind === 'mute') await a.api.muteAttendee(a.identity.meetingCode, auth, target);
+    else await a.api.removeAttendee(a.identity.meetingCode, auth, target);
   } catch (error) {
-    useUiStore.getState().toast(`Could not ${kind} attendee: ${error instanceof Error ? error.message : String(error)}`, 'warning');
+    useUiStore.getState().toast(t.meeting.actionFailed(describe(error)), 'warning');
   }
 }

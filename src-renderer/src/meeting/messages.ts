@@ -4,10 +4,12 @@
  * late joiners get recent history; a reaction is `{ v: 1, emoji }` on topic `reaction`.
  * The Chime limit is 2 KB per message, checked here before the SDK would throw.
  */
+import { t } from '../i18n/i18n';
+
 export const CHAT_TOPIC = 'chat';
 export const REACTION_TOPIC = 'reaction';
 /** Sent by the server itself (empty sender) when the host mutes this attendee. */
-export const HOST_CONTROL_TOPIC = 'chorus-host';
+export { HOST_CONTROL_TOPIC } from '../../../src-main/shared/app-api.js';
 /** Chime's maximum data message lifetime: 5 minutes. */
 export const CHAT_LIFETIME_MS = 300_000;
 export const MAX_DATA_MESSAGE_BYTES = 2048;
@@ -20,10 +22,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeChat(id: string, text: string): EncodeResult {
   const trimmed = text.trim();
-  if (trimmed === '') return { ok: false, reason: 'The message is empty' };
+  if (trimmed === '') return { ok: false, reason: t.chat.emptyMessage };
   const bytes = encoder.encode(JSON.stringify({ v: 1, id, text: trimmed }));
   if (bytes.length > MAX_DATA_MESSAGE_BYTES) {
-    return { ok: false, reason: `Too long to send (${bytes.length} of at most ${MAX_DATA_MESSAGE_BYTES} bytes)` };
+    return { ok: false, reason: t.chat.tooLong(bytes.length, MAX_DATA_MESSAGE_BYTES) };
   }
   return { ok: true, bytes };
 }

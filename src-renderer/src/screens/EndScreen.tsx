@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n';
 import { END_COPY } from '../meeting/end-reasons';
 import { useSessionStore } from '../state/session-store';
 import { useUiStore } from '../state/ui-store';
@@ -8,7 +9,7 @@ export function EndScreen() {
   const go = useUiStore((s) => s.go);
   const reason = end?.reason ?? 'left';
   const copy = END_COPY[reason];
-  const canRejoin = identity && (reason === 'left' || reason === 'connection-lost' || reason === 'elsewhere');
+  const canRejoin = identity && (reason === 'left' || reason === 'connection-lost' || reason === 'elsewhere' || reason === 'failed');
   return (
     <main className="center-screen">
       <section className="card end-card" data-testid="end-screen" data-reason={reason} aria-labelledby="end-title">
@@ -22,11 +23,11 @@ export function EndScreen() {
               className="button primary"
               onClick={() => go({ name: 'prejoin', target: { serverUrl: identity.serverUrl, meetingCode: identity.meetingCode, ...(identity.fingerprint ? { fingerprint: identity.fingerprint } : {}), ...(identity.hostKey ? { hostKey: identity.hostKey } : {}) } })}
             >
-              Rejoin
+              {t.end.rejoin}
             </button>
           )}
           <button type="button" className="button" onClick={() => go({ name: 'home' })}>
-            Back to start
+            {t.app.backToStart}
           </button>
         </div>
       </section>

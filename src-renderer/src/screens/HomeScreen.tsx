@@ -1,9 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { PASSCODE_LIMITS } from '../../../src-main/shared/app-api.js';
 import { isMeetingCode, parseInviteLink } from '../../../src-main/shared/invite-link';
 import type { DiscoveredServer } from '../../../src-main/shared/desktop-api';
 import { createAppApi, type MeetingListing } from '../api/app-api';
 import { useAppStore } from '../app-store';
 import { desktopApi } from '../host-environment';
+import { dateTimeFormat, t } from '../i18n/i18n';
 import { loadRecent, type RecentMeeting } from '../lib/prefs';
 import { useUiStore, type JoinTarget } from '../state/ui-store';
 
@@ -32,37 +34,37 @@ function JoinCard() {
       return;
     }
     const normalised = code.trim().toLowerCase().replace(/\s+/g, '');
-    if (!isMeetingCode(normalised)) return setError('A meeting code looks like abc-defg-hij');
+    if (!isMeetingCode(normalised)) return setError(t.home.codeFormat);
     let serverUrl: string;
     try {
       const url = new URL(/^https?:\/\//.test(server.trim()) ? server.trim() : `https://${server.trim()}`);
       serverUrl = url.origin;
     } catch {
-      return setError('Enter the server address, for example https://192.168.1.20:8443');
+      return setError(t.home.serverFormat);
     }
     go({ name: 'prejoin', target: { serverUrl, meetingCode: normalised } });
   };
 
   return (
     <section className="card" aria-labelledby="join-title">
-      <h2 id="join-title">Join a meeting</h2>
+      <h2 id="join-title">{t.home.joinTitle}</h2>
       <form onSubmit={submit} className="stack">
         <label className="field">
-          <span>Invite link</span>
-          <input value={link} onChange={(e) => setLink(e.target.value)} placeholder="https://…/join/abc-defg-hij" data-testid="invite-link-input" />
+          <span>{t.home.inviteLink}</span>
+          <input value={link} onChange={(e) => setLink(e.target.value)} placeholder={t.home.inviteLinkPlaceholder} data-testid="invite-link-input" />
         </label>
         <div className="divider" role="presentation">
-          or
+          {t.home.or}
         </div>
         {desktop && (
           <label className="field">
-            <span>Server address</span>
-            <input value={server} onChange={(e) => setServer(e.target.value)} placeholder="https://192.168.1.20:8443" />
+            <span>{t.home.serverAddress}</span>
+            <input value={server} onChange={(e) => setServer(e.target.value)} placeholder={t.home.serverAddressPlaceholder} />
           </label>
         )}
         <label className="field">
-          <span>Meeting code</span>
-          <input value={code} onChange={(e) => setCode(e.target.value)} placeholder="abc-defg-hij" autoCapitalize="off" spellCheck={false} data-testid="meeting-code-input" />
+          <span>{t.home.meetingCode}</span>
+          <input value={code} onChange={(e) => setCode(e.target.value)} placeholder={t.home.meetingCodePlaceholder} autoCapitalize="off" spellCheck={false} data-testid="meeting-code-input" />
         </label>
         {error && (
           <p className="error" role="alert">
@@ -70,7 +72,7 @@ function JoinCard() {
           </p>
         )}
         <button type="submit" className="button primary" data-testid="join-continue">
-          Continue
+          {t.home.continue}
         </button>
       </form>
     </section>
@@ -82,6 +84,8 @@ function HostCard() {
   const go = useUiStore((s) => s.go);
   const [name, setName] = useState('');
   const [passcode, setPasscode] = useState('');
+  const [lobby, setLobby] = useState(false);
+  const [passcodeError, setPasscodeError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   // In a browser, hosting is possible only where the operator allowed it (--allow-web-hosting).
@@ -96,20 +100,25 @@ function HostCard() {
   if (!api && !webHosting) {
     return (
       <section className="card" aria-labelledby="host-title">
-        <h2 id="host-title">Host a meeting</h2>
-        <p className="muted">Meetings are hosted by the Chorus desktop app (press “Host”), or by the person running this server:</p>
-        <pre className="code">npm run server -- --meeting "Team sync"</pre>
-        <p className="muted small">The server prints an invite link to share. Anyone on the network can then join from a browser. Started with --allow-web-hosting, the server lets this page create meetings too.</p>
+        <h2 id="host-title">{t.home.hostTitle}</h2>
+        <p className="muted">{t.home.hostElsewhere}</p>
+        <pre className="code">{t.home.hostCommand}</pre>
+        <p className="muted small">{t.home.hostElsewhereDetail}</p>
       </section>
     );
   }
 
   const host = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
+    // Checked here, in the app's words, rather than by the browser's own bubble.
+    const length = [...passcode].length;
+    if (passcode !== '' && length < PASSCODE_LIMITS.min) return setPasscodeError(t.home.passcodeTooShort(PASSCODE_LIMITS.min));
+    if (length > PASSCODE_LIMITS.max) return setPasscodeError(t.home.passcodeTooLong(PASSCODE_LIMITS.max));
+    setPasscodeError(undefined);
     setBusy(true);
     setError(undefined);
     try {
-      const input = { name: name.trim() || 'Meeting', ...(passcode ? { passcode } : {}) };
+      const input = { name: name.trim() || t.home.defaultMeetingName, ...(passcode ? { passcode } : {}), ...(lobby ? { lobby } : {}) };
       if (api) {
         const info = await api.host.start();
         const created = await createAppApi(info.localUrl).create(input, info.bearerToken);
@@ -127,15 +136,42 @@ function HostCard() {
 
   return (
     <section className="card" aria-labelledby="host-title">
-      <h2 id="host-title">Host a meeting</h2>
-      <form onSubmit={(e) => void host(e)} className="stack">
+      <h2 id="host-title">{t.home.hostTitle}</h2>
+      <form onSubmit={(e) => void host(e)} className="stack" noValidate>
         <label className="field">
-          <span>Meeting name</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={64} placeholder="Team sync" data-testid="host-name" />
+          <span>{t.home.meetingName}</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={64} placeholder={t.home.meetingNamePlaceholder} data-testid="host-name" />
         </label>
         <label className="field">
-          <span>Passcode (optional)</span>
-          <input value={passcode} onChange={(e) => setPasscode(e.target.value)} minLength={4} maxLength={32} type="password" autoComplete="new-password" data-testid="host-passcode" />
+          <span>{t.home.passcodeOptional}</span>
+          <input
+            value={passcode}
+            onChange={(e) => {
+              setPasscode(e.target.value);
+              setPasscodeError(undefined);
+            }}
+            type="password"
+            autoComplete="new-password"
+            aria-invalid={passcodeError ? true : undefined}
+            aria-describedby="host-passcode-hint"
+            data-testid="host-passcode"
+          />
+          {passcodeError ? (
+            <span className="field-error" role="alert" id="host-passcode-hint" data-testid="host-passcode-error">
+              {passcodeError}
+            </span>
+          ) : (
+            <span className="field-hint" id="host-passcode-hint">
+              {t.home.passcodeHint(PASSCODE_LIMITS.min, PASSCODE_LIMITS.max)}
+            </span>
+          )}
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={lobby} onChange={(e) => setLobby(e.target.checked)} data-testid="host-lobby" />
+          <span>
+            {t.home.lobbyOption}
+            <span className="field-hint block">{t.home.lobbyOptionHint}</span>
+          </span>
         </label>
         {error && (
           <p className="error" role="alert">
@@ -143,7 +179,7 @@ function HostCard() {
           </p>
         )}
         <button type="submit" className="button primary" disabled={busy} data-testid="host-button">
-          {busy ? 'Starting…' : api ? 'Host on this computer' : 'Host on this server'}
+          {busy ? t.home.starting : api ? t.home.hostHere : t.home.hostOnServer}
         </button>
       </form>
     </section>
@@ -154,7 +190,7 @@ function HostCard() {
 function NearbyCard() {
   const go = useUiStore((s) => s.go);
   const [meetings, setMeetings] = useState<ListedMeeting[]>([]);
-  const [servers, setServers] = useState<DiscoveredServer[] | undefined>(desktopApi() ? undefined : [{ name: 'This server', serverUrl: window.location.origin }]);
+  const [servers, setServers] = useState<DiscoveredServer[] | undefined>(desktopApi() ? undefined : [{ name: t.home.thisServer, serverUrl: window.location.origin }]);
 
   useEffect(() => desktopApi()?.discovery.onServers(setServers), []);
 
@@ -184,9 +220,9 @@ function NearbyCard() {
 
   return (
     <section className="card" aria-labelledby="nearby-title">
-      <h2 id="nearby-title">{desktopApi() ? 'On your network' : 'Meetings on this server'}</h2>
+      <h2 id="nearby-title">{desktopApi() ? t.home.nearbyDesktop : t.home.nearbyBrowser}</h2>
       {meetings.length === 0 ? (
-        <p className="muted">{servers === undefined ? 'Looking for meetings…' : 'No meetings right now.'}</p>
+        <p className="muted">{servers === undefined ? t.home.lookingForMeetings : t.home.noMeetings}</p>
       ) : (
         <ul className="list" data-testid="nearby-meetings">
           {meetings.map((m) => (
@@ -197,11 +233,9 @@ function NearbyCard() {
                 onClick={() => go({ name: 'prejoin', target: { serverUrl: m.serverUrl, meetingCode: m.meetingCode, ...(m.fingerprint ? { fingerprint: m.fingerprint } : {}) } })}
               >
                 <span className="list-title">
-                  {m.name} {m.passcodeRequired && <span className="badge">passcode</span>}
+                  {m.name} {m.passcodeRequired && <span className="badge">{t.home.passcodeBadge}</span>}
                 </span>
-                <span className="muted small">
-                  {m.attendees} in the meeting · {m.serverName}
-                </span>
+                <span className="muted small">{t.home.inMeetingOn(m.attendees, m.serverName)}</span>
               </button>
             </li>
           ))}
@@ -217,14 +251,14 @@ function RecentCard({ recent }: { recent: RecentMeeting[] }) {
   const target = (r: RecentMeeting): JoinTarget => ({ serverUrl: r.serverUrl, meetingCode: r.meetingCode, ...(r.fingerprint ? { fingerprint: r.fingerprint } : {}) });
   return (
     <section className="card" aria-labelledby="recent-title">
-      <h2 id="recent-title">Recent meetings</h2>
+      <h2 id="recent-title">{t.home.recentTitle}</h2>
       <ul className="list">
         {recent.map((r) => (
           <li key={`${r.serverUrl}/${r.meetingCode}`}>
             <button type="button" className="list-item" onClick={() => go({ name: 'prejoin', target: target(r) })}>
               <span className="list-title">{r.name || r.meetingCode}</span>
               <span className="muted small">
-                {r.meetingCode} · {new Date(r.joinedAt).toLocaleString()}
+                {r.meetingCode} · {dateTimeFormat.format(r.joinedAt)}
               </span>
             </button>
           </li>
@@ -243,11 +277,11 @@ export function HomeScreen() {
       <header className="home-header">
         <div className="brand">
           <span className="logo" aria-hidden="true" />
-          <h1>Chorus</h1>
+          <h1>{t.app.title}</h1>
         </div>
-        <p className="muted">Meetings on your own network. Nothing leaves the room.</p>
+        <p className="muted">{t.app.tagline}</p>
         <p className="muted small" data-testid="host-kind">
-          {host === 'desktop' ? `Desktop app${appVersion ? ` ${appVersion}` : ''}` : 'Web client'}
+          {host === 'desktop' ? t.app.desktopApp(appVersion) : t.app.webClient}
         </p>
       </header>
       <div className="home-grid">

@@ -1,12 +1,16 @@
-import { useEffect } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ChatPanel } from '../components/ChatPanel';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ControlBar } from '../components/ControlBar';
 import { Icon } from '../components/Icon';
 import { InviteDialog } from '../components/InviteDialog';
 import { RosterPanel } from '../components/RosterPanel';
 import { VideoGrid } from '../components/VideoGrid';
-import { toggleCamera, toggleMute } from '../meeting/meeting-controller';
+import { t } from '../i18n/i18n';
+import { hostAction, leave, retryConnection, toggleCamera, toggleMute } from '../meeting/meeting-controller';
 import { useChatStore } from '../state/chat-store';
+import { headerLabel, useConnectionStore, type HeaderLabel } from '../state/connection-store';
+import { useLiveStore } from '../state/live-store';
 import { useRosterStore } from '../state/roster-store';
 import { useSessionStore } from '../state/session-store';
 import { useUiStore } from '../state/ui-store';
@@ -37,9 +41,9 @@ function useShortcuts(): void {
 function Reactions() {
   const reactions = useChatStore((s) => s.reactions);
   return (
-    <div className="reactions" aria-live="polite">
+    <div className="reactions">
       {reactions.map((r, i) => (
-        <span key={r.id} className="reaction" style={{ left: `${10 + ((i * 37) % 70)}%` }} aria-label={`${r.senderName} reacted ${r.emoji}`}>
+        <span key={r.id} className="reaction" style={{ left: `${10 + ((i * 37) % 70)}%` }} aria-label={t.chat.reacted(r.senderName, r.emoji)}>
           <span className="reaction-emoji">{r.emoji}</span>
           <span className="reaction-name">{r.senderName}</span>
         </span>
@@ -48,46 +52,125 @@ function Reactions() {
   );
 }
 
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  return h > 0 ? `${h}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}` : `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
+}
+
+/** Time since the meeting started, on the server's clock (corrected for this device's skew). */
+function MeetingTimer() {
+  const startedAt = useLiveStore((s) => s.live?.startedAt);
+  const skew = useRef(0);
+  const serverNow = useLiveStore((s) => s.live?.serverNow);
+  if (serverNow !== undefined) skew.current = serverNow - Date.now();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  if (startedAt === undefined) return null;
+  return (
+    <span className="timer muted small mono" title={t.meeting.timer} aria-label={`${t.meeting.timer}: ${formatElapsed(now + skew.current - startedAt)}`} data-testid="meeting-timer" role="timer">
+      <Icon name="clock" size={14} /> {formatElapsed(now + skew.current - startedAt)}
+    </span>
+  );
+}
+
+const LABEL_COPY: Record<HeaderLabel, string> = {
+  good: t.connection.good,
+  fair: t.connection.fair,
+  poor: t.connection.poor,
+  reconnecting: t.connection.reconnecting,
+  offline: t.connection.offline,
+};
+
+/** When the server cannot be reached: what happened, in plain words, and what can be done. */
+function ConnectionTrouble() {
+  const assessment = useConnectionStore((s) => s.assessment);
+  const checking = useConnectionStore((s) => s.checking);
+  const serverUrl = useSessionStore((s) => s.identity?.serverUrl ?? '');
+  const ref = useRef<HTMLDivElement>(null);
+  const kind = assessment.unreachable;
+  useEffect(() => {
+    if (kind) ref.current?.querySelector<HTMLElement>('button')?.focus();
+  }, [kind]);
+  if (!kind) return null;
+  const host = serverUrl.replace(/^https?:\/\//, '');
+  const title = kind === 'refused' ? t.connection.refusedTitle : kind === 'offline' ? t.connection.offlineTitle : t.connection.timeoutTitle;
+  const body = kind === 'refused' ? t.connection.refusedBody(host) : kind === 'offline' ? t.connection.offlineBody : t.connection.timeoutBody(host);
+  return (
+    <div className="trouble" role="alertdialog" aria-labelledby="trouble-title" aria-describedby="trouble-body" data-testid="connection-trouble" data-kind={kind} ref={ref}>
+      <span className="spinner large" aria-hidden="true" />
+      <div className="trouble-text">
+        <h2 id="trouble-title">{title}</h2>
+        <p id="trouble-body">{body}</p>
+        <p className="muted small">{checking ? t.connection.retrying : t.connection.checkedAgo(assessment.silentSeconds)}</p>
+      </div>
+      <div className="row">
+        <button type="button" className="button primary" onClick={() => void retryConnection()} disabled={checking} data-testid="trouble-retry">
+          {t.connection.tryAgain}
+        </button>
+        <button type="button" className="button" onClick={() => void leave()} data-testid="trouble-leave">
+          {t.connection.leave}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export default function MeetingScreen() {
   const identity = useSessionStore((s) => s.identity);
   const phase = useSessionStore((s) => s.phase);
-  const quality = useSessionStore((s) => s.networkQuality);
+  const measured = useConnectionStore((s) => headerLabel(s));
+  // The SDK's own "reconnecting" shows at once; the watcher adds what the SDK does not see (stalled media, a silent server).
+  const reconnecting = useConnectionStore((s) => s.assessment.reconnecting) || phase === 'reconnecting';
+  const label: HeaderLabel = reconnecting && measured !== 'offline' ? 'reconnecting' : measured;
+  const unreachable = useConnectionStore((s) => s.assessment.unreachable !== undefined);
   const capacity = useSessionStore((s) => s.videoCapacityReached);
   const cameraOn = useSessionStore((s) => s.cameraOn);
-  const count = useRosterStore((s) => Object.keys(s.attendees).length);
+  const count = useRosterStore((s) => Object.values(s.attendees).filter((a) => a.droppedAt === undefined).length);
   const panel = useUiStore((s) => s.panel);
   const closePanel = useUiStore((s) => s.closePanel);
   const inviteOpen = useUiStore((s) => s.inviteOpen);
   const setInviteOpen = useUiStore((s) => s.setInviteOpen);
+  const confirmRemove = useUiStore((s) => s.confirmRemove);
+  const askRemove = useUiStore((s) => s.askRemove);
   useShortcuts();
 
   return (
-    <main className="meeting" data-testid="meeting-screen" data-phase={phase}>
+    <main className="meeting" data-testid="meeting-screen" data-phase={phase} data-connection={label}>
       <header className="meeting-header">
         <div className="meeting-title">
-          <h1>{identity?.meetingName ?? 'Meeting'}</h1>
+          <h1>{identity?.meetingName ?? t.meeting.defaultTitle}</h1>
           <span className="muted small mono">{identity?.meetingCode}</span>
+          <MeetingTimer />
         </div>
         <div className="meeting-status">
-          <span className={`quality quality-${quality}`} role="status" aria-label={`Network quality: ${quality}`} title={`Network quality: ${quality}`} data-testid="network-quality">
-            <Icon name="signal" size={16} /> {quality === 'good' ? 'Good connection' : 'Poor connection'}
+          <span className={`quality quality-${label}`} role="status" aria-label={t.connection.label(LABEL_COPY[label])} title={t.connection.label(LABEL_COPY[label])} data-testid="network-quality" data-level={label}>
+            <Icon name="signal" size={16} /> {LABEL_COPY[label]}
           </span>
-          <span className="muted small">{count} in meeting</span>
+          <span className="muted small" data-testid="people-count">
+            {t.meeting.peopleCount(count)}
+          </span>
         </div>
       </header>
-      {phase === 'connecting' && (
+      {phase === 'connecting' && !reconnecting && (
         <div className="banner" role="status">
-          Connecting…
+          {t.meeting.connecting}
         </div>
       )}
-      {phase === 'reconnecting' && (
+      {reconnecting && !unreachable && phase !== 'connecting' && (
         <div className="banner warning" role="alert" data-testid="reconnecting-banner">
-          Reconnecting… your connection dropped; the meeting continues as soon as it is back.
+          <span className="spinner" aria-hidden="true" /> {t.connection.reconnectingBanner}
         </div>
       )}
+      <ConnectionTrouble />
       {capacity && !cameraOn && (
         <div className="banner" role="status" data-testid="capacity-notice">
-          Video capacity reached: 16 cameras are on, so yours stays off. You can still talk, listen and watch.
+          {t.meeting.capacity}
         </div>
       )}
       <div className="meeting-body">
@@ -98,6 +181,19 @@ export default function MeetingScreen() {
       </div>
       <ControlBar />
       {inviteOpen && identity && <InviteDialog identity={identity} onClose={() => setInviteOpen(false)} />}
+      {confirmRemove && (
+        <ConfirmDialog
+          title={t.roster.confirmRemoveTitle(confirmRemove.name)}
+          body={t.roster.confirmRemoveBody}
+          confirmLabel={t.roster.confirmRemove}
+          danger
+          onCancel={() => askRemove(undefined)}
+          onConfirm={() => {
+            askRemove(undefined);
+            void hostAction('remove', confirmRemove.attendeeId);
+          }}
+        />
+      )}
     </main>
   );
 }

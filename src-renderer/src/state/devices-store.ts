@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { t } from '../i18n/i18n';
 
 export type DeviceKind = 'audioinput' | 'videoinput' | 'audiooutput';
 
@@ -26,7 +27,7 @@ export interface DevicesState {
   setCanChooseSpeaker(can: boolean): void;
 }
 
-const KIND_NAMES: Record<DeviceKind, string> = { audioinput: 'microphone', videoinput: 'camera', audiooutput: 'speaker' };
+const KIND_NAMES: Record<DeviceKind, string> = { audioinput: t.devices.audioinput, videoinput: t.devices.videoinput, audiooutput: t.devices.audiooutput };
 
 /**
  * What to use after the device list changed. A selected device that is still
@@ -50,7 +51,7 @@ export function reconcileDevice(
   const what = KIND_NAMES[kind];
   return {
     deviceId: fallback?.deviceId,
-    notice: fallback ? `Your ${what} was disconnected; switched to ${fallback.label || `the default ${what}`}.` : `Your ${what} was disconnected and no other ${what} is available.`,
+    notice: fallback ? t.devices.disconnectedSwitched(what, fallback.label || t.devices.theDefault(what)) : t.devices.disconnectedNone(what),
   };
 }
 
@@ -73,5 +74,5 @@ export const useDevicesStore = create<DevicesState>((set, get) => ({
 export function toOptions(kind: DeviceKind, devices: readonly { deviceId: string; label: string; kind: string }[]): DeviceOption[] {
   return devices
     .filter((d) => d.kind === kind && d.deviceId !== '')
-    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `${KIND_NAMES[kind][0]!.toUpperCase()}${KIND_NAMES[kind].slice(1)} ${i + 1}` }));
+    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || t.devices.numbered(KIND_NAMES[kind], i + 1) }));
 }

@@ -1,5 +1,8 @@
 import { create } from 'zustand';
 import { baseAttendeeId, displayNameOf, isContentAttendee } from '../lib/names';
+import { t } from '../i18n/i18n';
+
+const GUEST_NAME = t.meeting.guest;
 
 export interface RosterEntry {
   attendeeId: string;
@@ -14,7 +17,12 @@ export interface RosterEntry {
   sharing: boolean;
   activeSpeaker: boolean;
   joinedAt: number;
+  /** Presence says the attendee's connection dropped: kept, shown as reconnecting, until it returns or DROPPED_KEEP_MS pass. */
+  droppedAt: number | undefined;
 }
+
+/** How long someone whose connection dropped stays on screen as "reconnecting" (the SDK retries about this long). */
+export const DROPPED_KEEP_MS = 60_000;
 
 /** Above this normalised volume an unmuted attendee counts as speaking. */
 export const SPEAKING_THRESHOLD = 0.15;
@@ -25,7 +33,9 @@ export function isSpeaking(entry: Pick<RosterEntry, 'muted' | 'volume'>): boolea
 
 export interface RosterState {
   attendees: Record<string, RosterEntry>;
-  presence(attendeeId: string, present: boolean, externalUserId: string | undefined, at: number): void;
+  presence(attendeeId: string, present: boolean, externalUserId: string | undefined, at: number, dropped?: boolean): void;
+  /** Forgets people who dropped more than DROPPED_KEEP_MS ago. */
+  expireDropped(now: number): void;
   volume(attendeeId: string, volume: number | null, muted: boolean | null, signal: number | null): void;
   setVideo(attendeeId: string, video: boolean): void;
   setActiveSpeakers(attendeeIds: string[]): void;
@@ -33,12 +43,12 @@ export interface RosterState {
 }
 
 function blank(attendeeId: string, name: string, at: number): RosterEntry {
-  return { attendeeId, name, present: true, muted: false, volume: 0, signal: 1, video: false, sharing: false, activeSpeaker: false, joinedAt: at };
+  return { attendeeId, name, present: true, muted: false, volume: 0, signal: 1, video: false, sharing: false, activeSpeaker: false, joinedAt: at, droppedAt: undefined };
 }
 
 export const useRosterStore = create<RosterState>((set) => ({
   attendees: {},
-  presence: (attendeeId, present, externalUserId, at) =>
+  presence: (attendeeId, present, externalUserId, at, dropped = false) =>
     set((state) => {
       // A content share (`<id>#content`) is a badge on its owner, not a person.
       if (isContentAttendee(attendeeId)) {
@@ -49,11 +59,21 @@ export const useRosterStore = create<RosterState>((set) => ({
       const existing = state.attendees[attendeeId];
       if (!present) {
         if (!existing) return state;
+        // A dropped connection may come back: keep the person, marked, rather than make them vanish.
+        if (dropped) return { attendees: { ...state.attendees, [attendeeId]: { ...existing, droppedAt: at, activeSpeaker: false, volume: 0 } } };
         const { [attendeeId]: _gone, ...rest } = state.attendees;
         return { attendees: rest };
       }
-      const name = displayNameOf(externalUserId, existing?.name ?? 'Guest');
-      return { attendees: { ...state.attendees, [attendeeId]: existing ? { ...existing, name, present: true } : blank(attendeeId, name, at) } };
+      const name = displayNameOf(externalUserId, existing?.name ?? GUEST_NAME);
+      return { attendees: { ...state.attendees, [attendeeId]: existing ? { ...existing, name, present: true, droppedAt: undefined } : blank(attendeeId, name, at) } };
+    }),
+  expireDropped: (now) =>
+    set((state) => {
+      const expired = Object.values(state.attendees).filter((e) => e.droppedAt !== undefined && now - e.droppedAt > DROPPED_KEEP_MS);
+      if (expired.length === 0) return state;
+      const attendees = { ...state.attendees };
+      for (const e of expired) delete attendees[e.attendeeId];
+      return { attendees };
     }),
   volume: (attendeeId, volume, muted, signal) =>
     set((state) => {

@@ -10,12 +10,13 @@ export interface MeetingIdentity {
   isHost: boolean;
   hostKey?: string;
   selfAttendeeId: string;
+  /** The attendee's JoinToken: it authenticates the app's own requests (live state, hands, moderation). */
+  joinToken: string;
   selfName: string;
   fingerprint?: string;
 }
 
 export type SessionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
-export type NetworkQuality = 'good' | 'poor';
 
 export interface SessionState {
   phase: SessionPhase;
@@ -24,7 +25,6 @@ export interface SessionState {
   muted: boolean;
   cameraOn: boolean;
   sharing: boolean;
-  networkQuality: NetworkQuality;
   /** The 16-video limit keeps this attendee's camera off. */
   videoCapacityReached: boolean;
   /** When the host last muted us (a notice is shown). */
@@ -37,7 +37,6 @@ export interface SessionState {
   setMuted(muted: boolean): void;
   setCameraOn(on: boolean): void;
   setSharing(on: boolean): void;
-  setNetworkQuality(quality: NetworkQuality): void;
   setVideoCapacityReached(reached: boolean): void;
   mutedByHost(at: number): void;
   reset(): void;
@@ -50,7 +49,6 @@ const initial = {
   muted: false,
   cameraOn: false,
   sharing: false,
-  networkQuality: 'good' as NetworkQuality,
   videoCapacityReached: false,
   hostMutedAt: undefined,
 };
@@ -74,7 +72,6 @@ export const useSessionStore = create<SessionState>((set, get) => ({
   setMuted: (muted) => set({ muted }),
   setCameraOn: (cameraOn) => set({ cameraOn }),
   setSharing: (sharing) => set({ sharing }),
-  setNetworkQuality: (networkQuality) => set({ networkQuality }),
   setVideoCapacityReached: (videoCapacityReached) => set({ videoCapacityReached }),
   mutedByHost: (at) => set({ muted: true, hostMutedAt: at }),
   reset: () => set({ ...initial }),

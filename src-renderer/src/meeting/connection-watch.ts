@@ -1,0 +1,80 @@
+import { t } from '../i18n/i18n';
+import { assessConnection, classify, lossPercent, QualityTracker, sampleFromStats, type StatsLike, type StatsSample } from '../lib/connection-quality';
+import { announce } from '../state/announcer-store';
+import { useConnectionStore } from '../state/connection-store';
+import type { LiveSync } from './live-sync';
+
+/**
+ * Once a second: the meeting peer connection's statistics become a quality level
+ * (with hysteresis), and the SDK's state, the flow of audio packets and the live
+ * requests' contact with the server become the screen's verdict — reconnecting
+ * within MEDIA_STALL_MS of losing media, "cannot reach the server" after
+ * UNREACHABLE_AFTER_MS without it.
+ */
+
+export interface ConnectionWatchOptions {
+  stats(): Promise<StatsLike | null | undefined>;
+  live(): LiveSync | undefined;
+  sdkReconnecting(): boolean;
+  now?: () => number;
+}
+
+const SAMPLE_MS = 1_000;
+const KEEP_SAMPLES = 10;
+const STATS_TIMEOUT_MS = 800;
+
+export function startConnectionWatch(options: ConnectionWatchOptions): { stop(): void; tracker: QualityTracker } {
+  const now = options.now ?? (() => Date.now());
+  const tracker = new QualityTracker();
+  const samples: StatsSample[] = [];
+  let lastMediaAt: number | undefined;
+  let lastPackets = -1;
+  let busy = false;
+  let wasReconnecting = false;
+  let wasUnreachable = false;
+
+  const tick = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const at = now();
+      // Stats that do not come back in time count as no audio arriving, never as a stuck watcher.
+      const report = await Promise.race([options.stats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, STATS_TIMEOUT_MS))]);
+      if (report) {
+        const sample = sampleFromStats(report, at);
+        samples.push(sample);
+        if (samples.length > KEEP_SAMPLES) samples.shift();
+        if (sample.audioPacketsReceived !== undefined && sample.audioPacketsReceived !== lastPackets) {
+          // The first count only starts the clock; every later increase is audio arriving.
+          lastPackets = sample.audioPacketsReceived;
+          lastMediaAt = at;
+        }
+        useConnectionStore.getState().setLevel(tracker.push(classify(sample, lossPercent(samples, at))));
+      }
+      const live = options.live();
+      const assessment = assessConnection({
+        now: at,
+        sdkReconnecting: options.sdkReconnecting(),
+        lastMediaAt,
+        lastServerContactAt: live?.lastContactAt ?? at,
+        lastFailure: live?.lastFailure,
+        online: typeof navigator === 'undefined' || navigator.onLine !== false,
+      });
+      useConnectionStore.getState().setAssessment(assessment);
+      if (assessment.reconnecting !== wasReconnecting) {
+        announce(assessment.reconnecting ? t.connection.problemAnnouncement : t.connection.restoredAnnouncement, 'assertive');
+        wasReconnecting = assessment.reconnecting;
+      }
+      const unreachable = assessment.unreachable !== undefined;
+      if (unreachable && !wasUnreachable) announce(t.connection.lostAnnouncement, 'assertive');
+      wasUnreachable = unreachable;
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), SAMPLE_MS);
+  return {
+    tracker,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,40 @@
+import { create } from 'zustand';
+import type { ConnectionAssessment, QualityLevel } from '../lib/connection-quality';
+
+/** What the meeting screen shows about this device's own connection. */
+export type HeaderLabel = QualityLevel | 'reconnecting' | 'offline';
+
+export interface ConnectionState {
+  /** Measured quality, with hysteresis. */
+  level: QualityLevel;
+  assessment: ConnectionAssessment;
+  /** "Try again" is checking the server right now. */
+  checking: boolean;
+  setLevel(level: QualityLevel): void;
+  setAssessment(assessment: ConnectionAssessment): void;
+  setChecking(checking: boolean): void;
+  reset(): void;
+}
+
+const initial = { level: 'good' as QualityLevel, assessment: { reconnecting: false, unreachable: undefined, silentSeconds: 0 } as ConnectionAssessment, checking: false };
+
+export const useConnectionStore = create<ConnectionState>((set, get) => ({
+  ...initial,
+  setLevel: (level) => {
+    if (get().level !== level) set({ level });
+  },
+  setAssessment: (assessment) => {
+    const old = get().assessment;
+    if (old.reconnecting === assessment.reconnecting && old.unreachable === assessment.unreachable && old.silentSeconds === assessment.silentSeconds) return;
+    set({ assessment });
+  },
+  setChecking: (checking) => set({ checking }),
+  reset: () => set({ ...initial }),
+}));
+
+/** The header's one-word verdict: trouble first, then the measured level. */
+export function headerLabel(state: Pick<ConnectionState, 'level' | 'assessment'>): HeaderLabel {
+  if (state.assessment.unreachable === 'offline') return 'offline';
+  if (state.assessment.reconnecting) return 'reconnecting';
+  return state.level;
+}
