@@ -6,10 +6,14 @@ import type { Page } from 'playwright-core';
  * both exercise the same screens the same way.
  */
 
-/** Fills the device-check form and presses Join. */
-export async function joinAs(page: Page, name: string, passcode?: string): Promise<void> {
+/** Fills the device-check form and presses Join; `camera: false` joins with the camera off (lighter on a busy machine). */
+export async function joinAs(page: Page, name: string, passcode?: string, options: { camera?: boolean } = {}): Promise<void> {
   await page.getByTestId('display-name').fill(name);
   if (passcode !== undefined) await page.getByTestId('passcode').fill(passcode);
+  if (options.camera === false) {
+    const toggle = page.getByRole('button', { name: 'Join with camera off' });
+    if ((await toggle.count()) > 0) await toggle.click();
+  }
   await page.getByTestId('join-button').click();
 }
 

@@ -135,6 +135,7 @@ export const de: Messages = {
     defaultTitle: 'Meeting',
     connecting: 'Connecting…',
     peopleCount: (n: number) => `${n} in meeting`,
+    reconnectingCount: (n: number) => `${n} reconnecting`,
     timer: 'Time in meeting',
     capacity: 'Video capacity reached: 16 cameras are on, so yours stays off. You can still talk, listen and watch.',
     micUnavailable: (detail: string) => `Microphone unavailable: ${detail}`,
@@ -173,6 +174,8 @@ export const de: Messages = {
     reconnecting: 'Reconnecting…',
     offline: 'No connection',
     label: (state: string) => `Network quality: ${state}`,
+    details: (rttMs: number | undefined, lossPct: number | undefined, jitterMs: number | undefined) =>
+      [rttMs !== undefined ? `round trip ${Math.round(rttMs)} ms` : '', lossPct !== undefined ? `loss ${lossPct.toFixed(1)} %` : '', jitterMs !== undefined ? `jitter ${Math.round(jitterMs)} ms` : ''].filter(Boolean).join(' · '),
     reconnectingBanner: 'Reconnecting… your connection dropped; the meeting continues as soon as it is back.',
     refusedTitle: 'The meeting server stopped answering',
     refusedBody: (server: string) => `${server} refuses connections: the server was probably stopped or restarted. Still trying…`,

@@ -1,5 +1,5 @@
 import { t } from '../i18n/i18n';
-import { assessConnection, classify, lossPercent, QualityTracker, sampleFromStats, type StatsLike, type StatsSample } from '../lib/connection-quality';
+import { assessConnection, classify, lossPercent, medianRtt, QualityTracker, sampleFromStats, WARM_UP_MS, type StatsLike, type StatsSample } from '../lib/connection-quality';
 import { announce } from '../state/announcer-store';
 import { useConnectionStore } from '../state/connection-store';
 import type { LiveSync } from './live-sync';
@@ -19,8 +19,9 @@ export interface ConnectionWatchOptions {
   now?: () => number;
 }
 
-const SAMPLE_MS = 1_000;
-const KEEP_SAMPLES = 10;
+/** Media flow is checked twice a second (to say "reconnecting" within seconds); quality is judged once a second. */
+const SAMPLE_MS = 500;
+const KEEP_SAMPLES = 20;
 const STATS_TIMEOUT_MS = 800;
 
 export function startConnectionWatch(options: ConnectionWatchOptions): { stop(): void; tracker: QualityTracker } {
@@ -28,8 +29,10 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
   const tracker = new QualityTracker();
   const samples: StatsSample[] = [];
   let lastMediaAt: number | undefined;
+  let firstMediaAt: number | undefined;
   let lastPackets = -1;
   let busy = false;
+  let judged = false;
   let wasReconnecting = false;
   let wasUnreachable = false;
 
@@ -37,40 +40,50 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
     if (busy) return;
     busy = true;
     try {
-      const at = now();
-      // Stats that do not come back in time count as no audio arriving, never as a stuck watcher.
-      const report = await Promise.race([options.stats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, STATS_TIMEOUT_MS))]);
-      if (report) {
-        const sample = sampleFromStats(report, at);
-        samples.push(sample);
-        if (samples.length > KEEP_SAMPLES) samples.shift();
-        if (sample.audioPacketsReceived !== undefined && sample.audioPacketsReceived !== lastPackets) {
-          // The first count only starts the clock; every later increase is audio arriving.
-          lastPackets = sample.audioPacketsReceived;
-          lastMediaAt = at;
-        }
-        useConnectionStore.getState().setLevel(tracker.push(classify(sample, lossPercent(samples, at))));
-      }
-      const live = options.live();
-      const assessment = assessConnection({
-        now: at,
-        sdkReconnecting: options.sdkReconnecting(),
-        lastMediaAt,
-        lastServerContactAt: live?.lastContactAt ?? at,
-        lastFailure: live?.lastFailure,
-        online: typeof navigator === 'undefined' || navigator.onLine !== false,
-      });
-      useConnectionStore.getState().setAssessment(assessment);
-      if (assessment.reconnecting !== wasReconnecting) {
-        announce(assessment.reconnecting ? t.connection.problemAnnouncement : t.connection.restoredAnnouncement, 'assertive');
-        wasReconnecting = assessment.reconnecting;
-      }
-      const unreachable = assessment.unreachable !== undefined;
-      if (unreachable && !wasUnreachable) announce(t.connection.lostAnnouncement, 'assertive');
-      wasUnreachable = unreachable;
+      await judge();
+    } catch {
+      // Never let one bad sample stop the watch: the next tick tries again.
     } finally {
       busy = false;
     }
+  };
+  const judge = async (): Promise<void> => {
+    const at = now();
+    // Stats that do not come back in time count as no audio arriving, never as a stuck watcher.
+    const report = await Promise.race([options.stats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, STATS_TIMEOUT_MS))]);
+    if (report) {
+      const sample = sampleFromStats(report, at);
+      samples.push(sample);
+      if (samples.length > KEEP_SAMPLES) samples.shift();
+      if (sample.audioPacketsReceived !== undefined && sample.audioPacketsReceived > 0 && sample.audioPacketsReceived !== lastPackets) {
+        lastPackets = sample.audioPacketsReceived;
+        lastMediaAt = at;
+        firstMediaAt ??= at;
+      }
+      const lossPct = lossPercent(samples, at);
+      const observed = classify({ ...sample, rttMs: medianRtt(samples) }, lossPct);
+      const store = useConnectionStore.getState();
+      store.setMeasured({ sample, lossPct, observed });
+      judged = !judged;
+      if (judged && firstMediaAt !== undefined && at - firstMediaAt >= WARM_UP_MS) store.setLevel(tracker.push(observed));
+    }
+    const live = options.live();
+    const assessment = assessConnection({
+      now: at,
+      sdkReconnecting: options.sdkReconnecting(),
+      lastMediaAt,
+      lastServerContactAt: live?.lastContactAt ?? at,
+      lastFailure: live?.lastFailure,
+      online: typeof navigator === 'undefined' || navigator.onLine !== false,
+    });
+    useConnectionStore.getState().setAssessment(assessment);
+    if (assessment.reconnecting !== wasReconnecting) {
+      announce(assessment.reconnecting ? t.connection.problemAnnouncement : t.connection.restoredAnnouncement, 'assertive');
+      wasReconnecting = assessment.reconnecting;
+    }
+    const unreachable = assessment.unreachable !== undefined;
+    if (unreachable && !wasUnreachable) announce(t.connection.lostAnnouncement, 'assertive');
+    wasUnreachable = unreachable;
   };
   const timer = setInterval(() => void tick(), SAMPLE_MS);
   return {

@@ -193,7 +193,8 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
 /** The live state and the connection watch run beside the SDK for the session's life. */
 function startSideChannels(a: Active): void {
   const watch = startConnectionWatch({
-    stats: () => a.av.getRTCPeerConnectionStats() as Promise<RTCStatsReport | null>,
+    // async: while the SDK rebuilds its peer connection, asking for stats may throw rather than reject.
+    stats: async () => (await a.av.getRTCPeerConnectionStats()) as RTCStatsReport | null,
     live: () => a.live,
     sdkReconnecting: () => a.sdkReconnecting,
   });

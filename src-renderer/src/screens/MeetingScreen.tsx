@@ -128,10 +128,17 @@ export default function MeetingScreen() {
   // The SDK's own "reconnecting" shows at once; the watcher adds what the SDK does not see (stalled media, a silent server).
   const reconnecting = useConnectionStore((s) => s.assessment.reconnecting) || phase === 'reconnecting';
   const label: HeaderLabel = reconnecting && measured !== 'offline' ? 'reconnecting' : measured;
+  const figures = useConnectionStore((s) => s.measured);
+  const details = figures ? t.connection.details(figures.sample.rttMs, figures.lossPct, figures.sample.jitterMs) : '';
+  const qualityTitle = [t.connection.label(LABEL_COPY[label]), details].filter(Boolean).join(' — ');
   const unreachable = useConnectionStore((s) => s.assessment.unreachable !== undefined);
   const capacity = useSessionStore((s) => s.videoCapacityReached);
   const cameraOn = useSessionStore((s) => s.cameraOn);
-  const count = useRosterStore((s) => Object.values(s.attendees).filter((a) => a.droppedAt === undefined).length);
+  // People whose connection dropped, or whose app the server lost, are counted apart: they may not hear us.
+  const connections = useLiveStore((s) => s.live?.connections);
+  const attendees = useRosterStore((s) => s.attendees);
+  const away = Object.values(attendees).filter((a) => a.droppedAt !== undefined || connections?.[a.attendeeId] === 'lost').length;
+  const count = Object.keys(attendees).length - away;
   const panel = useUiStore((s) => s.panel);
   const closePanel = useUiStore((s) => s.closePanel);
   const inviteOpen = useUiStore((s) => s.inviteOpen);
@@ -149,11 +156,12 @@ export default function MeetingScreen() {
           <MeetingTimer />
         </div>
         <div className="meeting-status">
-          <span className={`quality quality-${label}`} role="status" aria-label={t.connection.label(LABEL_COPY[label])} title={t.connection.label(LABEL_COPY[label])} data-testid="network-quality" data-level={label}>
+          <span className={`quality quality-${label}`} role="status" aria-label={t.connection.label(LABEL_COPY[label])} title={qualityTitle} data-testid="network-quality" data-level={label} data-observed={figures?.observed}>
             <Icon name="signal" size={16} /> {LABEL_COPY[label]}
           </span>
-          <span className="muted small" data-testid="people-count">
+          <span className="muted small" data-testid="people-count" data-count={count} data-away={away}>
             {t.meeting.peopleCount(count)}
+            {away > 0 && ` · ${t.meeting.reconnectingCount(away)}`}
           </span>
         </div>
       </header>

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ConnectionAssessment, QualityLevel } from '../lib/connection-quality';
+import type { ConnectionAssessment, QualityLevel, StatsSample } from '../lib/connection-quality';
 
 /** What the meeting screen shows about this device's own connection. */
 export type HeaderLabel = QualityLevel | 'reconnecting' | 'offline';
@@ -10,13 +10,16 @@ export interface ConnectionState {
   assessment: ConnectionAssessment;
   /** "Try again" is checking the server right now. */
   checking: boolean;
+  /** The latest measurements behind the level (shown on request, and read by tests). */
+  measured: { sample: StatsSample; lossPct: number | undefined; observed: QualityLevel } | undefined;
   setLevel(level: QualityLevel): void;
+  setMeasured(measured: ConnectionState['measured']): void;
   setAssessment(assessment: ConnectionAssessment): void;
   setChecking(checking: boolean): void;
   reset(): void;
 }
 
-const initial = { level: 'good' as QualityLevel, assessment: { reconnecting: false, unreachable: undefined, silentSeconds: 0 } as ConnectionAssessment, checking: false };
+const initial = { level: 'good' as QualityLevel, assessment: { reconnecting: false, unreachable: undefined, silentSeconds: 0 } as ConnectionAssessment, checking: false, measured: undefined };
 
 export const useConnectionStore = create<ConnectionState>((set, get) => ({
   ...initial,
@@ -29,6 +32,7 @@ export const useConnectionStore = create<ConnectionState>((set, get) => ({
     set({ assessment });
   },
   setChecking: (checking) => set({ checking }),
+  setMeasured: (measured) => set({ measured }),
   reset: () => set({ ...initial }),
 }));
 

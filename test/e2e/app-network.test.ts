@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killGroup, spawnServer } from '../helpers/server-process.js';
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { expectVideoOf, joinAs } from './app-driver.js';
+import { createMeeting, launchBrowser, OwnBrowser, People, requireRendererBuild, screenshot } from './app-setup.js';
+
+/**
+ * Network trouble, produced for real and timed: a person's network process frozen
+ * (SIGSTOP of their Chromium's network service: WebSocket, HTTP and WebRTC all stop
+ * while the page runs on), a server killed with SIGKILL, and a quiet loopback that
+ * must read "Good connection".
+ */
+
+let t: TestServer;
+let browser: Browser;
+const people = new People(() => browser, () => t.server.url);
+const own: OwnBrowser[] = [];
+
+beforeAll(async () => {
+  requireRendererBuild();
+  t = await startTestServer({ iceHost: '127.0.0.1' });
+  browser = await launchBrowser();
+}, 60_000);
+afterEach(async () => {
+  await people.closeAll();
+  for (const b of own.splice(0)) await b.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+/** Milliseconds from now until `check` holds in the page, polled every 100 ms; fails after `timeoutMs`. */
+async function timeUntil(page: Page, check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+const attr = (page: Page, selector: string, name: string): Promise<string | null> => page.locator(selector).first().getAttribute(name, { timeout: 1_000 }).catch(() => null);
+
+describe('network trouble in the meeting app', () => {
+  it('a 10 s freeze of one person: they see "Reconnecting" within 3 s, the other sees their tile frozen within 3 s and then reconnecting, the header counts them apart, and both recover', async () => {
+    const { meetingCode, hostKey } = await createMeeting(t.server.url, 'Freeze');
+    const alice = await people.open(`/join/${meetingCode}#host=${hostKey}`);
+    await joinAs(alice, 'Alice');
+    const bobBrowser = await OwnBrowser.launch();
+    own.push(bobBrowser);
+    const bob = await people.open(`/join/${meetingCode}`, {}, bobBrowser.browser);
+    await joinAs(bob, 'Bob');
+    await expectVideoOf(alice, 'Bob');
+    await expectVideoOf(bob, 'Alice');
+    await alice.getByTestId('roster-button').click();
+    const bobTile = '[data-testid="participant-tile"][data-name="Bob"]';
+    const bobRow = '[data-testid="roster-row"][data-name="Bob"] [data-testid="connection"]';
+    await expect.poll(() => attr(alice, bobRow, 'data-state'), { timeout: 10_000 }).toBe('good');
+    expect(await attr(bob, '[data-testid="meeting-screen"]', 'data-connection')).toBe('good');
+
+    bobBrowser.freezeNetwork();
+    const frozenAt = Date.now();
+    try {
+      const [bobSees, aliceSees] = await Promise.all([
+        timeUntil(bob, async () => (await attr(bob, '[data-testid="meeting-screen"]', 'data-connection')) === 'reconnecting' && (await bob.getByTestId('reconnecting-banner').count()) === 1, 8_000, 'Bob sees reconnecting'),
+        timeUntil(alice, async () => (await attr(alice, bobTile, 'data-condition')) === 'frozen', 8_000, "Alice sees Bob's tile frozen"),
+      ]);
+      console.log(`freeze: Bob's own "Reconnecting…" after ${bobSees} ms; Alice sees his tile frozen after ${aliceSees} ms`);
+      expect(bobSees).toBeLessThanOrEqual(3_000);
+      expect(aliceSees).toBeLessThanOrEqual(3_000);
+      await screenshot(bob, 'network-freeze-self-reconnecting');
+      await screenshot(alice, 'network-freeze-other-frozen');
+      // The server stops hearing from Bob's app: his tile and roster entry say he is reconnecting, and the header counts him apart.
+      const lost = await timeUntil(alice, async () => (await attr(alice, bobTile, 'data-condition')) === 'reconnecting', 9_000, "Alice sees Bob reconnecting");
+      console.log(`freeze: Alice sees Bob "reconnecting" ${Date.now() - frozenAt} ms after the freeze (${lost} ms after "frozen")`);
+      expect(await attr(alice, bobRow, 'data-state')).toBe('reconnecting');
+      expect(await attr(alice, '[data-testid="people-count"]', 'data-away')).toBe('1');
+      await screenshot(alice, 'network-freeze-other-reconnecting');
+      const wait = 10_000 - (Date.now() - frozenAt);
+      if (wait > 0) await alice.waitForTimeout(wait);
+    } finally {
+      bobBrowser.thawNetwork();
+    }
+    // Back: Bob's banner goes, Alice sees his video live again.
+    await expect.poll(() => attr(bob, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 30_000 }).not.toBe('reconnecting');
+    expect(await bob.getByTestId('reconnecting-banner').count()).toBe(0);
+    await expect.poll(() => attr(alice, bobTile, 'data-condition'), { timeout: 30_000 }).toBe('live');
+    await expect.poll(() => attr(alice, bobRow, 'data-state'), { timeout: 15_000 }).toBe('good');
+    await expectVideoOf(alice, 'Bob');
+    for (const page of [alice, bob]) expect(people.pageErrors(page)).toEqual([]);
+  }, 180_000);
+
+  it('a killed server: "Reconnecting" at once, "The meeting server stopped answering" with Try again and Leave within 15 s, and Leave works without the server', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chorus-kill-'));
+    const server = await spawnServer(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--ice-host', '127.0.0.1'], {
+      env: { CHORUS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, CHORUS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
+    });
+    try {
+      const { meetingCode } = await createMeeting(server.url, 'Doomed');
+      const page = await people.open(`${server.url}/join/${meetingCode}`);
+      await joinAs(page, 'Kim');
+      await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => attr(page, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 15_000 }).toBe('good');
+
+      killGroup(server.proc, 'SIGKILL');
+      await server.exited;
+      const reconnecting = await timeUntil(page, async () => (await page.getByTestId('reconnecting-banner').count()) === 1, 5_000, 'reconnecting banner');
+      const explained = await timeUntil(page, async () => (await page.getByTestId('connection-trouble').count()) === 1, 20_000, 'server unreachable');
+      console.log(`killed server: "Reconnecting…" after ${reconnecting} ms, "stopped answering" after ${reconnecting + explained} ms`);
+      expect(reconnecting).toBeLessThanOrEqual(3_000);
+      expect(reconnecting + explained).toBeLessThanOrEqual(15_000);
+      expect(await attr(page, '[data-testid="connection-trouble"]', 'data-kind')).toBe('refused');
+      expect(await page.getByTestId('connection-trouble').textContent()).toContain('stopped answering');
+      // The header no longer claims a good connection.
+      expect(await attr(page, '[data-testid="meeting-screen"]', 'data-connection')).toBe('reconnecting');
+      await screenshot(page, 'server-unreachable');
+      // Try again checks and, with the server still gone, keeps saying so.
+      await page.getByTestId('trouble-retry').click();
+      await page.getByTestId('trouble-retry').waitFor({ state: 'visible' });
+      await expect.poll(() => page.getByTestId('trouble-retry').isEnabled(), { timeout: 10_000 }).toBe(true);
+      expect(await page.getByTestId('connection-trouble').count()).toBe(1);
+      // Leave does not wait for the SDK's reconnect timeout.
+      const leaving = Date.now();
+      await page.getByTestId('trouble-leave').click();
+      await page.locator('[data-testid="end-screen"][data-reason="left"]').waitFor({ timeout: 5_000 });
+      console.log(`killed server: Leave took ${Date.now() - leaving} ms`);
+      expect(people.pageErrors(page)).toEqual([]);
+    } finally {
+      killGroup(server.proc, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('three people on loopback (audio): the header says "Good connection" in at least 28 of 30 one-second samples', async () => {
+    const { meetingCode, hostKey } = await createMeeting(t.server.url, 'Quiet network');
+    const pages: Page[] = [];
+    for (const [i, name] of ['Ann', 'Ben', 'Cat'].entries()) {
+      const page = await people.open(`/join/${meetingCode}${i === 0 ? `#host=${hostKey}` : ''}`);
+      // Cameras off: on two shared cores, three decoding browsers starve each other and measure the machine, not the network.
+      await joinAs(page, name, undefined, { camera: false });
+      pages.push(page);
+    }
+    const [ann] = pages as [Page];
+    for (const page of pages) await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => ann.locator('[data-testid="participant-tile"]').count(), { timeout: 15_000 }).toBe(3);
+    // The label is judged once the first seconds of media have settled (WARM_UP_MS).
+    await ann.waitForTimeout(6_000);
+    const samples: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      samples.push((await attr(ann, '[data-testid="meeting-screen"]', 'data-connection')) ?? '');
+      await ann.waitForTimeout(1_000);
+    }
+    const good = samples.filter((s) => s === 'good').length;
+    console.log(`loopback, 3 people: "Good connection" in ${good} of 30 samples (${JSON.stringify(samples.filter((s) => s !== 'good'))} otherwise); ${await ann.getByTestId('network-quality').getAttribute('title')}`);
+    expect(good).toBeGreaterThanOrEqual(28);
+  }, 150_000);
+});

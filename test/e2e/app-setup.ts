@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type BrowserServer, type Page } from 'playwright-core';
+import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
+import { TEST_CREDENTIALS } from '../helpers/server.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
+
+/**
+ * Shared setup of the meeting-app suites (app-*.test.ts): the production renderer
+ * build served by a real server, people as real Chromium pages with fake devices,
+ * and the tools the network tests need (a person with a browser of their own, whose
+ * network process can be frozen).
+ */
+
+export const RENDERER_INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
+/** Screenshots of every state, kept as test artifacts (docs/screenshots holds the reviewed copy). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+
+export function requireRendererBuild(): void {
+  if (!existsSync(RENDERER_INDEX)) throw new Error(`No renderer build at ${RENDERER_INDEX}: run \`npm run build:renderer\` first`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
+}
+
+export async function createMeeting(serverUrl: string, name: string, options: { passcode?: string; lobby?: boolean } = {}): Promise<{ meetingCode: string; hostKey: string; meetingId: string }> {
+  const res = await fetch(`${serverUrl}/app/api/meetings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` },
+    body: JSON.stringify({ name, ...options }),
+  });
+  if (res.status !== 201) throw new Error(`create meeting: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as { meetingCode: string; hostKey: string; meetingId: string };
+}
+
+export interface ContextOptions {
+  colorScheme?: 'light' | 'dark';
+  locale?: string;
+  viewport?: { width: number; height: number };
+}
+
+export interface PageErrors {
+  errors: string[];
+  /** Console errors and warnings, for the "clean console on join" check. */
+  console: string[];
+}
+
+/** Records page errors, CSP violations and console errors of a page. */
+export function watchErrors(page: Page): PageErrors {
+  const out: PageErrors = { errors: [], console: [] };
+  page.on('pageerror', (error) => out.errors.push(`${error.message}\n${error.stack ?? ''}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') out.console.push(`${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) out.errors.push(message.text());
+  });
+  return out;
+}
+
+/** Pages opened by a suite, so a failed test does not leave them running into the next one. */
+export class People {
+  private readonly contexts: BrowserContext[] = [];
+  readonly errors = new Map<Page, PageErrors>();
+
+  constructor(
+    private readonly browser: () => Browser,
+    private readonly baseUrl: () => string,
+  ) {}
+
+  /** A fresh context per person: separate storage, as on separate machines. */
+  async open(path: string, options: ContextOptions = {}, browser = this.browser()): Promise<Page> {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}), ...(options.locale ? { locale: options.locale } : {}) });
+    this.contexts.push(context);
+    const page = await context.newPage();
+    this.errors.set(page, watchErrors(page));
+    await page.goto(/^https?:/.test(path) ? path : `${this.baseUrl()}${path}`);
+    return page;
+  }
+
+  pageErrors(page: Page): string[] {
+    return this.errors.get(page)?.errors ?? [];
+  }
+
+  /** Closes every page opened so far; never throws. */
+  async closeAll(): Promise<void> {
+    for (const context of this.contexts.splice(0)) await context.close().catch(() => undefined);
+  }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * A person whose browser is theirs alone, so its network process can be frozen
+ * (SIGSTOP) without freezing anyone else: their WebSocket, HTTP and WebRTC packets
+ * all stop, while the page itself keeps running and can show what it sees.
+ */
+export class OwnBrowser {
+  private constructor(
+    private readonly server: BrowserServer,
+    readonly browser: Browser,
+  ) {}
+
+  static async launch(): Promise<OwnBrowser> {
+    const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    const browser = await chromium.connect(server.wsEndpoint());
+    return new OwnBrowser(server, browser);
+  }
+
+  /** The pid of this browser's network service (a utility process under the browser process). */
+  networkServicePid(): number {
+    const root = this.server.process().pid;
+    if (!root) throw new Error('browser process has no pid');
+    const children = new Map<number, number[]>();
+    const commands = new Map<number, string>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const list = children.get(ppid) ?? [];
+        list.push(Number(entry));
+        children.set(ppid, list);
+        commands.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    const queue = [root];
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      if (commands.get(pid)?.includes('--utility-sub-type=network.mojom.NetworkService')) return pid;
+      queue.push(...(children.get(pid) ?? []));
+    }
+    throw new Error('no network service process found under the browser');
+  }
+
+  private frozen: number | undefined;
+
+  freezeNetwork(): void {
+    const pid = this.networkServicePid();
+    process.kill(pid, 'SIGSTOP');
+    this.frozen = pid;
+  }
+
+  thawNetwork(): void {
+    if (this.frozen === undefined) return;
+    try {
+      process.kill(this.frozen, 'SIGCONT');
+    } catch {
+      // Already gone.
+    }
+    this.frozen = undefined;
+  }
+
+  /** Thaws first (a stopped process would hold the browser's shutdown), then closes. */
+  async close(): Promise<void> {
+    this.thawNetwork();
+    await this.browser.close().catch(() => undefined);
+    await this.server.close().catch(() => undefined);
+  }
+}
+
+/** Records every value an element attribute takes (even for a frame), from the page itself. */
+export async function recordAttribute(page: Page, selector: string, attribute: string, key: string): Promise<void> {
+  await page.evaluate(
+    ([sel, attr, k]) => {
+      const seen: string[] = [];
+      (window as unknown as Record<string, string[]>)[k] = seen;
+      const sample = (): void => {
+        const value = document.querySelector(sel)?.getAttribute(attr) ?? '';
+        if (seen.at(-1) !== value) seen.push(value);
+      };
+      sample();
+      new MutationObserver(sample).observe(document.body, { attributes: true, childList: true, subtree: true });
+    },
+    [selector, attribute, key] as const,
+  );
+}
+
+export function recorded(page: Page, key: string): Promise<string[]> {
+  return page.evaluate((k) => (window as unknown as Record<string, string[]>)[k] ?? [], key);
+}
