@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killGroup, spawnServer } from '../helpers/server-process.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { expectVideoOf, joinAs } from './app-driver.js';
-import { createMeeting, launchBrowser, OwnBrowser, People, requireRendererBuild, screenshot } from './app-setup.js';
+import { createMeeting, launchBrowser, NetnsLink, OwnBrowser, People, requireRendererBuild, screenshot } from './app-setup.js';
 
 /**
  * Network trouble, produced for real and timed: a person's network process frozen
@@ -159,4 +159,60 @@ describe('network trouble in the meeting app', () => {
     console.log(`loopback, 3 people: "Good connection" in ${good} of 30 samples (${JSON.stringify(samples.filter((s) => s !== 'good'))} otherwise); ${await ann.getByTestId('network-quality').getAttribute('title')}`);
     expect(good).toBeGreaterThanOrEqual(28);
   }, 150_000);
+
+  it('a slow link (a network namespace at 96 kbit/s): the person sees "Poor connection" and others\' cameras paused to save bandwidth; the others see their tile and roster entry as poor; all clears when the link is fast again', async () => {
+    const link = new NetnsLink(`capp${process.pid % 100000}`, 200 + (process.pid % 50));
+    const dir = await mkdtemp(join(tmpdir(), 'chorus-netns-'));
+    let server: TestServer | undefined;
+    try {
+      await link.start('none');
+      // Non-loopback: the server uses TLS, and listens and gathers ICE on the link's address.
+      server = await startTestServer({ host: link.hostAddress, iceHost: link.hostAddress });
+      const url = server.server.url;
+      const { meetingCode, hostKey } = await createMeeting(url, 'Slow link', {}, server.server.tls?.cert);
+      const aliceContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+      const alice = await aliceContext.newPage();
+      await alice.goto(`${url}/join/${meetingCode}#host=${hostKey}`);
+      await joinAs(alice, 'Alice');
+      const bobBrowser = await OwnBrowser.launch(link.chromiumWrapper(dir), ['--ignore-certificate-errors']);
+      own.push(bobBrowser);
+      const bobContext = await bobBrowser.browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+      const bob = await bobContext.newPage();
+      await bob.goto(`${url}/join/${meetingCode}`);
+      await joinAs(bob, 'Bob');
+      try {
+        await expectVideoOf(alice, 'Bob');
+        await expectVideoOf(bob, 'Alice');
+        await expect.poll(() => attr(bob, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 20_000 }).toBe('good');
+        await alice.getByTestId('roster-button').click();
+
+        await link.rate('96kbit');
+        const slowAt = Date.now();
+        await expect.poll(() => attr(bob, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 40_000, interval: 250 }).toBe('poor');
+        console.log(`slow link: Bob's header "Poor connection" after ${Date.now() - slowAt} ms (${await bob.getByTestId('network-quality').getAttribute('title')})`);
+        // Bob's app pauses Alice's camera for him; his tile of her says why.
+        await expect.poll(() => attr(bob, '[data-testid="participant-tile"][data-name="Alice"]', 'data-condition'), { timeout: 10_000 }).toBe('paused');
+        await screenshot(bob, 'network-poor-self-paused');
+        // Alice learns Bob's own verdict through the server: poor (or lost, when even that cannot get through).
+        await expect.poll(() => attr(alice, '[data-testid="roster-row"][data-name="Bob"] [data-testid="connection"]', 'data-state'), { timeout: 20_000 }).toMatch(/^(poor|reconnecting)$/);
+        expect(await attr(alice, '[data-testid="participant-tile"][data-name="Bob"]', 'data-condition')).toMatch(/^(poor|frozen|reconnecting)$/);
+        await screenshot(alice, 'network-poor-other');
+
+        await link.rate('none');
+        const fastAt = Date.now();
+        await expect.poll(() => attr(bob, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 60_000, interval: 250 }).toBe('good');
+        console.log(`slow link: back to "Good connection" ${Date.now() - fastAt} ms after the limit was lifted`);
+        await expect.poll(() => attr(bob, '[data-testid="participant-tile"][data-name="Alice"]', 'data-condition'), { timeout: 20_000 }).toBe('live');
+        await expect.poll(() => attr(alice, '[data-testid="roster-row"][data-name="Bob"] [data-testid="connection"]', 'data-state'), { timeout: 20_000 }).toBe('good');
+      } finally {
+        await aliceContext.close().catch(() => undefined);
+        await bobContext.close().catch(() => undefined);
+      }
+    } finally {
+      for (const b of own.splice(0)) await b.close();
+      await server?.close();
+      await link.down();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserServer, type Page } from 'playwright-core';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
@@ -25,14 +27,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
 }
 
-export async function createMeeting(serverUrl: string, name: string, options: { passcode?: string; lobby?: boolean } = {}): Promise<{ meetingCode: string; hostKey: string; meetingId: string }> {
-  const res = await fetch(`${serverUrl}/app/api/meetings`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` },
-    body: JSON.stringify({ name, ...options }),
-  });
-  if (res.status !== 201) throw new Error(`create meeting: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as { meetingCode: string; hostKey: string; meetingId: string };
+/** Creates an app meeting with the host bearer token; `ca`: the certificate of a TLS server to trust. */
+export async function createMeeting(serverUrl: string, name: string, options: { passcode?: string; lobby?: boolean } = {}, ca?: string): Promise<{ meetingCode: string; hostKey: string; meetingId: string }> {
+  const body = JSON.stringify({ name, ...options });
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}` };
+  const { status, text } = ca
+    ? await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpsRequest(`${serverUrl}/app/api/meetings`, { method: 'POST', headers, ca, checkServerIdentity: () => undefined }, (res) => {
+          let data = '';
+          res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: data }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      })
+    : await fetch(`${serverUrl}/app/api/meetings`, { method: 'POST', headers, body }).then(async (res) => ({ status: res.status, text: await res.text() }));
+  if (status !== 201) throw new Error(`create meeting: HTTP ${status} ${text}`);
+  return JSON.parse(text) as { meetingCode: string; hostKey: string; meetingId: string };
 }
 
 export interface ContextOptions {
@@ -103,8 +114,9 @@ export class OwnBrowser {
     readonly browser: Browser,
   ) {}
 
-  static async launch(): Promise<OwnBrowser> {
-    const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  /** `executablePath`: e.g. a wrapper that runs Chromium inside a network namespace. */
+  static async launch(executablePath = CHROMIUM_PATH, extraArgs: string[] = []): Promise<OwnBrowser> {
+    const server = await chromium.launchServer({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
     const browser = await chromium.connect(server.wsEndpoint());
     return new OwnBrowser(server, browser);
   }
@@ -182,4 +194,48 @@ export async function recordAttribute(page: Page, selector: string, attribute: s
 
 export function recorded(page: Page, key: string): Promise<string[]> {
   return page.evaluate((k) => (window as unknown as Record<string, string[]>)[k] ?? [], key);
+}
+
+const NETNS_LINK = '/work/shared/tools/netns-link';
+
+/**
+ * A second host on this machine: a network namespace behind a veth pair with a
+ * rate limit (tbf), at 10.200.<index>.2, reaching 10.200.<index>.1 here. Chromium
+ * runs inside it through a wrapper script. Always `down()` it (idempotent).
+ */
+export class NetnsLink {
+  readonly hostAddress: string;
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+  ) {
+    this.hostAddress = `10.200.${index}.1`;
+  }
+
+  async start(rate: string): Promise<void> {
+    await this.down();
+    await run(NETNS_LINK, ['up', this.name, String(this.index), rate]);
+  }
+
+  async rate(rate: string): Promise<void> {
+    await run(NETNS_LINK, ['rate', this.name, String(this.index), rate]);
+  }
+
+  /** A script that runs Chromium inside the namespace, for OwnBrowser.launch. */
+  chromiumWrapper(dir: string): string {
+    const path = `${dir}/chromium-in-${this.name}.sh`;
+    writeFileSync(path, `#!/bin/sh\nexec ip netns exec ${this.name} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+    return path;
+  }
+
+  async down(): Promise<void> {
+    await run(NETNS_LINK, ['down', this.name]).catch(() => undefined);
+  }
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, (error, _stdout, stderr) => (error ? reject(new Error(`${command} ${args.join(' ')}: ${stderr || error.message}`)) : resolve()));
+  });
 }

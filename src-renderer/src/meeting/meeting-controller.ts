@@ -61,10 +61,26 @@ interface Active {
   timer: ReturnType<typeof setInterval>;
   volumeSubscriptions: Set<string>;
   live: LiveSync | undefined;
+  /** Remote cameras this app paused because its own connection is poor; resumed once it is good again. */
+  pausedForBandwidth: Set<number>;
   cleanup: (() => void)[];
 }
 
 let active: Active | undefined;
+
+/**
+ * The SDK's speaker ranking, without its "bandwidth priority": with it, every time this
+ * attendee becomes or stops being the loudest speaker the SDK re-tunes the camera
+ * encoder with an async RTCRtpSender.setParameters it does not await. Two flips close
+ * together overlap, and Chrome rejects the second ("getParameters() has never been
+ * called on this sender"): an uncaught error, seen on most clients of a four-person
+ * meeting. On a LAN the speaker needs no extra uplink share.
+ */
+class SpeakerPolicy extends DefaultActiveSpeakerPolicy {
+  override prioritizeVideoSendBandwidthForActiveSpeaker(): boolean {
+    return false;
+  }
+}
 
 export interface StartOptions {
   identity: MeetingIdentity;
@@ -156,6 +172,7 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
     }, 500),
     volumeSubscriptions: new Set(),
     live: undefined,
+    pausedForBandwidth: new Set(),
     cleanup: [],
   };
   active = a;
@@ -211,10 +228,43 @@ function startSideChannels(a: Active): void {
       }, 5_000);
     },
   });
+  const unsubscribe = useConnectionStore.subscribe((state, prev) => {
+    if (state.level !== prev.level) saveBandwidth(a);
+  });
+  // Pinning someone brings their camera back even on a poor connection.
+  const unsubscribePin = useUiStore.subscribe((state, prev) => {
+    if (state.pinned !== prev.pinned) saveBandwidth(a);
+  });
   a.cleanup.push(() => {
+    unsubscribe();
+    unsubscribePin();
     watch.stop();
     a.live?.stop();
   });
+}
+
+/**
+ * On a poor connection, other people's cameras are paused (the server stops sending
+ * them) except the pinned one, so audio gets the bandwidth; once the connection is
+ * good again, they come back. Each paused tile says why.
+ */
+function saveBandwidth(a: Active): void {
+  if (active !== a) return;
+  const poor = useConnectionStore.getState().level === 'poor';
+  const good = useConnectionStore.getState().level === 'good';
+  const pinned = useUiStore.getState().pinned;
+  for (const tile of Object.values(useTilesStore.getState().tiles)) {
+    if (tile.local || tile.content || !tile.hasVideo) continue;
+    const mine = a.pausedForBandwidth.has(tile.tileId);
+    const keep = tile.attendeeId === pinned;
+    if (poor && !keep && !mine && !tile.paused) {
+      a.pausedForBandwidth.add(tile.tileId);
+      a.av.pauseVideoTile(tile.tileId);
+    } else if (mine && (good || keep)) {
+      a.pausedForBandwidth.delete(tile.tileId);
+      a.av.unpauseVideoTile(tile.tileId);
+    }
+  }
 }
 
 function onLiveState(a: Active, state: LiveState): void {
@@ -262,8 +312,11 @@ function wireObservers(a: Active): void {
         poorConnection: tile.poorConnection,
       });
       if (!tile.isContent) useRosterStore.getState().setVideo(tile.boundAttendeeId, Boolean(tile.boundVideoStream));
+      // A camera that appears while the connection is poor starts paused too.
+      if (!tile.localTile && !tile.isContent && tile.boundVideoStream && useConnectionStore.getState().level === 'poor') saveBandwidth(a);
     },
     videoTileWasRemoved: (tileId: number) => {
+      a.pausedForBandwidth.delete(tileId);
       const tile = useTilesStore.getState().tiles[tileId];
       if (tile && !tile.content) useRosterStore.getState().setVideo(tile.attendeeId, false);
       useTilesStore.getState().remove(tileId);
@@ -312,7 +365,7 @@ function wireObservers(a: Active): void {
     }
     useSessionStore.getState().setMuted(muted);
   });
-  av.subscribeToActiveSpeakerDetector(new DefaultActiveSpeakerPolicy(), (ids) => useRosterStore.getState().setActiveSpeakers(ids));
+  av.subscribeToActiveSpeakerDetector(new SpeakerPolicy(), (ids) => useRosterStore.getState().setActiveSpeakers(ids));
 
   av.realtimeSubscribeToReceiveDataMessage(CHAT_TOPIC, (message: DataMessage) => onChat(a, message));
   // The server (empty sender, which the relay never lets a client claim) tells us the host muted us.
