@@ -6,7 +6,7 @@ import { personConnection, type PersonConnection } from '../lib/tile-health';
 import { hostAction } from '../meeting/meeting-controller';
 import { admit, admitAll, allowUnmute, deny, liftBan, lowerHandOf, muteAll, setHand, setLobby, setRole } from '../meeting/moderation';
 import { headerLabel, useConnectionStore } from '../state/connection-store';
-import { isModerator, roleOf, useLiveStore, verdictOf } from '../state/live-store';
+import { isModerator, roleOf, useLiveStore, verdictOf, visibleHands } from '../state/live-store';
 import { useMediaHealthStore } from '../state/media-health-store';
 import { isSpeaking, orderedRoster, useRosterStore, type RosterEntry } from '../state/roster-store';
 import { useSessionStore } from '../state/session-store';
@@ -177,7 +177,7 @@ export function RosterPanel({ onClose }: { onClose: () => void }) {
   // Without the live state yet, the host key still makes us the host.
   const viewerRole: Role = live?.self.role ?? (identity?.isHost ? 'host' : 'guest');
   const moderator = viewerRole !== 'guest';
-  const hands = live?.hands ?? [];
+  const hands = visibleHands(live, attendees);
   return (
     <aside className="side-panel" aria-labelledby="roster-title" data-testid="roster-panel">
       <header className="panel-header">
@@ -200,7 +200,7 @@ export function RosterPanel({ onClose }: { onClose: () => void }) {
                     {t.roster.handPosition(i + 1)}
                   </span>
                   <span className="roster-name">
-                    ✋ {h.name}
+                    <Icon name="hand" size={14} /> {h.name}
                     {h.attendeeId === selfId && <span className="muted"> {t.roster.you}</span>}
                   </span>
                   {(moderator || h.attendeeId === selfId) && (

@@ -6,7 +6,7 @@ import { bindVideo, unbindVideo } from '../meeting/meeting-controller';
 import { useConnectionStore } from '../state/connection-store';
 import { handPosition, roleOf, useLiveStore, verdictOf } from '../state/live-store';
 import { useMediaHealthStore } from '../state/media-health-store';
-import { isSpeaking, type RosterEntry } from '../state/roster-store';
+import { isSpeaking, useRosterStore, type RosterEntry } from '../state/roster-store';
 import type { Tile } from '../state/tiles-store';
 import { useUiStore } from '../state/ui-store';
 import { Icon } from './Icon';
@@ -78,7 +78,8 @@ export const ParticipantTile = memo(function ParticipantTile({ entry, tile, self
         signal: entry.signal,
       });
   const speaking = isSpeaking(entry);
-  const hand = handPosition(live, entry.attendeeId);
+  const present = useRosterStore((s) => s.attendees);
+  const hand = handPosition(live, entry.attendeeId, present);
   const role = roleOf(live, entry.attendeeId);
   const label = self ? t.tile.you(entry.name) : entry.name;
   const conditionText = CONDITION_COPY[condition];
@@ -110,7 +111,7 @@ export const ParticipantTile = memo(function ParticipantTile({ entry, tile, self
       )}
       {hand > 0 && (
         <span className="tile-hand" title={t.tile.handRaised} data-testid="tile-hand" aria-hidden="true">
-          ✋ {hand}
+          <Icon name="hand" size={14} /> {hand}
         </span>
       )}
       <button

@@ -629,6 +629,11 @@ export function unbindVideo(tileId: number): void {
 export async function leave(): Promise<void> {
   const a = active;
   if (!a) return;
+  // A raised hand goes down with its owner (the server would otherwise keep it until it misses us).
+  const live = useLiveStore.getState().live;
+  if (live?.hands.some((h) => h.attendeeId === a.identity.selfAttendeeId)) {
+    void a.api.act(a.identity.meetingCode, { attendeeId: a.identity.selfAttendeeId, joinToken: a.identity.joinToken }, { kind: 'lower-hand', attendeeId: a.identity.selfAttendeeId }).catch(() => undefined);
+  }
   a.av.stopContentShare();
   a.av.stop();
   // audioVideoDidStop(Left) finishes; if the server is gone, leaving must not wait for the SDK's timeout.

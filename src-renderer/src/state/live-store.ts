@@ -22,9 +22,18 @@ export function verdictOf(live: LiveState | undefined, attendeeId: string): Conn
   return live?.connections[attendeeId] ?? 'good';
 }
 
+/**
+ * The raised hands of people who are here, in raise order: the server keeps a hand until
+ * it hears its owner left, and presence tells us sooner.
+ */
+export function visibleHands(live: LiveState | undefined, present: Record<string, unknown>): LiveState['hands'] {
+  return (live?.hands ?? []).filter((h) => h.attendeeId in present);
+}
+
 /** 1-based place in the raised-hand queue, or 0. */
-export function handPosition(live: LiveState | undefined, attendeeId: string): number {
-  return (live?.hands.findIndex((h) => h.attendeeId === attendeeId) ?? -1) + 1;
+export function handPosition(live: LiveState | undefined, attendeeId: string, present?: Record<string, unknown>): number {
+  const hands = present ? visibleHands(live, present) : (live?.hands ?? []);
+  return hands.findIndex((h) => h.attendeeId === attendeeId) + 1;
 }
 
 export function isModerator(live: LiveState | undefined): boolean {
