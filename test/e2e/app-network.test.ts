@@ -73,6 +73,8 @@ describe('network trouble in the meeting app', () => {
       console.log(`freeze: Bob's own "Reconnecting…" after ${bobSees} ms; Alice sees his tile frozen after ${aliceSees} ms`);
       expect(bobSees).toBeLessThanOrEqual(3_000);
       expect(aliceSees).toBeLessThanOrEqual(3_000);
+      // Screen readers are told at once.
+      await expect.poll(() => bob.getByTestId('announce-assertive').textContent(), { timeout: 3_000 }).toContain('Connection problem');
       await screenshot(bob, 'network-freeze-self-reconnecting');
       await screenshot(alice, 'network-freeze-other-frozen');
       // The server stops hearing from Bob's app: his tile and roster entry say he is reconnecting, and the header counts him apart.

@@ -9,7 +9,9 @@ import { ChatPanel } from '../../src-renderer/src/components/ChatPanel';
 import { CapturePicker } from '../../src-renderer/src/components/CapturePicker';
 import type { CapturePickerRequest } from '../../src-main/shared/desktop-api';
 import { EndScreen } from '../../src-renderer/src/screens/EndScreen';
+import type { LiveState } from '../../src-main/shared/app-api';
 import { useChatStore } from '../../src-renderer/src/state/chat-store';
+import { useLiveStore } from '../../src-renderer/src/state/live-store';
 import { useRosterStore, type RosterEntry } from '../../src-renderer/src/state/roster-store';
 import { useSessionStore } from '../../src-renderer/src/state/session-store';
 import { useUiStore } from '../../src-renderer/src/state/ui-store';
@@ -184,5 +186,68 @@ describe('CapturePicker (desktop)', () => {
     } finally {
       delete (globalThis as Record<string, unknown>).chorusDesktop;
     }
+  });
+});
+
+describe('moderation in the roster and controls', () => {
+  const live = (self: { role: 'host' | 'cohost' | 'guest'; audioLocked?: boolean; askedToUnmute?: boolean }, extra: Partial<LiveState> = {}): LiveState => ({
+    version: 2,
+    startedAt: 0,
+    serverNow: 0,
+    lobbyEnabled: true,
+    self: { role: self.role, audioLocked: self.audioLocked ?? false, askedToUnmute: self.askedToUnmute ?? false },
+    roles: {},
+    hands: [],
+    audioLocked: [],
+    connections: {},
+    unmuteRequests: [],
+    waiting: [],
+    banned: [],
+    ...extra,
+  });
+
+  beforeEach(() => {
+    useLiveStore.getState().reset();
+    const roster = useRosterStore.getState();
+    roster.presence(A, true, 'xxxxxx#Ann', 1);
+    roster.presence(B, true, 'yyyyyy#Ben', 2);
+  });
+
+  it('shows moderators the lobby, unmute requests, hands and bans, each with its action; guests see the hands only', () => {
+    useSessionStore.getState().begin(identity(false), { muted: false, cameraOn: false });
+    const state = live({ role: 'cohost' }, {
+      roles: { [B]: 'host', [A]: 'cohost' },
+      hands: [{ attendeeId: B, name: 'Ben', raisedAt: 1 }],
+      waiting: [{ id: 'w1', name: 'Wanda', since: 1 }],
+      unmuteRequests: [{ attendeeId: B, name: 'Ben', at: 1 }],
+      banned: [{ id: 'b1', name: 'Boris', at: 1 }],
+      connections: { [B]: 'lost' },
+    });
+    useLiveStore.getState().set(state);
+    const html = renderToStaticMarkup(createElement(RosterPanel, { onClose: () => undefined }));
+    expect(html).toContain('Waiting in the lobby (1)');
+    expect(html).toContain('aria-label="Admit Wanda"');
+    expect(html).toContain('Asking to unmute (1)');
+    expect(html).toContain('Raised hands (1)');
+    expect(html).toContain('aria-label="Allow Boris back into the meeting"');
+    expect(html).toContain('aria-label="Connection: Reconnecting"');
+    // A co-host has no actions on the host.
+    expect(html).not.toContain('aria-label="Remove Ben"');
+    useLiveStore.getState().set(live({ role: 'guest' }, { hands: state.hands, waiting: [], banned: [], unmuteRequests: [] }));
+    const guest = renderToStaticMarkup(createElement(RosterPanel, { onClose: () => undefined }));
+    expect(guest).toContain('Raised hands (1)');
+    expect(guest).not.toContain('data-testid="mute-all"');
+    expect(guest).not.toContain('aria-label="Lower Ben&#x27;s hand"');
+  });
+
+  it('a locked microphone offers "Ask to unmute", then shows it was asked', () => {
+    useSessionStore.getState().begin(identity(false), { muted: true, cameraOn: false });
+    useLiveStore.getState().set(live({ role: 'guest', audioLocked: true }));
+    const locked = renderToStaticMarkup(createElement(ControlBar));
+    expect(locked).toContain('aria-label="The host muted you. Ask to unmute"');
+    expect(locked).toContain('data-locked="true"');
+    useLiveStore.getState().set(live({ role: 'guest', audioLocked: true, askedToUnmute: true }));
+    const asked = renderToStaticMarkup(createElement(ControlBar));
+    expect(asked).toMatch(/aria-label="You asked the host to let you unmute"[^>]*disabled=""/);
   });
 });

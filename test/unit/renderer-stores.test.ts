@@ -4,11 +4,14 @@ import { baseAttendeeId, displayNameOf, initialsOf, isContentAttendee } from '..
 import { loadPrefs, loadRecent, rememberMeeting, savePrefs, type KeyValueStorage } from '../../src-renderer/src/lib/prefs';
 import { useChatStore } from '../../src-renderer/src/state/chat-store';
 import { reconcileDevice, toOptions, useDevicesStore } from '../../src-renderer/src/state/devices-store';
-import { isSpeaking, orderedRoster, useRosterStore } from '../../src-renderer/src/state/roster-store';
+import { DROPPED_KEEP_MS, isSpeaking, orderedRoster, useRosterStore } from '../../src-renderer/src/state/roster-store';
 import { useSessionStore } from '../../src-renderer/src/state/session-store';
 import { cameraTilesByAttendee, contentTiles, ownContentTile, stageContentTile, useTilesStore, type Tile } from '../../src-renderer/src/state/tiles-store';
 import { initialScreen, useUiStore } from '../../src-renderer/src/state/ui-store';
 import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
+import type { LiveState } from '../../src-main/shared/app-api';
+import { forgetPasscode, recallSecrets, rememberSecrets } from '../../src-renderer/src/lib/session-memory';
+import { handPosition, visibleHands } from '../../src-renderer/src/state/live-store';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const B = 'bbbbbbbb-0000-4000-8000-000000000002';
@@ -242,5 +245,52 @@ describe('remembered choices', () => {
     expect(loadRecent(storage).map((r) => r.name)).toEqual(['One', 'Two']);
     storage.setItem('chorus.recent.v1', '[{"serverUrl": 1}, null, {"serverUrl": "https://b", "meetingCode": "abc-defg-hij"}]');
     expect(loadRecent(storage)).toEqual([{ serverUrl: 'https://b', meetingCode: 'abc-defg-hij', name: '', joinedAt: 0 }]);
+  });
+});
+
+describe('per-tab meeting secrets', () => {
+  const memory = () => {
+    const data = new Map<string, string>();
+    return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v), removeItem: (k: string) => void data.delete(k), data };
+  };
+  it('remember the passcode and host key per server and meeting, forget the passcode alone, and ignore garbage', () => {
+    const s = memory();
+    rememberSecrets('http://a', 'abc-defg-hij', { passcode: 'open' }, s);
+    rememberSecrets('http://a', 'abc-defg-hij', { hostKey: 'k' }, s);
+    expect(recallSecrets('http://a', 'abc-defg-hij', s)).toEqual({ passcode: 'open', hostKey: 'k' });
+    expect(recallSecrets('http://b', 'abc-defg-hij', s)).toEqual({});
+    forgetPasscode('http://a', 'abc-defg-hij', s);
+    expect(recallSecrets('http://a', 'abc-defg-hij', s)).toEqual({ hostKey: 'k' });
+    s.setItem('chorus.meeting.v1:http://c|abc-defg-hij', '{"passcode": 5, "hostKey": "x"}');
+    expect(recallSecrets('http://c', 'abc-defg-hij', s)).toEqual({ hostKey: 'x' });
+    s.setItem('chorus.meeting.v1:http://d|abc-defg-hij', 'not json');
+    expect(recallSecrets('http://d', 'abc-defg-hij', s)).toEqual({});
+  });
+});
+
+describe('presence drops and raised hands', () => {
+  it('keeps a dropped person (marked) until they return or a minute passes; a clean leave removes at once', () => {
+    const roster = useRosterStore.getState();
+    roster.presence(A, true, 'xxxxxx#Ann', 1);
+    roster.presence(B, true, 'yyyyyy#Ben', 2);
+    roster.presence(B, false, undefined, 1_000, true);
+    expect(useRosterStore.getState().attendees[B]?.droppedAt).toBe(1_000);
+    roster.presence(B, true, 'yyyyyy#Ben', 2_000);
+    expect(useRosterStore.getState().attendees[B]?.droppedAt).toBeUndefined();
+    roster.presence(B, false, undefined, 3_000, true);
+    roster.expireDropped(3_000 + DROPPED_KEEP_MS);
+    expect(useRosterStore.getState().attendees[B]).toBeDefined();
+    roster.expireDropped(3_001 + DROPPED_KEEP_MS);
+    expect(useRosterStore.getState().attendees[B]).toBeUndefined();
+    roster.presence(A, false, undefined, 4_000);
+    expect(useRosterStore.getState().attendees[A]).toBeUndefined();
+  });
+
+  it('shows the hands of people present, in raise order', () => {
+    const live = { hands: [{ attendeeId: B, name: 'Ben', raisedAt: 1 }, { attendeeId: A, name: 'Ann', raisedAt: 2 }] } as unknown as LiveState;
+    expect(handPosition(live, A)).toBe(2);
+    expect(handPosition(live, A, { [A]: {} })).toBe(1);
+    expect(visibleHands(live, { [A]: {} }).map((h) => h.name)).toEqual(['Ann']);
+    expect(handPosition(undefined, A)).toBe(0);
   });
 });

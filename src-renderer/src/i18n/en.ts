@@ -4,8 +4,6 @@
  * key, or a function with the wrong parameters, does not compile. Functions take
  * what a sentence needs (names, counts) and return the finished sentence.
  */
-const plural = (n: number, one: string, other: string): string => (n === 1 ? one : other);
-
 export const en = {
   languageName: 'English',
   app: {
@@ -16,7 +14,6 @@ export const en = {
     joining: 'Joining…',
     dismiss: 'Dismiss',
     dismissNotification: 'Dismiss notification',
-    close: 'Close',
     cancel: 'Cancel',
     back: '← Back',
     backToStart: 'Back to start',
@@ -154,7 +151,6 @@ export const en = {
     morePeople: (n: number) => `+${n} more in the participant list`,
     layoutGrid: 'Grid',
     layoutSpeaker: 'Speaker',
-    layoutLabel: 'Layout',
     sharingTitle: 'You are sharing your screen',
     sharingDetail: 'Everyone sees it. Your own view stays here so you can keep working.',
     stopSharing: 'Stop sharing',
@@ -199,12 +195,9 @@ export const en = {
     poor: 'Poor connection',
     paused: 'Video paused to save bandwidth',
     reconnecting: 'Reconnecting…',
-    connectionLost: 'Connection lost',
     handRaised: 'Hand raised',
     pin: (name: string) => `Pin ${name}`,
     unpin: (name: string) => `Unpin ${name}`,
-    pinned: 'Pinned',
-    weakSignal: 'Weak connection',
   },
   controls: {
     label: 'Meeting controls',
@@ -245,7 +238,6 @@ export const en = {
     leaveLabel: 'Leave meeting',
     leaveOnly: 'Leave meeting',
     endForAll: 'End meeting for all',
-    layout: 'Layout',
     layoutLabel: (current: string) => `Layout: ${current}`,
   },
   devices: {
@@ -314,7 +306,6 @@ export const en = {
     muteAllDone: 'Everyone else is muted; guests must ask to unmute',
     handsTitle: (n: number) => `Raised hands (${n})`,
     handPosition: (n: number) => `${n}.`,
-    raisedAgo: (name: string) => `${name} raised a hand`,
     waitingTitle: (n: number) => `Waiting in the lobby (${n})`,
     admit: 'Admit',
     admitName: (name: string) => `Admit ${name}`,
@@ -330,7 +321,6 @@ export const en = {
     connectionGood: 'Good connection',
     connectionFair: 'Unstable connection',
     connectionPoor: 'Poor connection',
-    connectionLost: 'Connection lost',
     connectionReconnecting: 'Reconnecting',
     connection: (state: string) => `Connection: ${state}`,
   },
@@ -372,7 +362,6 @@ export const en = {
     left: (name: string) => `${name} left the meeting`,
     handRaised: (name: string, position: number) => `${name} raised a hand, number ${position} in line`,
     handLowered: (name: string) => `${name} lowered their hand`,
-    count: (n: number) => plural(n, '1 person', `${n} people`),
   },
 };
 
