@@ -89,6 +89,19 @@ export interface StartOptions {
   noiseSuppression: boolean;
 }
 
+/**
+ * The SDK's console logger, less the one "error" that is Chorus working as designed:
+ * the server sends no TURN credentials (ICE reaches it directly on the LAN), which
+ * the SDK reports at ERROR level on every join.
+ */
+class SdkLogger extends ConsoleLogger {
+  override error(msg: string | (() => string)): void {
+    const text = typeof msg === 'function' ? msg() : msg;
+    if (/missing TURN credentials/i.test(text)) return;
+    super.error(text);
+  }
+}
+
 /** Presence within this long of connecting is the meeting as we found it. */
 const SETTLE_MS = 3_000;
 
@@ -140,7 +153,7 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
   const session = useSessionStore.getState();
   session.begin(options.identity, { muted: options.startMuted, cameraOn: options.cameraOn });
 
-  const logger = new ConsoleLogger('chorus', LogLevel.WARN);
+  const logger = new SdkLogger('chorus', LogLevel.WARN);
   const deviceController = new DefaultDeviceController(logger, { enableWebAudio: false });
   const configuration = new MeetingSessionConfiguration(join.Meeting, join.Attendee);
   const meetingSession = new DefaultMeetingSession(configuration, logger, deviceController);
