@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Attendee, Meeting } from '../../src-main/shared/chime-types.js';
-import { HeadlessClient } from '../helpers/headless-client.js';
+import { HeadlessClient } from '../../src-main/client/headless-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { expectVideoOf, joinAs } from './app-driver.js';
 import { createMeeting, launchBrowser, People, requireRendererBuild, screenshot } from './app-setup.js';
@@ -139,7 +139,7 @@ describe('layouts', () => {
     // They advertise what Chrome's uplink policy sends with 16 publishers (~335 kbps), not the helper's 1200 kbps: the
     // SDK receives the highest streams only up to 15 Mbps in total, which 16 x 1200 kbps would exceed.
     const send = HeadlessClient.prototype.send;
-    HeadlessClient.prototype.send = function (this: HeadlessClient, frame) {
+    HeadlessClient.prototype.send = function (this: HeadlessClient, frame: Parameters<HeadlessClient['send']>[0]) {
       for (const s of frame.sub?.sendStreams ?? []) if (s.maxBitrateKbps) s.maxBitrateKbps = 350;
       send.call(this, frame);
     };

@@ -15,6 +15,9 @@ import { createMeeting, launchBrowser, NetnsLink, OwnBrowser, People, requireRen
  * must read "Good connection".
  */
 
+/** The slow-link test needs root and iproute2 (CI runs as root on Debian). */
+const netnsAvailable = await NetnsLink.available();
+
 let t: TestServer;
 let browser: Browser;
 const people = new People(() => browser, () => t.server.url);
@@ -162,7 +165,8 @@ describe('network trouble in the meeting app', () => {
     expect(good).toBeGreaterThanOrEqual(28);
   }, 150_000);
 
-  it('a slow link (a network namespace at 96 kbit/s): the person sees "Poor connection" and others\' cameras paused to save bandwidth; the others see their tile and roster entry as poor; all clears when the link is fast again', async () => {
+  // Root and iproute2 make the slow link; where they are missing (not in CI, which runs as root), the test says so and is skipped.
+  it.skipIf(!netnsAvailable)('a slow link (a network namespace at 96 kbit/s): the person sees "Poor connection" and others\' cameras paused to save bandwidth; the others see their tile and roster entry as poor; all clears when the link is fast again', async () => {
     const link = new NetnsLink(`capp${process.pid % 100000}`, 200 + (process.pid % 50));
     const dir = await mkdtemp(join(tmpdir(), 'chorus-netns-'));
     let server: TestServer | undefined;

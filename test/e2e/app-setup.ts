@@ -196,30 +196,57 @@ export function recorded(page: Page, key: string): Promise<string[]> {
   return page.evaluate((k) => (window as unknown as Record<string, string[]>)[k] ?? [], key);
 }
 
-const NETNS_LINK = '/work/shared/tools/netns-link';
-
 /**
- * A second host on this machine: a network namespace behind a veth pair with a
- * rate limit (tbf), at 10.200.<index>.2, reaching 10.200.<index>.1 here. Chromium
- * runs inside it through a wrapper script. Always `down()` it (idempotent).
+ * A second host on this machine: a network namespace behind a veth pair at
+ * 10.200.<index>.2, reaching 10.200.<index>.1 here, each direction limited by a
+ * token bucket (tbf) when asked. Chromium runs inside it through a wrapper script.
+ * Needs root and iproute2 (`ip`, `tc`); `NetnsLink.available()` says whether they are
+ * here. Always `down()` it (idempotent).
  */
 export class NetnsLink {
   readonly hostAddress: string;
+  private readonly hostDev: string;
+  private readonly peerDev: string;
 
   constructor(
     readonly name: string,
     readonly index: number,
   ) {
     this.hostAddress = `10.200.${index}.1`;
+    this.hostDev = `vh-${name}`.slice(0, 15);
+    this.peerDev = `vp-${name}`.slice(0, 15);
+  }
+
+  /** Whether this machine can make one: root, `ip` and `tc`. */
+  static async available(): Promise<boolean> {
+    if (process.getuid?.() !== 0) return false;
+    return run('ip', ['-V']).then(() => run('tc', ['-V'])).then(() => true, () => false);
   }
 
   async start(rate: string): Promise<void> {
     await this.down();
-    await run(NETNS_LINK, ['up', this.name, String(this.index), rate]);
+    const { name, index, hostDev, peerDev } = this;
+    await run('ip', ['netns', 'add', name]);
+    await run('ip', ['link', 'add', hostDev, 'type', 'veth', 'peer', 'name', peerDev]);
+    await run('ip', ['link', 'set', peerDev, 'netns', name]);
+    await run('ip', ['addr', 'add', `10.200.${index}.1/24`, 'dev', hostDev]);
+    await run('ip', ['link', 'set', hostDev, 'up']);
+    await run('ip', ['-n', name, 'addr', 'add', `10.200.${index}.2/24`, 'dev', peerDev]);
+    await run('ip', ['-n', name, 'link', 'set', peerDev, 'up']);
+    await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    await run('ip', ['-n', name, 'route', 'add', 'default', 'via', `10.200.${index}.1`]);
+    await this.rate(rate);
   }
 
+  /** Limits both directions to `rate` (tc syntax, e.g. 96kbit), or lifts the limit ('none'). */
   async rate(rate: string): Promise<void> {
-    await run(NETNS_LINK, ['rate', this.name, String(this.index), rate]);
+    const { name, hostDev, peerDev } = this;
+    await run('tc', ['qdisc', 'del', 'dev', hostDev, 'root']).catch(() => undefined);
+    await run('ip', ['netns', 'exec', name, 'tc', 'qdisc', 'del', 'dev', peerDev, 'root']).catch(() => undefined);
+    if (rate === 'none') return;
+    const tbf = ['root', 'tbf', 'rate', rate, 'burst', '32kbit', 'latency', '200ms'];
+    await run('tc', ['qdisc', 'add', 'dev', hostDev, ...tbf]);
+    await run('ip', ['netns', 'exec', name, 'tc', 'qdisc', 'add', 'dev', peerDev, ...tbf]);
   }
 
   /** A script that runs Chromium inside the namespace, for OwnBrowser.launch. */
@@ -230,7 +257,8 @@ export class NetnsLink {
   }
 
   async down(): Promise<void> {
-    await run(NETNS_LINK, ['down', this.name]).catch(() => undefined);
+    await run('ip', ['link', 'del', this.hostDev]).catch(() => undefined);
+    await run('ip', ['netns', 'del', this.name]).catch(() => undefined);
   }
 }
 

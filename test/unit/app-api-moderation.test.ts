@@ -14,11 +14,15 @@ import { isLobbyTicket, LIVE_GONE_AFTER_MS, LIVE_LOST_AFTER_MS, type JoinRespons
 
 const logger = createLogger({ level: 'error', write: () => undefined });
 
+/** Like test/helpers/manual-clock.ts, but yields between timers so the promise chains they start can run. */
 class ManualClock implements Clock {
   t = 1_000_000;
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private nextId = 1;
   now(): number {
+    return this.t;
+  }
+  monotonic(): number {
     return this.t;
   }
   setTimeout(fn: () => void, ms: number): unknown {
