@@ -95,13 +95,14 @@ describe('people and moderation', () => {
     await gus.getByTestId('lobby-screen').waitFor({ timeout: 15_000 });
     expect(await gus.getByTestId('lobby-screen').textContent()).toContain('Waiting to be let in');
     await screenshot(gus, 'lobby-waiting');
+    // The host is told at once (a notice lasts 6 s, so look now).
+    await expect.poll(() => toastTexts(hana), { timeout: 10_000 }).toContain('Gus is waiting in the lobby');
     const ida = await people.open(`/join/${meetingCode}`);
     await joinAs(ida, 'Ida', undefined, { camera: false });
     await ida.getByTestId('lobby-screen').waitFor({ timeout: 15_000 });
 
     // The host sees a badge and the list.
     await expect.poll(() => hana.getByTestId('waiting-badge').textContent(), { timeout: 10_000 }).toBe('2');
-    await expect.poll(() => toastTexts(hana), { timeout: 10_000 }).toContain('Gus is waiting in the lobby');
     await hana.getByTestId('roster-button').click();
     await expect.poll(() => hana.locator('[data-testid="waiting-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name'))), { timeout: 10_000 }).toEqual(['Gus', 'Ida']);
     await screenshot(hana, 'lobby-host');

@@ -90,7 +90,7 @@ describe('reconnecting and unreachable', () => {
 });
 
 describe('tile and person state', () => {
-  it('a video is frozen once its frame counter stops for 2 s, not before its first frame', () => {
+  it('a video is frozen once its frame counter stops for 1.5 s, not before its first frame', () => {
     const w = new FrameWatch();
     expect(w.update(0, 0)).toBe(false);
     expect(w.update(0, 10_000)).toBe(false);

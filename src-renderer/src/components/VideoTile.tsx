@@ -24,7 +24,7 @@ function useFrozen(ref: React.RefObject<HTMLVideoElement | null>, active: boolea
       const video = ref.current;
       if (!video) return;
       setFrozen(watch.update(video.getVideoPlaybackQuality?.().totalVideoFrames ?? 0, performance.now()));
-    }, 500);
+    }, 250);
     return () => clearInterval(timer);
   }, [ref, active]);
   return frozen;

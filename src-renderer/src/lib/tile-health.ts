@@ -9,8 +9,8 @@ import type { ConnectionVerdict } from '../../../src-main/shared/app-api.js';
 
 export type TileCondition = 'live' | 'frozen' | 'poor' | 'paused' | 'reconnecting' | 'no-video';
 
-/** A camera at 5 fps shows a frame every 200 ms; this long with none is a freeze. */
-export const FROZEN_AFTER_MS = 2_000;
+/** A camera at 5 fps (the lowest a browser sends) shows a frame every 200 ms: this long with none is a freeze. */
+export const FROZEN_AFTER_MS = 1_500;
 
 /** Watches a video's decoded-frame counter; frozen once it stops moving for FROZEN_AFTER_MS. */
 export class FrameWatch {

@@ -22,7 +22,7 @@ export interface ConnectionWatchOptions {
 /** Media flow is checked twice a second (to say "reconnecting" within seconds); quality is judged once a second. */
 const SAMPLE_MS = 500;
 const KEEP_SAMPLES = 20;
-const STATS_TIMEOUT_MS = 800;
+const STATS_TIMEOUT_MS = 400;
 
 export function startConnectionWatch(options: ConnectionWatchOptions): { stop(): void; tracker: QualityTracker } {
   const now = options.now ?? (() => Date.now());
