@@ -1,6 +1,4 @@
 import {
-  ConsoleLogger,
-  DefaultActiveSpeakerPolicy,
   DefaultDeviceController,
   DefaultMeetingSession,
   LogLevel,
@@ -27,6 +25,7 @@ import { useSessionStore, type EndReason, type MeetingIdentity } from '../state/
 import { useTilesStore } from '../state/tiles-store';
 import { useUiStore } from '../state/ui-store';
 import { startConnectionWatch } from './connection-watch';
+import { saveBandwidth, SdkLogger, SpeakerPolicy } from './sdk-tuning';
 import { endReasonFor } from './end-reasons';
 import { startLiveSync, type LiveSync } from './live-sync';
 import { CHAT_LIFETIME_MS, CHAT_TOPIC, decodeChat, decodeReaction, encodeChat, encodeReaction, HOST_CONTROL_TOPIC, isHostMute, REACTION_TOPIC, SendBudget } from './messages';
@@ -68,38 +67,11 @@ interface Active {
 
 let active: Active | undefined;
 
-/**
- * The SDK's speaker ranking, without its "bandwidth priority": with it, every time this
- * attendee becomes or stops being the loudest speaker the SDK re-tunes the camera
- * encoder with an async RTCRtpSender.setParameters it does not await. Two flips close
- * together overlap, and Chrome rejects the second ("getParameters() has never been
- * called on this sender"): an uncaught error, seen on most clients of a four-person
- * meeting. On a LAN the speaker needs no extra uplink share.
- */
-class SpeakerPolicy extends DefaultActiveSpeakerPolicy {
-  override prioritizeVideoSendBandwidthForActiveSpeaker(): boolean {
-    return false;
-  }
-}
-
 export interface StartOptions {
   identity: MeetingIdentity;
   startMuted: boolean;
   cameraOn: boolean;
   noiseSuppression: boolean;
-}
-
-/**
- * The SDK's console logger, less the one "error" that is Chorus working as designed:
- * the server sends no TURN credentials (ICE reaches it directly on the LAN), which
- * the SDK reports at ERROR level on every join.
- */
-class SdkLogger extends ConsoleLogger {
-  override error(msg: string | (() => string)): void {
-    const text = typeof msg === 'function' ? msg() : msg;
-    if (/missing TURN credentials/i.test(text)) return;
-    super.error(text);
-  }
 }
 
 /** Presence within this long of connecting is the meeting as we found it. */
@@ -242,11 +214,11 @@ function startSideChannels(a: Active): void {
     },
   });
   const unsubscribe = useConnectionStore.subscribe((state, prev) => {
-    if (state.level !== prev.level) saveBandwidth(a);
+    if (state.level !== prev.level && active === a) saveBandwidth(a.av, a.pausedForBandwidth);
   });
   // Pinning someone brings their camera back even on a poor connection.
   const unsubscribePin = useUiStore.subscribe((state, prev) => {
-    if (state.pinned !== prev.pinned) saveBandwidth(a);
+    if (state.pinned !== prev.pinned && active === a) saveBandwidth(a.av, a.pausedForBandwidth);
   });
   a.cleanup.push(() => {
     unsubscribe();
@@ -254,30 +226,6 @@ function startSideChannels(a: Active): void {
     watch.stop();
     a.live?.stop();
   });
-}
-
-/**
- * On a poor connection, other people's cameras are paused (the server stops sending
- * them) except the pinned one, so audio gets the bandwidth; once the connection is
- * good again, they come back. Each paused tile says why.
- */
-function saveBandwidth(a: Active): void {
-  if (active !== a) return;
-  const poor = useConnectionStore.getState().level === 'poor';
-  const good = useConnectionStore.getState().level === 'good';
-  const pinned = useUiStore.getState().pinned;
-  for (const tile of Object.values(useTilesStore.getState().tiles)) {
-    if (tile.local || tile.content || !tile.hasVideo) continue;
-    const mine = a.pausedForBandwidth.has(tile.tileId);
-    const keep = tile.attendeeId === pinned;
-    if (poor && !keep && !mine && !tile.paused) {
-      a.pausedForBandwidth.add(tile.tileId);
-      a.av.pauseVideoTile(tile.tileId);
-    } else if (mine && (good || keep)) {
-      a.pausedForBandwidth.delete(tile.tileId);
-      a.av.unpauseVideoTile(tile.tileId);
-    }
-  }
 }
 
 function onLiveState(a: Active, state: LiveState): void {
@@ -326,7 +274,7 @@ function wireObservers(a: Active): void {
       });
       if (!tile.isContent) useRosterStore.getState().setVideo(tile.boundAttendeeId, Boolean(tile.boundVideoStream));
       // A camera that appears while the connection is poor starts paused too.
-      if (!tile.localTile && !tile.isContent && tile.boundVideoStream && useConnectionStore.getState().level === 'poor') saveBandwidth(a);
+      if (!tile.localTile && !tile.isContent && tile.boundVideoStream && useConnectionStore.getState().level === 'poor') saveBandwidth(av, a.pausedForBandwidth);
     },
     videoTileWasRemoved: (tileId: number) => {
       a.pausedForBandwidth.delete(tileId);
