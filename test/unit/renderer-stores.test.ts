@@ -12,6 +12,7 @@ import { MEETING_CODE_PATTERN } from '../../src-main/shared/invite-link';
 import type { LiveState } from '../../src-main/shared/app-api';
 import { forgetPasscode, recallSecrets, rememberSecrets } from '../../src-renderer/src/lib/session-memory';
 import { handPosition, visibleHands } from '../../src-renderer/src/state/live-store';
+import { useAnnouncerStore } from '../../src-renderer/src/state/announcer-store';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const B = 'bbbbbbbb-0000-4000-8000-000000000002';
@@ -292,5 +293,21 @@ describe('presence drops and raised hands', () => {
     expect(handPosition(live, A, { [A]: {} })).toBe(1);
     expect(visibleHands(live, { [A]: {} }).map((h) => h.name)).toEqual(['Ann']);
     expect(handPosition(undefined, A)).toBe(0);
+  });
+});
+
+describe('screen-reader announcements', () => {
+  it('every notice is announced (warnings assertively), unless its caller announces it its own way', () => {
+    useAnnouncerStore.getState().reset();
+    useUiStore.getState().toast('Gus joined');
+    expect(useAnnouncerStore.getState().polite?.text).toBe('Gus joined');
+    useUiStore.getState().toast('The host muted you', 'warning');
+    expect(useAnnouncerStore.getState().assertive?.text).toBe('The host muted you');
+    useUiStore.getState().toast('Ida raised a hand', 'info', true);
+    expect(useAnnouncerStore.getState().history).toEqual(['Gus joined', 'The host muted you']);
+    // The same words twice are two announcements (a new id), so they are read twice.
+    const first = useAnnouncerStore.getState().polite!.id;
+    useUiStore.getState().toast('Gus joined');
+    expect(useAnnouncerStore.getState().polite!.id).not.toBe(first);
   });
 });
