@@ -34,7 +34,7 @@ afterAll(async () => {
 async function join(path: string, name: string, camera = true): Promise<Page> {
   const page = await people.open(path);
   await joinAs(page, name, undefined, { camera });
-  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
   return page;
 }
 

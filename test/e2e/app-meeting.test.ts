@@ -226,7 +226,7 @@ describe('the meeting app in Chromium', () => {
     // The code is gone with the meeting.
     const again = await openPage(`/join/${meetingCode}`);
     await again.locator('[data-testid="unavailable-screen"][data-failure="NotFoundException"]').waitFor({ timeout: 10_000 });
-  }, 180_000);
+  }, 300_000);
 
   it('an unreachable server gets its own screen', async () => {
     const page = await openPage('/');
@@ -287,7 +287,7 @@ describe('the meeting app in Chromium', () => {
     // 4500-4599 is the close code range the SDK answers by reconnecting.
     room.participant(selfId!)!.session.close(4500, 'test: transient server error');
     await expect.poll(() => page.evaluate(() => (window as unknown as { phases: string[] }).phases), { timeout: 15_000 }).toEqual(expect.arrayContaining(['reconnecting', 'banner', 'connected']));
-    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('reconnecting-banner').count()).toBe(0);
     await expectVideoOf(page, 'Rita');
   }, 60_000);

@@ -31,7 +31,7 @@ afterAll(async () => {
 async function join(path: string, name: string, passcode?: string): Promise<Page> {
   const page = await people.open(path);
   await joinAs(page, name, passcode, { camera: false });
-  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
   return page;
 }
 
@@ -107,7 +107,7 @@ describe('people and moderation', () => {
     await expect.poll(() => hana.locator('[data-testid="waiting-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name'))), { timeout: 10_000 }).toEqual(['Gus', 'Ida']);
     await screenshot(hana, 'lobby-host');
     await hana.locator('[data-testid="waiting-row"][data-name="Gus"] [data-testid="admit"]').click();
-    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     await roster(hana, 'Gus').waitFor({ timeout: 15_000 });
     await hana.locator('[data-testid="waiting-row"][data-name="Ida"] [data-testid="deny"]').click();
     await ida.locator('[data-testid="unavailable-screen"][data-reason="denied"]').waitFor({ timeout: 15_000 });
@@ -117,7 +117,7 @@ describe('people and moderation', () => {
     // Gus reloads: admitted once, he goes straight back in.
     await gus.reload();
     await joinAs(gus, 'Gus', undefined, { camera: false });
-    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     expect(await gus.getByTestId('lobby-screen').count()).toBe(0);
     for (const page of [hana, gus, ida]) expect(people.pageErrors(page)).toEqual([]);
   }, 180_000);
@@ -181,12 +181,12 @@ describe('people and moderation', () => {
     expect(storage.session).toContain('open-sesame');
     expect(storage.local).not.toContain('open-sesame');
     await joinAs(gus, 'Gus', undefined, { camera: false });
-    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     // The host's reload keeps the host key (the link's #host= fragment is long gone from the address bar).
     await hana.reload();
     await hana.getByText('You are the host').waitFor({ timeout: 15_000 });
     await joinAs(hana, 'Hana', undefined, { camera: false });
-    await hana.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await hana.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
 
     await hana.getByTestId('roster-button').click();
     await roster(hana, 'Gus').waitFor({ timeout: 15_000 });
@@ -212,7 +212,7 @@ describe('people and moderation', () => {
     await hana.getByTestId('banned-list').waitFor({ state: 'detached', timeout: 10_000 });
     await gus.goto(`${t.server.url}/join/${meetingCode}`);
     await joinAs(gus, 'Gus', undefined, { camera: false });
-    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     for (const page of [hana, gus]) expect(people.pageErrors(page)).toEqual([]);
   }, 180_000);
 });

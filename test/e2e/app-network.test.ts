@@ -109,7 +109,7 @@ describe('network trouble in the meeting app', () => {
       const { meetingCode } = await createMeeting(server.url, 'Doomed');
       const page = await people.open(`${server.url}/join/${meetingCode}`);
       await joinAs(page, 'Kim');
-      await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
       await expect.poll(() => attr(page, '[data-testid="meeting-screen"]', 'data-connection'), { timeout: 15_000 }).toBe('good');
 
       killGroup(server.proc, 'SIGKILL');
@@ -151,7 +151,7 @@ describe('network trouble in the meeting app', () => {
       pages.push(page);
     }
     const [ann] = pages as [Page];
-    for (const page of pages) await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    for (const page of pages) await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     await expect.poll(() => ann.locator('[data-testid="participant-tile"]').count(), { timeout: 15_000 }).toBe(3);
     // The label is judged once the first seconds of media have settled (WARM_UP_MS).
     await ann.waitForTimeout(6_000);

@@ -32,7 +32,7 @@ afterAll(async () => {
 async function join(path: string, name: string, options: ContextOptions = {}, camera = false): Promise<Page> {
   const page = await people.open(path, options);
   await joinAs(page, name, undefined, { camera });
-  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
   return page;
 }
 
@@ -98,7 +98,7 @@ describe('polish', () => {
     await page.getByTestId('display-name').fill('Greta');
     await page.getByRole('button', { name: 'Ohne Kamera beitreten' }).click();
     await page.getByTestId('join-button').click();
-    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('mute-button').getAttribute('aria-label')).toMatch(/^Stummschalten/);
     await expect.poll(() => page.getByTestId('network-quality').textContent(), { timeout: 20_000 }).toContain('Gute Verbindung');
     await page.getByTestId('roster-button').click();

@@ -208,6 +208,8 @@ describe('app API over HTTP', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('app://chorus');
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/X-Chorus-Host-Key/);
+    // The app's own credentials (live state, actions) come as headers too.
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(/X-Chorus-Attendee-Id, X-Chorus-Join-Token/);
     const other = await api('GET', '/app/api/meetings', { headers: { Origin: 'https://evil.example' } });
     expect(other.status).toBe(200);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, createElement, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ControlBar } from '../../src-renderer/src/components/ControlBar';
 import { ParticipantTile } from '../../src-renderer/src/components/VideoTile';
 import { RosterPanel } from '../../src-renderer/src/components/RosterPanel';
@@ -9,6 +9,7 @@ import { ChatPanel } from '../../src-renderer/src/components/ChatPanel';
 import { CapturePicker } from '../../src-renderer/src/components/CapturePicker';
 import type { CapturePickerRequest } from '../../src-main/shared/desktop-api';
 import { EndScreen } from '../../src-renderer/src/screens/EndScreen';
+import { MeetingTimer } from '../../src-renderer/src/screens/MeetingScreen';
 import type { LiveState } from '../../src-main/shared/app-api';
 import { useChatStore } from '../../src-renderer/src/state/chat-store';
 import { useLiveStore } from '../../src-renderer/src/state/live-store';
@@ -249,5 +250,24 @@ describe('moderation in the roster and controls', () => {
     useLiveStore.getState().set(live({ role: 'guest', audioLocked: true, askedToUnmute: true }));
     const asked = renderToStaticMarkup(createElement(ControlBar));
     expect(asked).toMatch(/aria-label="You asked the host to let you unmute"[^>]*disabled=""/);
+  });
+});
+
+describe('meeting timer', () => {
+  it('runs on its own between live states, on the server clock', () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(1_000_000);
+      // The server's clock is 5 s ahead; the meeting started 60 s ago by it.
+      useLiveStore.getState().set({ version: 1, startedAt: 1_005_000 - 60_000, serverNow: 1_005_000, lobbyEnabled: false, self: { role: 'guest', audioLocked: false, askedToUnmute: false }, roles: {}, hands: [], audioLocked: [], connections: {}, unmuteRequests: [], waiting: [], banned: [] });
+      const el = mount(createElement(MeetingTimer));
+      expect(el.textContent).toContain('01:00');
+      act(() => vi.advanceTimersByTime(3_000));
+      expect(el.textContent).toContain('01:03');
+      act(() => vi.advanceTimersByTime(3_600_000));
+      expect(el.textContent).toContain('1:01:03');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -35,7 +35,8 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
   return {
     'Access-Control-Allow-Origin': DESKTOP_ORIGIN,
     'Access-Control-Allow-Methods': 'GET, POST',
-    'Access-Control-Allow-Headers': `Content-Type, Authorization, ${HOST_KEY_HEADER}, ${ATTENDEE_ID_HEADER}, ${JOIN_TOKEN_HEADER}`,
+    // Header names are case-insensitive; these are the spellings the app sends.
+    'Access-Control-Allow-Headers': 'Content-Type, Authorization, X-Chorus-Host-Key, X-Chorus-Attendee-Id, X-Chorus-Join-Token',
     'Access-Control-Max-Age': '600',
     Vary: 'Origin',
   };

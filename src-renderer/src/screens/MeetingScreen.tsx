@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ChatPanel } from '../components/ChatPanel';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ControlBar } from '../components/ControlBar';
@@ -61,11 +61,11 @@ export function formatElapsed(ms: number): string {
 }
 
 /** Time since the meeting started, on the server's clock (corrected for this device's skew). */
-function MeetingTimer() {
+export function MeetingTimer() {
   const startedAt = useLiveStore((s) => s.live?.startedAt);
-  const skew = useRef(0);
   const serverNow = useLiveStore((s) => s.live?.serverNow);
-  if (serverNow !== undefined) skew.current = serverNow - Date.now();
+  // The server's clock minus ours, measured when a state arrives (not on every render, which would stop the clock).
+  const skew = useMemo(() => (serverNow === undefined ? 0 : serverNow - Date.now()), [serverNow]);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -73,8 +73,8 @@ function MeetingTimer() {
   }, []);
   if (startedAt === undefined) return null;
   return (
-    <span className="timer muted small mono" title={t.meeting.timer} aria-label={`${t.meeting.timer}: ${formatElapsed(now + skew.current - startedAt)}`} data-testid="meeting-timer" role="timer">
-      <Icon name="clock" size={14} /> {formatElapsed(now + skew.current - startedAt)}
+    <span className="timer muted small mono" title={t.meeting.timer} aria-label={`${t.meeting.timer}: ${formatElapsed(now + skew - startedAt)}`} data-testid="meeting-timer" role="timer">
+      <Icon name="clock" size={14} /> {formatElapsed(now + skew - startedAt)}
     </span>
   );
 }
