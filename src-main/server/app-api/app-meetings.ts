@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   CONNECTION_REPORTS,
   DEVICE_ID_PATTERN,
@@ -96,11 +96,6 @@ function checkDeviceId(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !DEVICE_ID_PATTERN.test(value)) throw badRequest('deviceId must be 16 to 64 characters of A-Z, a-z, 0-9, _ or -');
   return value;
-}
-
-function tokensMatch(presented: string, actual: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(presented), digest(actual));
 }
 
 /**
@@ -401,14 +396,11 @@ export class AppMeetings {
     const { attendeeId, joinToken } = credentials;
     if (!attendeeId || !joinToken) throw refuse('not-moderator', 'This needs the host key or your attendee credentials (X-Chorus-Host-Key, or X-Chorus-Attendee-Id and X-Chorus-Join-Token)');
     const meetingId = this.liveMeetingId(record);
-    let token: string;
-    try {
-      token = (await this.options.service.getAttendee(meetingId, attendeeId)).JoinToken;
-    } catch (error) {
-      if (error instanceof ChimeApiError && error.exception === 'NotFoundException') throw refuse('unknown-attendee', 'You are no longer in this meeting');
-      throw error;
+    // Tokens are kept only as hashes, so the presented one is resolved rather than compared.
+    const identity = await this.options.service.resolveJoinToken(joinToken);
+    if (!identity || identity.content || identity.meeting.MeetingId !== meetingId || identity.attendee.AttendeeId !== attendeeId) {
+      throw refuse('unknown-attendee', 'The attendee credentials are not valid, or you are no longer in this meeting');
     }
-    if (!tokensMatch(joinToken, token)) throw refuse('unknown-attendee', 'The attendee credentials are not valid');
     return { kind: 'attendee', attendeeId, role: record.people.roleOf(attendeeId) };
   }
 
