@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AppMeetings } from './app-api/app-meetings.js';
 import { handleAppApiRequest, isAppApiPath } from './app-api/app-api-http.js';
@@ -95,6 +96,28 @@ export interface ChorusServer {
 
 export const DEFAULT_MAX_ACTIVE_MEETINGS = 100;
 
+/**
+ * Between listen() and the moment every part is built (a restart restores its
+ * meetings there), requests and upgrades are answered 503 with Retry-After
+ * rather than left hanging. Returns the function that stops doing so.
+ */
+function answerWhileStarting(server: Server): () => void {
+  const request = (_req: IncomingMessage, res: ServerResponse): void => {
+    const body = JSON.stringify({ Code: 'ServiceUnavailableException', Message: 'The server is starting; try again in a second' });
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Retry-After': '1', 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+  };
+  const upgrade = (_req: IncomingMessage, socket: Duplex): void => {
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\r\n');
+  };
+  server.on('request', request);
+  server.on('upgrade', upgrade);
+  return () => {
+    server.off('request', request);
+    server.off('upgrade', upgrade);
+  };
+}
+
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(new ChorusError('STARTUP_FAILED', describeListenError(host, port, error), { cause: error }));
@@ -122,86 +145,16 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   // Releases the store at the end, if it is ours; it is not emptied: the meetings in it outlive a failed start.
   const releaseStore = (): Promise<void> => (deps.store ? Promise.resolve() : store.close());
 
-  // The placement URLs need the real port, known only after listen(); the service reads it lazily.
-  let publicUrl = '';
-  const service = new MeetingService({
-    store,
-    clock,
-    logger,
-    placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
-    maxActiveMeetings: config.maxActiveMeetings ?? DEFAULT_MAX_ACTIVE_MEETINGS,
-    lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
-  });
-
-  // Filled in after listen(), like the gateway: both need the bound port.
-  const late: { gateway?: SignalingGateway; url?: string; events?: EventNotifications } = {};
-  const appMeetings = new AppMeetings({
-    service,
-    logger,
-    participantCount: (meetingId) => late.gateway?.room(meetingId)?.size ?? 0,
-    muteLive: (meetingId, attendeeId) => void muteLiveAttendee(late.gateway, meetingId, attendeeId, clock.now()),
-  });
-  const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
-
   const limits: ConnectionLimits = resolveConnectionLimits(config.limits);
   const guard = new ConnectionGuard(limits, Boolean(tls), logger);
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    // Every response: JSON must never be sniffed into something a browser would run.
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (!guard.admitRequest(req, res)) return;
-    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (isAppApiPath(pathname)) {
-      void handleAppApiRequest(req, res, {
-        meetings: appMeetings,
-        credentials: credentials.credentials,
-        logger,
-        allowWebHosting: config.allowWebHosting ?? false,
-        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false }),
-      }).catch((error: unknown) => {
-        logger.error('request_failed', { error });
-        if (!res.headersSent) res.destroy();
-      });
-      return;
-    }
-    if (isApiPath(pathname)) {
-      void handleControlPlaneRequest(req, res, { service, credentials: credentials.credentials, logger }).catch((error: unknown) => {
-        logger.error('request_failed', { error });
-        if (!res.headersSent) res.destroy();
-      });
-      return;
-    }
-    if (late.events?.handleRequest(req, res, pathname)) return;
-    if (pathname === '/health' && req.method === 'GET') {
-      const body = JSON.stringify({ status: 'ok' });
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
-    }
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      void serveStaticFile(req, res, { root: rendererDir }).catch((error: unknown) => {
-        logger.error('static_file_failed', { error });
-        if (!res.headersSent) res.destroy();
-      });
-      return;
-    }
-    sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
-  };
-
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeoutOptions(limits) }, handler) : createHttpServer(serverTimeoutOptions(limits), handler);
+  // Bound first: the port (asked for or given by the system) is in every URL the parts below are built with.
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, ...serverTimeoutOptions(limits) }) : createHttpServer(serverTimeoutOptions(limits));
   guard.attach(server);
-  // The gateway needs the bound port (the default UDP port), so it is created after listen().
-  const signaling: { gateway?: SignalingGateway } = {};
-  server.on('upgrade', (req, socket, head) => {
-    if (!guard.admitUpgrade(socket)) return;
-    if (!signaling.gateway?.handleUpgrade(req, socket, head)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    }
-  });
   server.on('clientError', (error, socket) => {
     logger.debug('client_error', { error });
     answerClientError(error, socket);
   });
-
+  const endStartupAnswers = answerWhileStarting(server);
   let address: AddressInfo;
   try {
     address = await listen(server, config.host, config.port);
@@ -215,10 +168,19 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   const url = isWildcardHost(config.host)
     ? derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls) })
     : `${scheme}://${boundHost}:${address.port}`;
-  publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
+  const publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const udpPort = config.udpPort ?? address.port;
-  const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
   const ice = { host: config.iceHost, udpPort };
+
+  const service = new MeetingService({
+    store,
+    clock,
+    logger,
+    placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
+    maxActiveMeetings: config.maxActiveMeetings ?? DEFAULT_MAX_ACTIVE_MEETINGS,
+    lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
+  });
+  const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
   const gateway = new SignalingGateway({
     service,
     logger,
@@ -228,8 +190,12 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     activity,
     limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
   });
-  signaling.gateway = gateway;
-  // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).
+  const appMeetings = new AppMeetings({
+    service,
+    logger,
+    participantCount: (meetingId) => gateway.room(meetingId)?.size ?? 0,
+    muteLive: (meetingId, attendeeId) => void muteLiveAttendee(gateway, meetingId, attendeeId, clock.now()),
+  });
   let events: EventNotifications;
   try {
     const presence = await restoredPresence(store, clock);
@@ -247,16 +213,54 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     });
   } catch (error) {
     // An outbox directory that cannot be opened: release what is already running.
+    appMeetings.close();
     gateway.close();
     await releaseStore();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw new ChorusError('STARTUP_FAILED', `Cannot open the webhook outbox: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  late.events = events;
-  late.gateway = gateway;
-  late.url = url;
   // Meetings an earlier run left (after a crash) carry on; reconnecting clients find them.
   await service.restore();
+
+  const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
+  const serverInfo = (): ReturnType<typeof serverInfoFor> =>
+    serverInfoFor({ name: config.serverName, urls: [publicUrl, url], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false });
+  const failed = (res: ServerResponse) => (error: unknown): void => {
+    logger.error('request_failed', { error });
+    if (!res.headersSent) res.destroy();
+  };
+  endStartupAnswers();
+  server.on('request', (req: IncomingMessage, res: ServerResponse): void => {
+    // Every response: JSON must never be sniffed into something a browser would run.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (!guard.admitRequest(req, res)) return;
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (isAppApiPath(pathname)) {
+      const context = { meetings: appMeetings, credentials: credentials.credentials, logger, allowWebHosting: config.allowWebHosting ?? false, serverInfo };
+      void handleAppApiRequest(req, res, context).catch(failed(res));
+      return;
+    }
+    if (isApiPath(pathname)) {
+      void handleControlPlaneRequest(req, res, { service, credentials: credentials.credentials, logger }).catch(failed(res));
+      return;
+    }
+    if (events.handleRequest(req, res, pathname)) return;
+    if (pathname === '/health' && req.method === 'GET') {
+      const body = JSON.stringify({ status: 'ok' });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      void serveStaticFile(req, res, { root: rendererDir }).catch(failed(res));
+      return;
+    }
+    sendApiError(res, 'none', new ChimeApiError('NotFoundException', `Nothing is served at ${pathname}`));
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!guard.admitUpgrade(socket)) return;
+    if (!gateway.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
   logger.info('server_started', { url, publicUrl, tls: Boolean(tls), udpPort, iceHost: config.iceHost ?? 'all', opus: opusVersion, limits });
 
   let closing: Promise<void> | undefined;

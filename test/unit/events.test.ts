@@ -70,7 +70,7 @@ describe('meeting event shape', () => {
 });
 
 describe('MeetingEventSource', () => {
-  it('maps service and room reports to Chime event types, and releases deletions caused by a meeting end after the leaves', async () => {
+  it.each(['before', 'after'] as const)('maps service and room reports to Chime event types in causal order, with the rooms subscribed %s it', async (roomsSubscribed) => {
     const service = new MeetingService({
       store: new InMemoryMeetingStore(),
       clock: systemClock,
@@ -80,12 +80,17 @@ describe('MeetingEventSource', () => {
       lifecycle: DEFAULT_LIFECYCLE_TIMEOUTS,
     });
     const activity = new TypedEmitter<RoomActivityEvents>();
-    // Stands in for the signaling gateway, subscribed first, whose rooms report leaves when the meeting ends.
+    // Stands in for the signaling gateway, whose rooms report leaves when the meeting ends:
+    // the order of subscription must not matter.
     const present: RoomActivityEvents['joined'][] = [];
-    service.events.on('meetingEnded', () => {
-      for (const s of present.splice(0)) activity.emit('left', { ...s, dropped: false });
-    });
+    const subscribeRooms = (): void => {
+      service.events.on('meetingEnded', () => {
+        for (const s of present.splice(0)) activity.emit('left', { ...s, dropped: false });
+      });
+    };
+    if (roomsSubscribed === 'before') subscribeRooms();
     const source = new MeetingEventSource({ service, activity, logger });
+    if (roomsSubscribed === 'after') subscribeRooms();
     const seen: ChimeMeetingEvent[] = [];
     source.events.on('event', (e) => seen.push(e));
 

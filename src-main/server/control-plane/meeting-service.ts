@@ -32,6 +32,8 @@ export type ApiAttendee = StoredAttendee & { JoinToken?: string };
 
 export interface MeetingServiceEvents extends Record<string, unknown> {
   meetingCreated: { meeting: Meeting };
+  /** First of a meeting's end: everyone in it is about to be deleted (then `attendeeDeleted` for each, then `meetingEnded`). */
+  meetingEnding: { meeting: Meeting; reason: MeetingEndReason };
   meetingEnded: { meeting: Meeting; reason: MeetingEndReason };
   attendeeCreated: { meeting: Meeting; attendee: Attendee };
   attendeeDeleted: { meeting: Meeting; attendee: ApiAttendee; reason: 'deleted' | 'meeting-ended' };
@@ -363,6 +365,7 @@ export class MeetingService {
     const removed = await this.options.store.removeMeeting(meetingId);
     if (!removed) return false;
     const meeting = removed.record.meeting;
+    this.events.emit('meetingEnding', { meeting, reason });
     for (const attendee of removed.attendees) {
       this.events.emit('attendeeDeleted', { meeting, attendee: apiAttendee(attendee), reason: 'meeting-ended' });
     }

@@ -41,11 +41,11 @@ export const RECONNECT_GRACE_MS = 120_000;
  * Turns what the control plane and the signaling rooms report into Chime
  * meeting events, in causal order.
  *
- * Ending a meeting makes the service report its attendees deleted and then the
- * meeting ended; the rooms report who left only when they close, on that last
- * report. So attendee deletions caused by the meeting's end are held back and
- * released after the leaves. This relies on being subscribed after the
- * signaling gateway, which closes the rooms: create it after the gateway.
+ * Who leaves because the meeting ends or the attendee is deleted is reported
+ * here, from what receivers were told, before the deletion: so the order is
+ * leaves, deletions, MeetingEnded whichever listener the service calls first
+ * (the rooms report the same leaves when they close; those find nothing left
+ * to report).
  *
  * It also keeps, per participant, what receivers have been told (joined, video
  * on), and reports only changes of that: a receiver sees each join ended by one
@@ -56,7 +56,6 @@ export const RECONNECT_GRACE_MS = 120_000;
  */
 export class MeetingEventSource {
   readonly events: TypedEmitter<MeetingEventSourceEvents>;
-  private readonly heldDeletions = new Map<string, EventAttendee[]>();
   /** Per meeting: participants reported joined and not yet reported gone. */
   private readonly reported = new Map<string, Map<string, ReportedPresence>>();
   /** Per meeting: participants reported joined by an earlier run that have not reconnected yet. */
@@ -82,24 +81,16 @@ export class MeetingEventSource {
       svc.on('meetingCreated', ({ meeting }) => this.emit('MeetingStarted', meeting)),
       svc.on('attendeeCreated', ({ meeting, attendee }) =>
         this.emit('AttendeeAdded', meeting, { attendeeId: attendee.AttendeeId, externalUserId: attendee.ExternalUserId })),
-      svc.on('attendeeDeleted', ({ meeting, attendee, reason }) => {
-        const subject = { attendeeId: attendee.AttendeeId, externalUserId: attendee.ExternalUserId };
-        if (reason === 'deleted') {
-          for (const id of [attendee.AttendeeId, `${attendee.AttendeeId}#content`]) this.dropIfAwaited(meeting, id);
-          this.emit('AttendeeDeleted', meeting, subject);
-          return;
-        }
-        const held = this.heldDeletions.get(meeting.MeetingId) ?? [];
-        held.push(subject);
-        this.heldDeletions.set(meeting.MeetingId, held);
+      svc.on('meetingEnding', ({ meeting }) => {
+        for (const id of [...(this.reported.get(meeting.MeetingId)?.keys() ?? [])]) this.reportGoneByServer(meeting, id);
+      }),
+      svc.on('attendeeDeleted', ({ meeting, attendee }) => {
+        for (const id of [attendee.AttendeeId, `${attendee.AttendeeId}#content`]) this.reportGoneByServer(meeting, id);
+        this.emit('AttendeeDeleted', meeting, { attendeeId: attendee.AttendeeId, externalUserId: attendee.ExternalUserId });
       }),
       svc.on('meetingEnded', ({ meeting }) => {
-        // The rooms have reported their leaves by now; whoever is still reported present never came back.
-        for (const id of [...(this.reported.get(meeting.MeetingId)?.keys() ?? [])]) this.reportGone(meeting, id, true);
         this.reported.delete(meeting.MeetingId);
         this.awaitingReturn.delete(meeting.MeetingId);
-        for (const subject of this.heldDeletions.get(meeting.MeetingId) ?? []) this.emit('AttendeeDeleted', meeting, subject);
-        this.heldDeletions.delete(meeting.MeetingId);
         this.emit('MeetingEnded', meeting);
       }),
       act.on('authorized', (s) => this.emitFor(s, 'AttendeeAuthorized', 'AttendeeAuthorized')),
@@ -113,7 +104,6 @@ export class MeetingEventSource {
   close(): void {
     for (const off of this.unsubscribe.splice(0)) off();
     this.deps.presence?.clock.clearTimeout(this.graceTimer);
-    this.heldDeletions.clear();
     this.reported.clear();
     this.awaitingReturn.clear();
   }
@@ -150,8 +140,12 @@ export class MeetingEventSource {
     this.record(meetingId, participantId, undefined);
   }
 
-  private dropIfAwaited(meeting: Meeting, participantId: string): void {
-    if (this.awaitingReturn.get(meeting.MeetingId)?.ids.has(participantId)) this.reportGone(meeting, participantId, true);
+  /**
+   * The server removes a participant (its attendee deleted, its meeting ended): one
+   * connected now has left; one awaited since a restart that never came back has dropped.
+   */
+  private reportGoneByServer(meeting: Meeting, participantId: string): void {
+    this.reportGone(meeting, participantId, this.awaitingReturn.get(meeting.MeetingId)?.ids.has(participantId) ?? false);
   }
 
   /** The grace period after a restart is over: whoever has not reconnected has dropped. */
