@@ -86,6 +86,8 @@ export const MEETING_LIMITS = {
   maxContentShares: 2,
   maxVideoPublishers: 16,
   maxDataMessageBytes: 2048,
+  /** The longest a data message may ask the server to keep it for late joiners (Chime: 5 minutes). */
+  maxDataMessageLifetimeMs: 300_000,
   maxBatchCreateAttendees: 100,
   maxCreateMeetingAttendees: 100,
   maxListAttendeesResults: 100,

@@ -1,5 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { SdkDataMessagePayload, SdkDataMessagePayloadSchema } from '../../shared/signaling/frames.js';
+import { MEETING_LIMITS } from '../../shared/chime-types.js';
 import { SlidingWindowLimit, TokenBucket } from './token-bucket.js';
 
 /**
@@ -10,7 +11,6 @@ import { SlidingWindowLimit, TokenBucket } from './token-bucket.js';
  */
 
 export const DATA_MESSAGE_TOPIC = /^[a-zA-Z0-9_-]{1,36}$/;
-export const MAX_DATA_MESSAGE_BYTES = 2048;
 
 export interface DataMessageLimits {
   /** Meeting token bucket: refill rate and burst size. */
@@ -30,7 +30,7 @@ export const DEFAULT_DATA_MESSAGE_LIMITS: DataMessageLimits = {
   attendeeHardPerSec: 200,
   meetingHardPerSec: 500,
   bufferMaxMessages: 1024,
-  maxLifetimeMs: 5 * 60_000,
+  maxLifetimeMs: MEETING_LIMITS.maxDataMessageLifetimeMs,
 };
 
 export type DataMessageRejectionCode = 'INVALID_TOPIC' | 'PAYLOAD_TOO_LARGE' | 'NEGATIVE_LIFETIME';
@@ -80,8 +80,8 @@ export function validateDataMessage(payload: SdkDataMessagePayload, index = 0): 
   if (!DATA_MESSAGE_TOPIC.test(payload.topic)) {
     return { index, code: 'INVALID_TOPIC', message: `topic ${quote(payload.topic)} must match ${DATA_MESSAGE_TOPIC.source}` };
   }
-  if (payload.data.byteLength > MAX_DATA_MESSAGE_BYTES) {
-    return { index, code: 'PAYLOAD_TOO_LARGE', message: `data of ${payload.data.byteLength} bytes exceeds ${MAX_DATA_MESSAGE_BYTES} bytes` };
+  if (payload.data.byteLength > MEETING_LIMITS.maxDataMessageBytes) {
+    return { index, code: 'PAYLOAD_TOO_LARGE', message: `data of ${payload.data.byteLength} bytes exceeds ${MEETING_LIMITS.maxDataMessageBytes} bytes` };
   }
   if (payload.lifetimeMs >= NEGATIVE_UINT32) {
     return { index, code: 'NEGATIVE_LIFETIME', message: `lifetime_ms ${payload.lifetimeMs | 0} must be at least 0` };

@@ -4,15 +4,16 @@
  * late joiners get recent history; a reaction is `{ v: 1, emoji }` on topic `reaction`.
  * The Chime limit is 2 KB per message, checked here before the SDK would throw.
  */
+import { MEETING_LIMITS } from '../../../src-main/shared/chime-types.js';
 import { t } from '../i18n/i18n';
 
 export const CHAT_TOPIC = 'chat';
 export const REACTION_TOPIC = 'reaction';
 /** Sent by the server itself (empty sender) when the host mutes this attendee. */
 export { HOST_CONTROL_TOPIC } from '../../../src-main/shared/app-api.js';
-/** Chime's maximum data message lifetime: 5 minutes. */
-export const CHAT_LIFETIME_MS = 300_000;
-export const MAX_DATA_MESSAGE_BYTES = 2048;
+/** Chat is kept as long as the service keeps any data message. */
+export const CHAT_LIFETIME_MS = MEETING_LIMITS.maxDataMessageLifetimeMs;
+export const MAX_DATA_MESSAGE_BYTES = MEETING_LIMITS.maxDataMessageBytes;
 export const REACTIONS = ['👍', '👏', '😂', '❤️', '🎉', '😮'] as const;
 
 export type EncodeResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
