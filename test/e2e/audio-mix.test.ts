@@ -76,5 +76,12 @@ describe('amazon-chime-sdk-js hears the server-side mix', () => {
       }, 20_000);
     }
     await Promise.all(pages.map((page) => harness(page, 'leave')));
+    // The server answers audio/red first (as the SDK prefers it), so Chrome sent every voice with RFC 2198
+    // redundancy, and the mix heard above was decoded from it. (Chrome's stats name the inner codec, opus.)
+    await eventually(() => {
+      const redundancy = t.logs.filter((line) => line.includes('"audio_redundancy"')).map((line) => JSON.parse(line) as { redPackets: number });
+      expect(redundancy).toHaveLength(3);
+      for (const r of redundancy) expect(r.redPackets).toBeGreaterThan(100);
+    }, 10_000);
   }, 150_000);
 });

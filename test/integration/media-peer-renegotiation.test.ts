@@ -39,7 +39,8 @@ function videoSection(mid: string, direction: string, port = 9): string {
 function offer(videos: [mid: string, direction: string, port?: number][]): string {
   const bundled = ['0', '1', ...videos.filter(([, , port]) => port !== 0).map(([mid]) => mid)];
   const audio = [
-    'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+    // Chromium lists audio/red first.
+    'm=audio 9 UDP/TLS/RTP/SAVPF 63 111',
     'c=IN IP4 0.0.0.0',
     'a=rtcp:9 IN IP4 0.0.0.0',
     'a=ice-ufrag:Ab1c',
@@ -51,6 +52,8 @@ function offer(videos: [mid: string, direction: string, port?: number][]): strin
     'a=sendrecv',
     'a=msid:client-stream client-audio',
     'a=rtcp-mux',
+    'a=rtpmap:63 red/48000/2',
+    'a=fmtp:63 111/111',
     'a=rtpmap:111 opus/48000/2',
     'a=ssrc:1111 cname:client',
   ].join('\r\n');
@@ -81,6 +84,12 @@ function summarize(sdp: string): { bundle: string[]; sections: Record<string, st
   return { bundle, sections };
 }
 
+/** The audio m-section's payload types in answer order, and its rtpmap and fmtp lines. */
+function audioCodecs(sdp: string): string[] {
+  const section = sdp.split(/\r?\nm=/).find((s) => s.startsWith('audio')) ?? '';
+  return [section.split('\r\n')[0]!.split(' ').slice(3).join(' '), ...section.split('\r\n').filter((l) => /^a=(rtpmap|fmtp):(63|111) /.test(l))];
+}
+
 const peers: MediaPeer[] = [];
 afterEach(() => {
   for (const peer of peers.splice(0)) peer.close();
@@ -102,10 +111,9 @@ describe('MediaPeer renegotiation with stopped m-sections', () => {
         ssrcForMid: (mid) => ssrcs.get(mid) ?? ssrcs.set(mid, 5000 + ssrcs.size).get(mid)!,
         audioSsrc: 4242,
       });
-      const result = summarize(await peer.answer(sdp, plan));
-      // Re-offers arrive on later signaling frames, after node-datachannel has delivered its onTrack callbacks.
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      return result;
+      // The next re-offer follows at once: on a loaded machine node-datachannel's onTrack
+      // callbacks for the mids just answered can arrive after it, and must not change the answer.
+      return summarize(await peer.answer(sdp, plan));
     };
 
     // Receiving a camera (mid 2) and a content share (mid 3).
@@ -123,5 +131,19 @@ describe('MediaPeer renegotiation with stopped m-sections', () => {
       bundle: ['0', '1', '2', '4'],
       sections: { 0: 'sendrecv', 1: 'inactive', 2: 'sendonly', 4: 'sendonly' },
     });
+  });
+});
+
+describe('MediaPeer audio answer', () => {
+  it('answers audio/red over Opus first, as offered, so the browser sends its frames with redundancy', async () => {
+    const peer = new MediaPeer('red', { host: '127.0.0.1' }, createLogger({ level: 'error', write: () => undefined }));
+    peers.push(peer);
+    const sdp = offer([]);
+    const { plan } = planAnswer({ offer: parseSdp(sdp)!, receive: [undefined], mayPublishVideo: false, meetingCodecs: ['VP8'], sourceCodec: () => undefined, ssrcForMid: () => 5000, audioSsrc: 4242 });
+    const codecs = audioCodecs(await peer.answer(sdp, plan));
+    expect(codecs[0]).toBe('63 111');
+    expect(codecs).toContain('a=rtpmap:63 red/48000/2');
+    expect(codecs).toContain('a=fmtp:63 111/111');
+    expect(codecs.some((l) => l.startsWith('a=rtpmap:111 opus/48000/2'))).toBe(true);
   });
 });

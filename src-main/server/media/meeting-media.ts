@@ -357,7 +357,7 @@ export class MeetingMedia {
   private joinMix(participant: ParticipantMedia, peer: MediaPeerPort, audio: SendAudioSpec): void {
     if (participant.peer !== peer || this.participants.get(participant.id) !== participant) return;
     this.mixer
-      .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId }, (packet) => {
+      .addMember(participant.id, { payloadType: audio.payloadType, ssrc: audio.ssrc, audioLevelExtensionId: audio.audioLevelExtensionId, redPayloadType: audio.redPayloadType }, (packet) => {
         if (participant.allowed.receiveAudio) peer.send(audio.mid, packet);
       })
       .then(() => {

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger.js';
 import { newAudioOutput, OPUS_SILENCE_FRAME, silencePayload, skipAudioFrame, writeAudioPacket, type AudioOutput } from './opus-output.js';
 import { readExtensionByte, RtpHeader } from '../rtp/rtp.js';
 import { JitterBuffer } from './jitter-buffer.js';
+import { RedPayload } from './red.js';
 import { addInto, FRAME_SAMPLES, levelDbov, mixMinus } from './mix.js';
 import type { OpusFrameDecoder, OpusFrameEncoder } from './opus-codec.js';
 import { SpeakerSelector } from './speaker-selection.js';
@@ -39,6 +40,14 @@ export interface TickReport {
   speakers: string[];
 }
 
+/** How an attendee's audio is negotiated: the Opus payload type both ways, and what else its offer allowed. */
+export interface MemberAudio {
+  payloadType: number;
+  ssrc: number;
+  audioLevelExtensionId?: number;
+  redPayloadType?: number;
+}
+
 interface Member {
   id: string;
   send: (packet: Buffer) => void;
@@ -47,6 +56,14 @@ interface Member {
   decoder?: OpusFrameDecoder;
   muted: boolean;
   audioLevelExtensionId?: number;
+  /** The payload type of audio/red (RFC 2198) when negotiated: its redundant frames fill losses. */
+  redPayloadType?: number;
+  /** The Opus payload type inside RED. */
+  opusPayloadType: number;
+  /** Frames missing when a later packet's redundancy carried them (lost, or later than it): not concealed. */
+  recoveredFrames: number;
+  /** RED packets received. */
+  redundantPackets: number;
   /** Level of the most recent frame (dBov), from the extension or from decoding. */
   level: number;
   frame?: Int16Array;
@@ -72,6 +89,7 @@ export class AudioMixer {
   private readonly packetOut = Buffer.allocUnsafe(PACKET_BYTES);
   private readonly packetViews: (Buffer | undefined)[] = new Array(PACKET_BYTES + 1);
   private readonly header = new RtpHeader();
+  private readonly red = new RedPayload();
   private readonly now: () => number;
   private ready: Promise<void>;
   private closed = false;
@@ -100,12 +118,14 @@ export class AudioMixer {
    * mix leaves through `send`. The packet handed to `send` is the mixer's reused buffer,
    * valid only during the call: send it (node-datachannel copies it) or copy it.
    */
-  async addMember(id: string, out: { payloadType: number; ssrc: number; audioLevelExtensionId?: number }, send: (packet: Buffer) => void): Promise<void> {
+  async addMember(id: string, out: MemberAudio, send: (packet: Buffer) => void): Promise<void> {
     const existing = this.members.get(id);
     if (existing) {
       existing.send = send;
       existing.output.payloadType = out.payloadType;
+      existing.opusPayloadType = out.payloadType;
       existing.audioLevelExtensionId = out.audioLevelExtensionId;
+      existing.redPayloadType = out.redPayloadType;
       return;
     }
     const member: Member = {
@@ -115,6 +135,10 @@ export class AudioMixer {
       buffer: new JitterBuffer({ targetDepth: 2, capacity: 25 }),
       muted: false,
       audioLevelExtensionId: out.audioLevelExtensionId,
+      redPayloadType: out.redPayloadType,
+      opusPayloadType: out.payloadType,
+      recoveredFrames: 0,
+      redundantPackets: 0,
       level: 127,
       silentTicks: 0,
     };
@@ -129,6 +153,9 @@ export class AudioMixer {
     if (!member) return;
     this.members.delete(id);
     this.selector.remove(id);
+    if (member.redPayloadType !== undefined) {
+      this.options.logger.info('audio_redundancy', { participantId: id, redPackets: member.redundantPackets, recoveredFrames: member.recoveredFrames });
+    }
     member.decoder?.close();
     if (member.encoder) this.encoderPool.push(member.encoder);
   }
@@ -155,9 +182,37 @@ export class AudioMixer {
       const byte = readExtensionByte(packet, info, member.audioLevelExtensionId);
       if (byte >= 0) level = byte & 0x7f;
     }
+    if (member.redPayloadType !== undefined && info.payloadType === member.redPayloadType) {
+      this.onRedundantRtp(member, packet, level);
+      return;
+    }
     // A view, not a copy: node-datachannel gave this packet its own buffer.
     const payload = packet.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength);
     member.buffer.push(info.sequenceNumber, { payload, level });
+  }
+
+  /** How much of this attendee's audio came as RED, and the frames its redundancy filled. */
+  redundancy(id: string): { packets: number; recoveredFrames: number } {
+    const member = this.members.get(id);
+    return { packets: member?.redundantPackets ?? 0, recoveredFrames: member?.recoveredFrames ?? 0 };
+  }
+
+  /**
+   * An RFC 2198 packet: its earlier frames go in first, where their own packets
+   * were lost (the buffer ignores those it has or has played), then its own.
+   */
+  private onRedundantRtp(member: Member, packet: Buffer, level: number | undefined): void {
+    const info = this.header;
+    const red = this.red;
+    member.redundantPackets++;
+    if (!red.read(packet, info.payloadOffset, info.payloadLength, member.opusPayloadType) || red.primaryPayloadType !== member.opusPayloadType) return;
+    for (let i = 0; i < red.count; i++) {
+      const seq = (info.sequenceNumber - red.framesBack[i]!) & 0xffff;
+      const block = packet.subarray(red.offsets[i]!, red.offsets[i]! + red.lengths[i]!);
+      if (member.buffer.push(seq, { payload: block }) === 'accepted') member.recoveredFrames++;
+    }
+    if (red.primaryLength === 0) return;
+    member.buffer.push(info.sequenceNumber, { payload: packet.subarray(red.primaryOffset, red.primaryOffset + red.primaryLength), level });
   }
 
   /** Levels of every attendee for AUDIO_METADATA. */

@@ -96,6 +96,12 @@ function inactive(section: MediaSection, kind: 'audio' | 'video'): AnswerPlan['i
   return { mid: section.mid, kind, payloadType: codec?.payloadType ?? (kind === 'audio' ? 111 : 96), codecName: codec?.name || (kind === 'audio' ? 'opus' : 'VP8') };
 }
 
+/** The offer's audio/red whose blocks are all this Opus payload type (`a=fmtp:<red> 111/111`), if any. */
+function redOver(section: MediaSection, opusPayloadType: number): number | undefined {
+  const red = findCodec(section, 'red', (c) => c.clockRate === 48000 && (c.fmtp ?? '').split('/').every((pt) => Number(pt) === opusPayloadType));
+  return red?.payloadType;
+}
+
 export function planAnswer(input: PlanInput): PlanResult {
   const plan: AnswerPlan = { sendVideos: [], receiveVideos: [], inactive: [] };
   const subscriptions: PlannedSubscription[] = [];
@@ -116,6 +122,7 @@ export function planAnswer(input: PlanInput): PlanResult {
           streamLabel: AUDIO_STREAM_LABEL,
           trackId: AUDIO_TRACK_ID,
           audioLevelExtensionId: section.extensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id,
+          redPayloadType: redOver(section, opus.payloadType),
         };
       } else if (section.port !== 0) {
         plan.inactive.push(inactive(section, 'audio'));

@@ -24,6 +24,11 @@ export interface SendAudioSpec {
   trackId: string;
   /** The offer's id for the RFC 6464 audio-level extension, kept in the answer so clients send it. */
   audioLevelExtensionId?: number;
+  /**
+   * audio/red (RFC 2198) over this Opus payload type, when the offer has it: answered
+   * first, so the browser sends its frames with redundancy and the mixer fills losses.
+   */
+  redPayloadType?: number;
 }
 
 export interface SendVideoSpec {
@@ -67,6 +72,8 @@ export interface MediaPeerEvents extends Record<string, unknown> {
 
 const CNAME = 'chorus';
 const GATHERING_TIMEOUT_MS = 5_000;
+/** How long a re-offer that rejects a new mid waits for that mid's onTrack wrapper (normally a few ms). */
+const TRACK_ARRIVAL_WAIT_MS = 1_000;
 
 /** The SDP name of each codec (libdatachannel writes rtpmap name/90000 and the usual nack, pli and remb feedback). */
 const SDP_NAME: Record<VideoCodec, string> = { VP8: 'VP8', H264: 'H264', H264_HIGH: 'H264', VP9: 'VP9', AV1: 'AV1' };
@@ -79,6 +86,16 @@ function addVideoCodec(video: Video, codec: VideoCodec, payloadType: number, fmt
 
 function addExtensions(video: Video, extensions: HeaderExtension[]): void {
   for (const ext of extensions) video.parseSdpLine(`a=extmap:${ext.id} ${ext.uri}`);
+}
+
+/** Every mid an answer plan mentions; a mid answered before and not among them was rejected by the offer. */
+function plannedMids(plan: AnswerPlan): Set<string> {
+  return new Set<string>([
+    ...(plan.audio ? [plan.audio.mid] : []),
+    ...plan.sendVideos.map((s) => s.mid),
+    ...plan.receiveVideos.map((s) => s.mid),
+    ...plan.inactive.map((s) => s.mid),
+  ]);
 }
 
 /** Closes one JS wrapper of a native track; the native track goes once all its wrappers are closed. */
@@ -115,6 +132,8 @@ export class MediaPeer implements MediaPeerPort {
   private readonly retainedTracks = new Map<string, Track[]>();
   /** What each mid was last answered with; an unchanged mid keeps its track, since re-adding one cuts its media. */
   private readonly answered = new Map<string, string>();
+  /** Answered mids whose onTrack wrapper has not arrived yet (node-datachannel delivers it asynchronously). */
+  private readonly awaitedTracks = new Map<string, { arrived: Promise<void>; resolve: () => void }>();
   private negotiated = false;
   private closed = false;
 
@@ -145,6 +164,8 @@ export class MediaPeer implements MediaPeerPort {
     // offer already rejected is closed at once, or it would keep that mid's native track alive.
     this.pc.onTrack(guarded(logger, 'onTrack', (track: Track) => {
       const mid = track.mid();
+      this.awaitedTracks.get(mid)?.resolve();
+      this.awaitedTracks.delete(mid);
       if (this.answered.has(mid)) this.retain(mid, track);
       else closeTrack(track, mid, logger, id);
     }));
@@ -157,6 +178,8 @@ export class MediaPeer implements MediaPeerPort {
   /** Applies a (re-)offer and returns the answer SDP. */
   async answer(offerSdp: string, plan: AnswerPlan): Promise<string> {
     if (this.closed) throw new ChorusError('CLOSED', 'media peer is closed');
+    await this.awaitTracksOfRejectedMids(plan);
+    if (this.closed) throw new ChorusError('CLOSED', 'media peer is closed');
     this.pc.setRemoteDescription(stripTransportCc(offerSdp), 'offer');
     this.releaseRejectedMids(plan);
 
@@ -167,6 +190,7 @@ export class MediaPeer implements MediaPeerPort {
         // usedtx=1 asks the browser to send DTX while its microphone is silent or muted (a packet
         // every 400 ms instead of 50 a second): most attendees are silent most of the time, and
         // every packet they send costs the server a receive, a decrypt and a JavaScript callback.
+        if (spec.redPayloadType !== undefined) audio.addAudioCodec(spec.redPayloadType, 'red', `${spec.payloadType}/${spec.payloadType}`);
         audio.addOpusCodec(spec.payloadType, OPUS_ANSWER_FMTP);
         audio.addSSRC(spec.ssrc, CNAME, spec.streamLabel, spec.trackId);
         if (spec.audioLevelExtensionId !== undefined) {
@@ -246,14 +270,37 @@ export class MediaPeer implements MediaPeerPort {
       this.logger.debug('media_close_failed', { peer: this.id, error });
     }
     this.tracks.clear();
+    // A pending re-offer stops waiting for wrappers that will not matter now.
+    for (const awaited of this.awaitedTracks.values()) awaited.resolve();
+    this.awaitedTracks.clear();
     this.retainedTracks.clear();
     this.events.emit('closed', {});
     this.events.removeAllListeners();
   }
 
+  /**
+   * A re-offer can reject a mid so soon after its first answer that node-datachannel has
+   * not yet delivered that mid's onTrack wrapper (a loaded machine delays it). That
+   * wrapper would keep the native track, and the mid answered as before, alive through
+   * this answer; so it is awaited first, for a bounded time.
+   */
+  private async awaitTracksOfRejectedMids(plan: AnswerPlan): Promise<void> {
+    const planned = plannedMids(plan);
+    const pending = [...this.awaitedTracks].filter(([mid]) => !planned.has(mid)).map(([, awaited]) => awaited.arrived);
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(pending), new Promise<void>((resolve) => (timer = setTimeout(resolve, TRACK_ARRIVAL_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
   private addTrackIfChanged(mid: string, description: object, create: () => Audio | Video): void {
     const signature = JSON.stringify(description);
     if (this.answered.get(mid) === signature) return;
+    if (!this.answered.has(mid) && !this.awaitedTracks.has(mid)) {
+      let resolve!: () => void;
+      const arrived = new Promise<void>((r) => (resolve = r));
+      this.awaitedTracks.set(mid, { arrived, resolve });
+    }
     this.answered.set(mid, signature);
     this.attach(mid, this.pc.addTrack(create()));
   }
@@ -273,15 +320,11 @@ export class MediaPeer implements MediaPeerPort {
    * mid's track lets libdatachannel answer it rejected, as JSEP requires.
    */
   private releaseRejectedMids(plan: AnswerPlan): void {
-    const planned = new Set<string>([
-      ...(plan.audio ? [plan.audio.mid] : []),
-      ...plan.sendVideos.map((s) => s.mid),
-      ...plan.receiveVideos.map((s) => s.mid),
-      ...plan.inactive.map((s) => s.mid),
-    ]);
+    const planned = plannedMids(plan);
     for (const mid of [...this.answered.keys()]) {
       if (planned.has(mid)) continue;
       this.answered.delete(mid);
+      this.awaitedTracks.delete(mid);
       this.tracks.delete(mid);
       for (const track of this.retainedTracks.get(mid) ?? []) closeTrack(track, mid, this.logger, this.id);
       this.retainedTracks.delete(mid);
