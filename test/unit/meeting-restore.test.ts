@@ -144,6 +144,21 @@ describe('DurableMeetingStore', () => {
     await db.close();
   });
 
+  it('a flush waits for writes queued behind the batch on disk, not only for that batch (an answered deletion survives kill -9)', async () => {
+    const dir = await makeTempDir('chorus-store-');
+    dirs.push(dir);
+    const db = await DurableDatabase.open(dir);
+    for (let round = 0; round < 20; round++) {
+      const first = db.write([{ type: 'put', key: `k!${round}!a`, value: 'x'.repeat(10_000) }]);
+      // Queued while the first batch is on disk, not awaited (as a removal is), then flushed.
+      void db.write([{ type: 'put', key: `k!${round}!b`, value: 'y' }]);
+      await db.write([]);
+      expect((await db.entries(`k!${round}!`)).map(([key]) => key), `round ${round}`).toEqual([`k!${round}!a`, `k!${round}!b`]);
+      await first;
+    }
+    await db.close();
+  });
+
   it('refuses a second server on the same data directory with a clear error', async () => {
     const dir = await makeTempDir('chorus-store-');
     dirs.push(dir);
@@ -238,10 +253,11 @@ describe('MeetingEventSource across a restart', () => {
     await after.deleteAttendee(meeting.MeetingId, dan.AttendeeId);
     expect(seen.at(-1)).toBe('AttendeeDeleted dan');
     await after.deleteMeeting(meeting.MeetingId);
-    // ann is still reported present when the meeting ends (no room here reports the leave): dropped, then deletions and the end.
+    // ann is connected when the meeting ends: she leaves with it (as her room reports too, which no
+    // room here does), then the deletions and the end.
     expect(seen.slice(6)).toEqual([
       'AttendeeVideoStopped ann',
-      'AttendeeDropped ann',
+      'AttendeeLeft ann',
       'AttendeeDeleted ann',
       'AttendeeDeleted ben',
       'AttendeeDeleted cat',

@@ -67,7 +67,11 @@ export class DurableDatabase {
   /** Queues `ops` after every earlier write; resolves once they are in LevelDB's log. */
   write(ops: WriteOp[]): Promise<void> {
     if (this.closing) return Promise.reject(new ChorusError('CLOSED', 'The state database is closed'));
-    if (ops.length === 0) return this.inFlight ?? Promise.resolve();
+    if (ops.length === 0) {
+      // A flush: waits for what is queued behind the batch on disk too, not only for that batch.
+      if (this.pending.length === 0) return this.inFlight ?? Promise.resolve();
+      return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    }
     return new Promise<void>((resolve, reject) => {
       for (const op of ops) this.pending.push(op);
       this.waiters.push({ resolve, reject });
