@@ -97,7 +97,8 @@ describe('layouts', () => {
     await screenshot(bob, 'sharing-self-preview');
 
     await cat.getByTestId('share-button').click();
-    await expect.poll(() => alice.getByTestId('share-tab').count(), { timeout: 20_000 }).toBe(2);
+    // A share is a second signaling session and peer connection: slow on a machine others load.
+    await expect.poll(() => alice.getByTestId('share-tab').count(), { timeout: 40_000 }).toBe(2);
     // Bob's share stays on stage; Cat's is a tab, and Alice is told.
     const visibleOwner = () => alice.locator('[data-testid="content-tile"][data-visible="true"]').getAttribute('aria-label');
     expect(await visibleOwner()).toContain('Bob');
