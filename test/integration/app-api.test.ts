@@ -1,6 +1,6 @@
 import { GetAttendeeCommand, GetMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { request } from 'node:http';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
@@ -12,11 +12,13 @@ import { makeTempDir, startTestServer, TEST_CREDENTIALS, type TestServer } from 
 
 let t: TestServer;
 let rendererDir: string;
+let staticRoot: string | undefined;
 const bearer = `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}`;
 
 beforeAll(async () => {
   // A stand-in renderer build next to a file that must never be served.
   const root = await makeTempDir('chorus-static-');
+  staticRoot = root;
   rendererDir = join(root, 'renderer');
   await mkdir(join(rendererDir, 'assets'), { recursive: true });
   await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>app</title>');
@@ -26,6 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
+  if (staticRoot) await rm(staticRoot, { recursive: true, force: true });
 });
 
 interface Reply {
@@ -309,6 +312,7 @@ describe('npm run server -- --meeting', () => {
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     } finally {
       await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   }, 40_000);
 });
