@@ -43,14 +43,21 @@ const toastTexts = (page: Page) => page.locator('[data-testid="toast"] > span').
 describe('people and moderation', () => {
   it('raised hands queue in order for everyone, the host lowers one; joins and leaves are announced (with an optional sound); the meeting timer runs', async () => {
     const { meetingCode, hostKey } = await createMeeting(t.server.url, 'Hands');
+    // Gus waits on the join screen, to arrive within seconds of Hana: still news to her.
+    const gus = await people.open(`/join/${meetingCode}`);
     const hana = await join(`/join/${meetingCode}#host=${hostKey}`, 'Hana');
+    const hanaConnectedAt = Date.now();
     // Hana turns the notification sound on.
     await hana.getByRole('button', { name: 'Audio and video settings' }).click();
     await hana.getByTestId('notify-sound').check();
     await hana.keyboard.press('Escape');
     const tonesBefore = await hana.evaluate(() => (window as { chorusTonesPlayed?: number }).chorusTonesPlayed ?? 0);
-    const gus = await join(`/join/${meetingCode}`, 'Gus');
-    await expect.poll(() => toastTexts(hana), { timeout: 15_000 }).toContain('Gus joined');
+    // Watched from before Gus clicks Join: a notice shows for 6 s, and Gus's own screen may take longer to connect.
+    const gusNoticed = expect.poll(() => toastTexts(hana), { timeout: 30_000, interval: 100 }).toContain('Gus joined');
+    await joinAs(gus, 'Gus', undefined, { camera: false });
+    await gusNoticed;
+    console.log(`"Gus joined" shown to Hana ${Date.now() - hanaConnectedAt} ms after she connected`);
+    await gus.locator('[data-testid="meeting-screen"][data-phase="connected"]').waitFor({ timeout: 60_000 });
     expect(await hana.evaluate(() => (window as { chorusTonesPlayed?: number }).chorusTonesPlayed ?? 0)).toBeGreaterThan(tonesBefore);
     const ida = await join(`/join/${meetingCode}`, 'Ida');
 

@@ -26,6 +26,7 @@ import { useTilesStore } from '../state/tiles-store';
 import { useUiStore } from '../state/ui-store';
 import { startConnectionWatch } from './connection-watch';
 import { saveBandwidth, SdkLogger, SpeakerPolicy } from './sdk-tuning';
+import { SerialUplinkPolicy } from './serial-uplink-policy';
 import { endReasonFor } from './end-reasons';
 import { startLiveSync, type LiveSync } from './live-sync';
 import { CHAT_LIFETIME_MS, CHAT_TOPIC, decodeChat, decodeReaction, encodeChat, encodeReaction, HOST_CONTROL_TOPIC, isHostMute, REACTION_TOPIC, SendBudget } from './messages';
@@ -52,8 +53,8 @@ interface Active {
   /** "Try again" replaced this session with a new one: its end is not the meeting's end. */
   replaced: boolean;
   sdkReconnecting: boolean;
-  /** Presence changes before this are the meeting as we found it, not news. */
-  settledAt: number | undefined;
+  /** Presence before this is the meeting as we found it, not news (see the presence handler). */
+  settled: boolean;
   loweredOwnHand: boolean;
   chatBudget: SendBudget;
   reactionBudget: SendBudget;
@@ -74,8 +75,8 @@ export interface StartOptions {
   noiseSuppression: boolean;
 }
 
-/** Presence within this long of connecting is the meeting as we found it. */
-const SETTLE_MS = 3_000;
+/** If the server never lists this attendee (it always does), presence this long after connecting is news anyway. */
+const SETTLE_FALLBACK_MS = 3_000;
 
 /** Browser audio processing stands in for cloud echo reduction and noise suppression models. */
 function audioConstraints(deviceId: string | undefined, processing: boolean): MediaTrackConstraints {
@@ -128,6 +129,7 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
   const logger = new SdkLogger('chorus', LogLevel.WARN);
   const deviceController = new DefaultDeviceController(logger, { enableWebAudio: false });
   const configuration = new MeetingSessionConfiguration(join.Meeting, join.Attendee);
+  configuration.videoUplinkBandwidthPolicy = new SerialUplinkPolicy(join.Attendee.AttendeeId, logger);
   const meetingSession = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = meetingSession.audioVideo;
   const audioElement = document.createElement('audio');
@@ -147,7 +149,7 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
     endingForAll: false,
     replaced: false,
     sdkReconnecting: false,
-    settledAt: undefined,
+    settled: false,
     loweredOwnHand: false,
     chatBudget: new SendBudget(10, 10_000),
     reactionBudget: new SendBudget(5, 5_000),
@@ -252,7 +254,7 @@ function wireObservers(a: Active): void {
     },
     audioVideoDidStart: () => {
       a.sdkReconnecting = false;
-      a.settledAt ??= Date.now() + SETTLE_MS;
+      if (!a.settled) setTimeout(() => (a.settled = true), SETTLE_FALLBACK_MS);
       useSessionStore.getState().connected();
       if (useSessionStore.getState().cameraOn && !useSessionStore.getState().videoCapacityReached) av.startLocalVideoTile();
     },
@@ -304,10 +306,15 @@ function wireObservers(a: Active): void {
     const before = roster.attendees[attendeeId];
     roster.presence(attendeeId, present, externalUserId, Date.now(), Boolean(dropped));
     if (isContentAttendee(attendeeId)) return;
-    if (attendeeId !== selfId && a.settledAt !== undefined && Date.now() > a.settledAt) {
+    // The server's first presence message lists everyone already here, this attendee
+    // included, and the SDK reports its entries one after another in one task: once that
+    // message is through, every arrival is news, however soon after connecting.
+    if (attendeeId === selfId && present && !a.settled) queueMicrotask(() => (a.settled = true));
+    if (attendeeId !== selfId && a.settled) {
       const name = displayNameOf(externalUserId, before?.name ?? t.meeting.guest);
       const count = Object.keys(useRosterStore.getState().attendees).length;
-      if (present && (!before || before.droppedAt === undefined)) noticePresence(name, true, count);
+      // Someone already listed (a repeat, or back from a dropped connection) has not joined.
+      if (present && !before) noticePresence(name, true, count);
       else if (!present && dropped) noticeReconnecting(name);
       else if (!present) noticePresence(name, false, count);
     }

@@ -99,6 +99,7 @@ type HarnessApi = {
   stopContentShare(): void;
   leave(): Promise<void>;
   negotiation(): { peerConnections: number; signalingState: string; stoppingTransceivers: number };
+  encoderUpdateRace(serialized: boolean): Promise<{ failures: string[]; maxInFlight: number; maxBitrate: number | undefined }>;
 };
 
 /** Calls one harness function in the page. */

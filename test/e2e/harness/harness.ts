@@ -16,6 +16,7 @@ import {
 } from 'amazon-chime-sdk-js';
 import { oscillatorStream, receivedAudio, recordVolumes, type VolumeSample } from './harness-audio.js';
 import { dataMessages, sendData, watchDataMessages } from './harness-data.js';
+import { encoderUpdateRace } from './harness-encoder.js';
 
 interface TileInfo {
   tileId: number;
@@ -286,4 +287,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };
