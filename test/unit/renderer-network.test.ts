@@ -70,14 +70,25 @@ describe('connection quality', () => {
 describe('reconnecting and unreachable', () => {
   const base = { now: 100_000, sdkReconnecting: false, lastMediaAt: 99_800, lastServerContactAt: 99_000, lastFailure: undefined, online: true };
 
-  it('says reconnecting when the SDK does, when audio stops for 1.5 s, or when the server is silent for 5 s', () => {
+  it('says reconnecting when the SDK does, when audio stops for 1.5 s, or when the server is silent for 5 s and no audio arrives', () => {
     expect(assessConnection(base)).toEqual({ reconnecting: false, unreachable: undefined, silentSeconds: 1 });
-    expect(assessConnection({ ...base, sdkReconnecting: true }).reconnecting).toBe(true);
-    expect(assessConnection({ ...base, lastMediaAt: 98_400 }).reconnecting).toBe(true);
+    expect(assessConnection({ ...base, sdkReconnecting: true })).toMatchObject({ reconnecting: true, cause: 'sdk' });
+    expect(assessConnection({ ...base, lastMediaAt: 98_400 })).toMatchObject({ reconnecting: true, cause: 'media' });
     expect(assessConnection({ ...base, lastMediaAt: 98_600 }).reconnecting).toBe(false);
     // Before any audio arrived there is nothing to stall.
     expect(assessConnection({ ...base, lastMediaAt: undefined }).reconnecting).toBe(false);
-    expect(assessConnection({ ...base, lastServerContactAt: 95_000 }).reconnecting).toBe(true);
+    expect(assessConnection({ ...base, lastMediaAt: undefined, lastServerContactAt: 95_000 })).toMatchObject({ reconnecting: true, cause: 'server' });
+    expect(assessConnection({ ...base, lastMediaAt: 90_000, lastServerContactAt: 95_000 })).toMatchObject({ reconnecting: true, cause: 'media' });
+    expect(assessConnection({ ...base, online: false })).toMatchObject({ reconnecting: true, cause: 'offline' });
+  });
+
+  it('a server slow to answer while audio still arrives is a poor connection, not a lost one (a congested link starves the requests first)', () => {
+    const slow = assessConnection({ ...base, lastServerContactAt: 95_000 });
+    expect(slow).toMatchObject({ reconnecting: false, slowServer: true, unreachable: undefined });
+    expect(slow.cause).toBeUndefined();
+    expect(assessConnection({ ...base, lastServerContactAt: 95_001 }).slowServer).toBeUndefined();
+    // Even past the unreachable mark: audio from the server means it is reachable.
+    expect(assessConnection({ ...base, lastServerContactAt: base.now - UNREACHABLE_AFTER_MS }).unreachable).toBeUndefined();
   });
 
   it('explains an unreachable server after 10 s, as refused (stopped), unanswered (network) or offline', () => {

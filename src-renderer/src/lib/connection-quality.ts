@@ -131,7 +131,7 @@ export class QualityTracker {
 
 /** Media counts as stalled after this long without a single audio packet (the server sends at least 2.5 a second, DTX included). */
 export const MEDIA_STALL_MS = 1_500;
-/** The live request answers within 2.5 s on a healthy connection: this long without one is trouble. */
+/** The live request answers within 2.5 s on a healthy connection: this long without one is trouble (poor while audio flows, lost when it does not). */
 export const SERVER_SILENT_MS = 5_000;
 /** This long without any contact with the server: say it cannot be reached, and offer Try again and Leave. */
 export const UNREACHABLE_AFTER_MS = 10_000;
@@ -153,8 +153,18 @@ export interface ConnectionInputs {
   online: boolean;
 }
 
+/** Why the screen says reconnecting: the SDK said so, audio stopped arriving, the server went quiet, or the device is offline. */
+export type TroubleCause = 'sdk' | 'media' | 'server' | 'offline';
+
 export interface ConnectionAssessment {
   reconnecting: boolean;
+  cause?: TroubleCause;
+  /**
+   * The server has been slow to answer the app's requests while audio still arrives:
+   * the connection is poor (a congested link starves the app's TCP requests first),
+   * not lost. The watcher counts it as a poor sample.
+   */
+  slowServer?: boolean;
   unreachable: Unreachable | undefined;
   /** Seconds since the server last answered, while that is worth saying. */
   silentSeconds: number;
@@ -163,12 +173,16 @@ export interface ConnectionAssessment {
 export function assessConnection(i: ConnectionInputs): ConnectionAssessment {
   const mediaStalled = i.lastMediaAt !== undefined && i.now - i.lastMediaAt >= MEDIA_STALL_MS;
   const serverSilent = i.now - i.lastServerContactAt;
-  const reconnecting = i.sdkReconnecting || mediaStalled || serverSilent >= SERVER_SILENT_MS || !i.online;
+  const mediaFlowing = i.lastMediaAt !== undefined && !mediaStalled;
+  const serverQuiet = serverSilent >= SERVER_SILENT_MS;
+  // A quiet server is a lost one only when no audio arrives from it either.
+  const cause: TroubleCause | undefined = !i.online ? 'offline' : i.sdkReconnecting ? 'sdk' : mediaStalled ? 'media' : serverQuiet && !mediaFlowing ? 'server' : undefined;
+  const reconnecting = cause !== undefined;
   let unreachable: Unreachable | undefined;
   if (reconnecting && serverSilent >= UNREACHABLE_AFTER_MS) {
     unreachable = !i.online ? 'offline' : i.lastFailure?.kind === 'refused' ? 'refused' : 'timeout';
   }
-  return { reconnecting, unreachable, silentSeconds: Math.floor(serverSilent / 1000) };
+  return { reconnecting, ...(cause && { cause }), ...(serverQuiet && mediaFlowing && { slowServer: true }), unreachable, silentSeconds: Math.floor(serverSilent / 1000) };
 }
 
 /** Anything iterable like an RTCStatsReport: stats objects with a `type`. */

@@ -51,8 +51,9 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
     const at = now();
     // Stats that do not come back in time count as no audio arriving, never as a stuck watcher.
     const report = await Promise.race([options.stats().catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, STATS_TIMEOUT_MS))]);
+    let sample: StatsSample | undefined;
     if (report) {
-      const sample = sampleFromStats(report, at);
+      sample = sampleFromStats(report, at);
       samples.push(sample);
       if (samples.length > KEEP_SAMPLES) samples.shift();
       if (sample.audioPacketsReceived !== undefined && sample.audioPacketsReceived > 0 && sample.audioPacketsReceived !== lastPackets) {
@@ -60,12 +61,6 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
         lastMediaAt = at;
         firstMediaAt ??= at;
       }
-      const lossPct = lossPercent(samples, at);
-      const observed = classify({ ...sample, rttMs: medianRtt(samples) }, lossPct);
-      const store = useConnectionStore.getState();
-      store.setMeasured({ sample, lossPct, observed });
-      judged = !judged;
-      if (judged && firstMediaAt !== undefined && at - firstMediaAt >= WARM_UP_MS) store.setLevel(tracker.push(observed));
     }
     const live = options.live();
     const assessment = assessConnection({
@@ -76,6 +71,15 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
       lastFailure: live?.lastFailure,
       online: typeof navigator === 'undefined' || navigator.onLine !== false,
     });
+    if (sample) {
+      const lossPct = lossPercent(samples, at);
+      // Requests to the server going unanswered while audio flows is a congested link: poor.
+      const observed = assessment.slowServer ? 'poor' : classify({ ...sample, rttMs: medianRtt(samples) }, lossPct);
+      const store = useConnectionStore.getState();
+      store.setMeasured({ sample, lossPct, observed });
+      judged = !judged;
+      if (judged && firstMediaAt !== undefined && at - firstMediaAt >= WARM_UP_MS) store.setLevel(tracker.push(observed));
+    }
     useConnectionStore.getState().setAssessment(assessment);
     if (assessment.reconnecting !== wasReconnecting) {
       announce(assessment.reconnecting ? t.connection.problemAnnouncement : t.connection.restoredAnnouncement, 'assertive');

@@ -28,7 +28,7 @@ export const useConnectionStore = create<ConnectionState>((set, get) => ({
   },
   setAssessment: (assessment) => {
     const old = get().assessment;
-    if (old.reconnecting === assessment.reconnecting && old.unreachable === assessment.unreachable && old.silentSeconds === assessment.silentSeconds) return;
+    if (old.reconnecting === assessment.reconnecting && old.cause === assessment.cause && old.slowServer === assessment.slowServer && old.unreachable === assessment.unreachable && old.silentSeconds === assessment.silentSeconds) return;
     set({ assessment });
   },
   setChecking: (checking) => set({ checking }),
