@@ -5,11 +5,13 @@ import { DefaultBrowserBehavior, NScaleVideoUplinkBandwidthPolicy, type Logger, 
  * re-tuned one change at a time.
  *
  * After every renegotiation (someone starts or stops a camera) the SDK re-tunes the
- * encoder with RTCRtpSender.getParameters/setParameters and does not await it. Two
- * renegotiations close together overlap: both read the same transaction, the first
- * setParameters consumes it, and Chrome rejects the second ("getParameters() has
- * never been called on this sender"), an uncaught error in a busy meeting. Queued,
- * each change reads the parameters the previous one left.
+ * encoder with RTCRtpSender.getParameters/setParameters and does not await it, so
+ * two renegotiations close together put two setParameters in flight at once. Chrome
+ * rejects a setParameters whose transaction an earlier one already consumed
+ * ("getParameters() has never been called on this sender"); whether overlapping calls
+ * hit that depends on its threads' timing (back to back on an idle machine they did
+ * not; in busy meetings on a loaded machine they did), and the result is an uncaught
+ * error. Queued, each change reads the parameters the previous one left.
  */
 export class SerialUplinkPolicy extends NScaleVideoUplinkBandwidthPolicy {
   constructor(
