@@ -25,7 +25,8 @@ import { createLogger, type Logger } from './logger.js';
 import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import { mediaSettings, type DeepPartial } from './defaults.js';
+import { mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
+import type { SignalingLimits } from './signaling/frame-limits.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
 import { MeetingMedia } from './media/meeting-media.js';
 import type { MediaSettings } from './media/media-settings.js';
@@ -63,6 +64,8 @@ export interface ChorusServerConfig {
   media?: DeepPartial<MediaSettings>;
   /** Timeouts and connection caps (see src-main/server/http/connection-limits.ts); unset ones take their defaults. */
   limits?: Partial<ConnectionLimits>;
+  /** Signaling frame caps, presence coalescing and send-buffer caps, merged over DEFAULT_SIGNALING_LIMITS. */
+  signalingLimits?: DeepPartial<SignalingLimits>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -227,6 +230,8 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     silenceTimeoutMs: config.signalingSilenceTimeoutMs,
     activity,
     limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
+    sessionLimits: signalingLimits(config.signalingLimits),
+    clock,
   });
   signaling.gateway = gateway;
   // After the gateway: it must hear of a meeting's end first (see MeetingEventSource).

@@ -1,4 +1,5 @@
 import type { MediaSettings } from './media/media-settings.js';
+import type { SignalingLimits } from './signaling/frame-limits.js';
 
 /**
  * The server's tunable numbers in one place: options (CLI, desktop host, tests)
@@ -41,3 +42,37 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * Signaling session limits (see src-main/server/signaling/frame-limits.ts). The
+ * frame caps sit far above what amazon-chime-sdk-js sends: DATA_MESSAGE's stays
+ * above the 200 messages a second an attendee may send before being throttled.
+ */
+export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
+  framesPerSecond: {
+    total: 1200,
+    join: 2,
+    subscribe: 10,
+    leave: 2,
+    pause: 50,
+    resume: 50,
+    audioControl: 30,
+    pingPong: 200,
+    clientMetric: 10,
+    dataMessage: 1000,
+    remoteVideoUpdate: 30,
+    primaryMeetingJoin: 5,
+    primaryMeetingLeave: 5,
+    ignored: 20,
+  },
+  framesPerTurn: 16,
+  presenceIntervalMs: 250,
+  softBufferedBytes: 256 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+};
+
+/** Signaling limits with some overridden (the caps merge per frame type). */
+export function signalingLimits(overrides: DeepPartial<SignalingLimits> = {}): SignalingLimits {
+  const d = DEFAULT_SIGNALING_LIMITS;
+  return { ...d, ...overrides, framesPerSecond: { ...d.framesPerSecond, ...overrides.framesPerSecond } } as SignalingLimits;
+}
