@@ -27,6 +27,7 @@ import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
 import type { SignalingLimits } from './signaling/frame-limits.js';
+import { DEFAULT_DATA_MESSAGE_LIMITS, type DataMessageLimits } from './signaling/data-messages.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
 import { MeetingMedia } from './media/meeting-media.js';
 import type { MediaSettings } from './media/media-settings.js';
@@ -66,6 +67,8 @@ export interface ChorusServerConfig {
   limits?: Partial<ConnectionLimits>;
   /** Signaling frame caps, presence coalescing and send-buffer caps, merged over DEFAULT_SIGNALING_LIMITS. */
   signalingLimits?: DeepPartial<SignalingLimits>;
+  /** Data message throttling and lifetime buffer, merged over DEFAULT_DATA_MESSAGE_LIMITS. */
+  dataMessageLimits?: Partial<DataMessageLimits>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -231,6 +234,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     activity,
     limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
     sessionLimits: signalingLimits(config.signalingLimits),
+    dataMessageLimits: { ...DEFAULT_DATA_MESSAGE_LIMITS, ...config.dataMessageLimits },
     clock,
   });
   signaling.gateway = gateway;

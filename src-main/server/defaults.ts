@@ -69,6 +69,7 @@ export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
   presenceIntervalMs: 250,
   softBufferedBytes: 256 * 1024,
   maxBufferedBytes: 1024 * 1024,
+  maxBackedUpMs: 15_000,
 };
 
 /** Signaling limits with some overridden (the caps merge per frame type). */

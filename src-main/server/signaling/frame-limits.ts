@@ -19,6 +19,8 @@ export interface SignalingLimits {
   softBufferedBytes: number;
   /** Bytes unsent on a session's socket past which the session is closed (4509). */
   maxBufferedBytes: number;
+  /** How long a session's unsent bytes may stay over the soft cap before it is closed (4509), even if only droppable frames were dropped. */
+  maxBackedUpMs: number;
 }
 
 /** The SDK's names of the frame types, for close reasons and logs. */

@@ -107,6 +107,13 @@ export class SignalingGateway {
     );
   }
 
+  /** Bytes queued on every signaling socket and not yet written to the network. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const ws of this.sockets) total += ws.bufferedAmount;
+    return total;
+  }
+
   room(meetingId: string): MeetingRoom | undefined {
     return this.rooms.get(meetingId);
   }

@@ -39,6 +39,8 @@ export class SignalingSession implements SessionPort {
   private readonly frameLimiter: FrameRateLimiter;
   /** Frames not sent because the socket was backed up (AUDIO_METADATA, replayable data messages). */
   droppedFrames = 0;
+  /** When the socket's unsent bytes last went over the soft cap (undefined while under it). */
+  private backedUpSince: number | undefined;
 
   constructor(
     private readonly identity: JoinIdentity,
@@ -64,24 +66,38 @@ export class SignalingSession implements SessionPort {
   send(frame: Uint8Array, mayDrop = false): boolean {
     if (this.closed) return false;
     const buffered = this.connection.bufferedAmount?.() ?? 0;
-    if (buffered + frame.byteLength > this.limits.maxBufferedBytes) {
-      this.logger.warn('signaling_send_buffer_full', { participantId: this.identity.participantId, bufferedBytes: buffered, droppedFrames: this.droppedFrames });
-      // Not from inside the caller's broadcast loop: leaving broadcasts too.
-      const error = new SignalingProtocolError(CLOSE_CODES.sendBufferFull, `Send buffer full: over ${this.limits.maxBufferedBytes} bytes unread`);
-      this.closed = true;
-      clearInterval(this.watchdog);
-      this.connection.close(error.closeCode, error.message);
-      queueMicrotask(() => {
-        if (this.participant) this.room.leave(this.participant, true);
-      });
-      return false;
-    }
-    if (mayDrop && buffered > this.limits.softBufferedBytes) {
-      this.droppedFrames++;
-      return false;
+    if (buffered > this.limits.softBufferedBytes) {
+      const now = this.nowMs();
+      this.backedUpSince ??= now;
+      if (buffered + frame.byteLength > this.limits.maxBufferedBytes) {
+        this.sendBufferFull(buffered, `Send buffer full: over ${this.limits.maxBufferedBytes} bytes unread`);
+        return false;
+      }
+      if (now - this.backedUpSince > this.limits.maxBackedUpMs) {
+        this.sendBufferFull(buffered, `Send buffer full: over ${this.limits.softBufferedBytes} bytes unread for ${this.limits.maxBackedUpMs} ms`);
+        return false;
+      }
+      if (mayDrop) {
+        this.droppedFrames++;
+        return false;
+      }
+    } else {
+      this.backedUpSince = undefined;
     }
     this.connection.send(frame);
     return true;
+  }
+
+  /** The client reads too little: the session ends (4509, which the SDK answers by reconnecting), and it leaves as dropped. */
+  private sendBufferFull(bufferedBytes: number, reason: string): void {
+    this.logger.warn('signaling_send_buffer_full', { participantId: this.identity.participantId, bufferedBytes, droppedFrames: this.droppedFrames, reason });
+    this.closed = true;
+    clearInterval(this.watchdog);
+    this.connection.close(CLOSE_CODES.sendBufferFull, reason);
+    // Not from inside the caller's broadcast loop: leaving broadcasts too.
+    queueMicrotask(() => {
+      if (this.participant) this.room.leave(this.participant, true);
+    });
   }
 
   get isOpen(): boolean {
