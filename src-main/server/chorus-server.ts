@@ -27,6 +27,7 @@ import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
 import { mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
 import type { SignalingLimits } from './signaling/frame-limits.js';
+import type { PasscodeLimits } from './app-api/attempt-limiter.js';
 import { DEFAULT_DATA_MESSAGE_LIMITS, type DataMessageLimits } from './signaling/data-messages.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
 import { MeetingMedia } from './media/meeting-media.js';
@@ -56,6 +57,10 @@ export interface ChorusServerConfig {
   rendererDir?: string;
   /** Anyone who can reach the server may create app meetings, not only holders of the bearer token. */
   allowWebHosting?: boolean;
+  /** GET /app/api/meetings lists meetings only to the bearer token; passcodes may then be as short as 4 characters (else 8). */
+  unlisted?: boolean;
+  /** Passcode guessing limits, merged over DEFAULT_PASSCODE_LIMITS (src-main/server/defaults.ts). */
+  passcodeLimits?: Partial<PasscodeLimits>;
   /** Server name shown in the app (default: the machine's host name). */
   serverName?: string;
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
@@ -146,6 +151,8 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     logger,
     participantCount: (meetingId) => late.gateway?.room(meetingId)?.size ?? 0,
     muteLive: (meetingId, attendeeId) => void muteLiveAttendee(late.gateway, meetingId, attendeeId, clock.now()),
+    listed: !config.unlisted,
+    passcodeLimits: config.passcodeLimits,
   });
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
 
@@ -162,7 +169,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
         credentials: credentials.credentials,
         logger,
         allowWebHosting: config.allowWebHosting ?? false,
-        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false }),
+        serverInfo: () => serverInfoFor({ name: config.serverName, urls: [publicUrl, late.url ?? publicUrl], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false, listed: !config.unlisted }),
       }).catch((error: unknown) => {
         logger.error('request_failed', { error });
         if (!res.headersSent) res.destroy();

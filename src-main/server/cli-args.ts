@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { LISTED_PASSCODE_MIN } from '../shared/app-api.js';
 import type { ChorusServerConfig } from './chorus-server.js';
 import { ChorusError } from './errors.js';
 import type { ConnectionLimits } from './http/connection-limits.js';
@@ -31,7 +32,9 @@ export const USAGE = `Usage: npm run server -- [options]
   --max-duration SEC       end any meeting after SEC seconds (default 86400)
   --log-level LEVEL        debug, info, warn or error (default info)
   --meeting NAME           create a meeting at startup and print its invite link and host link
-  --passcode CODE          passcode (4-32 characters) for --meeting
+  --passcode CODE          passcode for --meeting: 8-32 characters, or 4-32 with --unlisted
+  --unlisted               list meetings only to the host's bearer token, not to everyone (listed by default);
+                           a listed meeting's passcode needs at least 8 characters, an unlisted one's 4
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
@@ -48,7 +51,7 @@ export const USAGE = `Usage: npm run server -- [options]
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
 CHORUS_DATA_DIR sets the default data directory; CHORUS_WEBHOOK_SECRET sets the webhook signing key.`;
 
-const FLAGS = new Set(['--tls', '--help', '--allow-web-hosting']);
+const FLAGS = new Set(['--tls', '--help', '--allow-web-hosting', '--unlisted']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
@@ -112,6 +115,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (passcode !== undefined) {
     if (meetingName === undefined) throw invalid('--passcode needs --meeting');
     if ([...passcode].length < 4 || [...passcode].length > 32) throw invalid('--passcode must be 4 to 32 characters');
+    if (!flags.has('--unlisted') && [...passcode].length < LISTED_PASSCODE_MIN) {
+      throw invalid(`--passcode must be at least ${LISTED_PASSCODE_MIN} characters: meetings are listed to anyone who can reach the server (or add --unlisted)`);
+    }
   }
   const webhookUrls = repeated.get('--webhook-url') ?? [];
   for (const url of webhookUrls) {
@@ -161,6 +167,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       tls: flags.has('--tls'),
       tlsCertFile: values.get('--tls-cert'),
       allowWebHosting: flags.has('--allow-web-hosting'),
+      ...(flags.has('--unlisted') ? { unlisted: true } : {}),
       tlsKeyFile: values.get('--tls-key'),
       dataDir: values.get('--data-dir') ?? env.CHORUS_DATA_DIR ?? join(homedir(), '.chorus'),
       iceHost: values.get('--ice-host'),

@@ -1,4 +1,5 @@
 import type { MediaSettings } from './media/media-settings.js';
+import type { PasscodeLimits } from './app-api/attempt-limiter.js';
 import type { SignalingLimits } from './signaling/frame-limits.js';
 
 /**
@@ -77,3 +78,16 @@ export function signalingLimits(overrides: DeepPartial<SignalingLimits> = {}): S
   const d = DEFAULT_SIGNALING_LIMITS;
   return { ...d, ...overrides, framesPerSecond: { ...d.framesPerSecond, ...overrides.framesPerSecond } } as SignalingLimits;
 }
+
+/**
+ * Passcode guessing (see src-main/server/app-api/attempt-limiter.ts): ten wrong
+ * guesses a minute per address, fifty per meeting from addresses and devices that
+ * never got in, and at most two checks at once per address and eight per meeting.
+ */
+export const DEFAULT_PASSCODE_LIMITS: PasscodeLimits = {
+  maxFailuresPerAddress: 10,
+  maxFailuresPerMeeting: 50,
+  windowMs: 60_000,
+  maxConcurrentPerAddress: 2,
+  maxConcurrentPerMeeting: 8,
+};

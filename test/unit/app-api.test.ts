@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLimiter } from '../../src-main/server/app-api/attempt-limiter.js';
+import { AttemptLimiter, PasscodeGuard, type PasscodeTicket, type Throttled } from '../../src-main/server/app-api/attempt-limiter.js';
 import { matchAppRoute } from '../../src-main/server/app-api/app-api-http.js';
 import { AppMeetings, externalUserIdFor } from '../../src-main/server/app-api/app-meetings.js';
 import { generateHostKey, generateMeetingCode, hashHostKey, hashPasscode, hostKeyMatches, verifyPasscode } from '../../src-main/server/app-api/secrets.js';
@@ -86,14 +86,49 @@ describe('AttemptLimiter', () => {
   });
 });
 
+describe('PasscodeGuard', () => {
+  const limits = { maxFailuresPerAddress: 3, maxFailuresPerMeeting: 5, windowMs: 60_000, maxConcurrentPerAddress: 2, maxConcurrentPerMeeting: 3 };
+  const ticket = (t: PasscodeTicket | Throttled): PasscodeTicket => {
+    if (!('settle' in t)) throw new Error(`throttled: ${t.message}`);
+    return t;
+  };
+  it('counts a check when it starts: checks in flight use up the budget before their hash ends', () => {
+    let now = 0;
+    const guard = new PasscodeGuard(limits, () => now);
+    const a = ticket(guard.reserve('ip1', 'm', false));
+    const b = ticket(guard.reserve('ip1', 'm', false));
+    // A third at once is over the per-address concurrency.
+    expect(guard.reserve('ip1', 'm', false)).toMatchObject({ retryAfterSeconds: 1 });
+    a.settle(false);
+    b.settle(false);
+    const c = ticket(guard.reserve('ip1', 'm', false));
+    // Two failures and one in flight: the fourth must wait for the window, whatever c turns out to be.
+    expect(guard.reserve('ip1', 'm', false)).toMatchObject({ message: expect.stringMatching(/Too many wrong passcodes/) });
+    c.settle(true);
+    ticket(guard.reserve('ip1', 'm', false)).settle(false);
+    const refused = guard.reserve('ip1', 'm', false) as Throttled;
+    expect(refused.retryAfterSeconds).toBe(60);
+    now = 60_001;
+    ticket(guard.reserve('ip1', 'm', false)).settle(true);
+  });
+  it('a meeting locked by guesses from many addresses still lets in addresses and devices it knows', () => {
+    const guard = new PasscodeGuard(limits, () => 0);
+    for (const ip of ['a', 'b', 'c', 'd', 'e']) ticket(guard.reserve(ip, 'm', false)).settle(false);
+    expect('settle' in guard.reserve('newcomer', 'm', false)).toBe(false);
+    expect('settle' in guard.reserve('regular', 'm', true)).toBe(true);
+    // Another meeting is untouched.
+    expect('settle' in guard.reserve('newcomer', 'other', false)).toBe(true);
+  });
+});
+
 describe('AppMeetings', () => {
   it('creates a Chime meeting per code and joins attendees with unique ExternalUserIds carrying the name', async () => {
     const { service, meetings } = setup();
-    const created = await meetings.create({ name: '  Weekly  ', passcode: 'abcd' });
+    const created = await meetings.create({ name: '  Weekly  ', passcode: 'abcd-efgh' });
     expect(created.name).toBe('Weekly');
     expect((await service.getMeeting(created.meetingId)).ExternalMeetingId).toBe(`chorus-app-${created.meetingCode}`);
-    const one = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
-    const two = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
+    const one = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd-efgh' }, 'c1'));
+    const two = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd-efgh' }, 'c1'));
     expect(one.Attendee.AttendeeId).not.toBe(two.Attendee.AttendeeId);
     expect(one.Attendee.ExternalUserId).toMatch(/^.{6}#Zoë Ünal$/);
     expect(one.Meeting.MeetingId).toBe(created.meetingId);
@@ -203,7 +238,11 @@ describe('static file paths', () => {
 
 describe('server CLI: --meeting', () => {
   it('parses --meeting and --passcode, and refuses bad combinations', () => {
-    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd' });
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd' });
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).config.unlisted).toBe(true);
+    // Listed meetings (the default) are guarded by their passcode alone: 8 characters at least.
+    expect(() => parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd'], {})).toThrow(/at least 8 characters/);
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd-efgh'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd-efgh' });
     expect(parseCliArgs(['--meeting=Solo'], {}).meeting).toEqual({ name: 'Solo' });
     expect(parseCliArgs([], {}).meeting).toBeUndefined();
     expect(() => parseCliArgs(['--passcode', 'abcd'], {})).toThrow(/--passcode needs --meeting/);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CONNECTION_REPORTS,
   DEVICE_ID_PATTERN,
+  LISTED_PASSCODE_MIN,
   LIVE_HOLD_MS,
   LOBBY_HOLD_MS,
   NAME_LIMITS,
@@ -21,7 +22,8 @@ import { badRequest, ChimeApiError, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { refuse } from './app-errors.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { DEFAULT_PASSCODE_LIMITS } from '../defaults.js';
+import { PasscodeGuard, type PasscodeLimits } from './attempt-limiter.js';
 import { Lobby } from './lobby.js';
 import { MeetingPeople, type Viewer } from './meeting-people.js';
 import { applyModeration, parseModerationAction, type Actor, type ModerationContext } from './moderation.js';
@@ -49,7 +51,12 @@ interface AppMeetingRecord {
   startedAt: number;
   people: MeetingPeople;
   lobby: Lobby;
+  /** Addresses and devices that got in (right passcode or host key): the meeting's guessing limit never locks them out. */
+  known: Set<string>;
 }
+
+/** How many addresses and devices a meeting remembers as having got in. */
+const MAX_KNOWN = 1000;
 
 export interface AppMeetingsOptions {
   service: MeetingService;
@@ -59,10 +66,14 @@ export interface AppMeetingsOptions {
   participantCount?: (meetingId: string) => number;
   /** Server-side mute of an attendee's live session, so a host mute takes effect at once. */
   muteLive?: (meetingId: string, attendeeId: string) => void;
-  /** Failed passcodes allowed per client address, and per meeting, per window. */
+  /** Failed passcodes allowed per client address, and per meeting, per window (shorthands for passcodeLimits). */
   maxFailuresPerClient?: number;
   maxFailuresPerMeeting?: number;
   failureWindowMs?: number;
+  /** Passcode guessing limits, merged over DEFAULT_PASSCODE_LIMITS. */
+  passcodeLimits?: Partial<PasscodeLimits>;
+  /** Whether meetings are listed to anyone (default true): a listed meeting's passcode needs LISTED_PASSCODE_MIN characters. */
+  listed?: boolean;
 }
 
 /** Who is asking: the host key, or an attendee's own credentials (checked against the JoinToken). */
@@ -112,8 +123,7 @@ export function externalUserIdFor(displayName: string): string {
 export class AppMeetings {
   private readonly byCode = new Map<string, AppMeetingRecord>();
   private readonly codeByMeetingId = new Map<string, string>();
-  private readonly clientFailures: AttemptLimiter;
-  private readonly meetingFailures: AttemptLimiter;
+  private readonly passcodes: PasscodeGuard;
   private readonly clock: Clock;
   private readonly unsubscribe: (() => void)[] = [];
   private sweepTimer: unknown;
@@ -121,10 +131,11 @@ export class AppMeetings {
 
   constructor(private readonly options: AppMeetingsOptions) {
     this.clock = options.clock ?? systemClock;
-    const window = options.failureWindowMs ?? 60_000;
-    const now = (): number => this.clock.now();
-    this.clientFailures = new AttemptLimiter(options.maxFailuresPerClient ?? 10, window, now);
-    this.meetingFailures = new AttemptLimiter(options.maxFailuresPerMeeting ?? 50, window, now);
+    const limits: PasscodeLimits = { ...DEFAULT_PASSCODE_LIMITS, ...options.passcodeLimits };
+    if (options.maxFailuresPerClient !== undefined) limits.maxFailuresPerAddress = options.maxFailuresPerClient;
+    if (options.maxFailuresPerMeeting !== undefined) limits.maxFailuresPerMeeting = options.maxFailuresPerMeeting;
+    if (options.failureWindowMs !== undefined) limits.windowMs = options.failureWindowMs;
+    this.passcodes = new PasscodeGuard(limits, () => this.clock.now());
     const { events } = options.service;
     // A meeting that ends for any reason (host, API, idle expiry) takes its code with it.
     this.unsubscribe.push(
@@ -162,6 +173,9 @@ export class AppMeetings {
     const name = checkText('name', body.name, NAME_LIMITS, false)!.trim();
     if (name === '') throw badRequest('name must not be blank');
     const passcode = checkText('passcode', body.passcode, PASSCODE_LIMITS, true);
+    if (passcode !== undefined && this.listed && [...passcode].length < LISTED_PASSCODE_MIN) {
+      throw badRequest(`passcode must be at least ${LISTED_PASSCODE_MIN} characters long: this server lists its meetings to anyone who can reach it (start it with --unlisted to allow ${PASSCODE_LIMITS.min})`);
+    }
     if (body.lobby !== undefined && typeof body.lobby !== 'boolean') throw badRequest('lobby must be true or false');
     let code = generateMeetingCode();
     while (this.byCode.has(code)) code = generateMeetingCode();
@@ -179,6 +193,7 @@ export class AppMeetings {
       startedAt: now,
       people,
       lobby: new Lobby(this.clock, () => people.touch()),
+      known: new Set(),
     };
     const meetingId = await this.startChimeMeeting(record);
     this.byCode.set(code, record);
@@ -198,6 +213,11 @@ export class AppMeetings {
     record.people.startedAt = record.startedAt;
     this.codeByMeetingId.set(meeting.MeetingId, record.code);
     return meeting.MeetingId;
+  }
+
+  /** Whether the meeting list is public (see `listed` in the options). */
+  get listed(): boolean {
+    return this.options.listed ?? true;
   }
 
   list(): MeetingListing[] {
@@ -230,7 +250,8 @@ export class AppMeetings {
     if (body.hostKey !== undefined && body.hostKey !== null && typeof body.hostKey !== 'string') throw badRequest('hostKey must be a string');
     const deviceId = checkDeviceId(body.deviceId);
     const isHost = typeof body.hostKey === 'string' && hostKeyMatches(body.hostKey, record.hostKeyHash);
-    if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey);
+    if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey, deviceId);
+    else remember(record, clientKey, deviceId);
     // The meeting may have ended while the passcode was being checked.
     const current = this.require(code);
     if (!isHost && current.people.isBanned(deviceId)) {
@@ -247,16 +268,24 @@ export class AppMeetings {
     return this.admit(current, displayName, deviceId, role);
   }
 
-  private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string): Promise<void> {
-    const meetingKey = `meeting:${record.code}`;
-    if (this.clientFailures.blocked(clientKey) || this.meetingFailures.blocked(meetingKey)) {
-      const retry = Math.max(this.clientFailures.retryAfterSeconds(clientKey), this.meetingFailures.retryAfterSeconds(meetingKey));
-      throw new ChimeApiError('ThrottlingException', `Too many wrong passcodes; try again in ${retry} s`);
+  private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string, deviceId: string | undefined): Promise<void> {
+    const known = record.known.has(`address:${clientKey}`) || (deviceId !== undefined && record.known.has(`device:${deviceId}`));
+    const ticket = this.passcodes.reserve(clientKey, record.code, known);
+    if (!('settle' in ticket)) {
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'passcode-throttled' });
+      throw new ThrottledError(ticket.message, ticket.retryAfterSeconds);
     }
     const passcode = typeof presented === 'string' ? presented : '';
-    if (passcode !== '' && (await verifyPasscode(passcode, record.passcode!))) return;
-    this.clientFailures.recordFailure(clientKey);
-    this.meetingFailures.recordFailure(meetingKey);
+    let correct = false;
+    try {
+      correct = passcode !== '' && (await verifyPasscode(passcode, record.passcode!));
+    } finally {
+      ticket.settle(correct);
+    }
+    if (correct) {
+      remember(record, clientKey, deviceId);
+      return;
+    }
     const reason = passcode === '' ? 'passcode-missing' : 'passcode-wrong';
     this.options.logger.info('app_join_refused', { meetingCode: record.code, reason });
     throw refuse(reason, passcode === '' ? 'This meeting needs a passcode' : 'The passcode is not correct');
@@ -448,6 +477,25 @@ export class AppMeetings {
   private liveMeetingId(record: AppMeetingRecord): string {
     if (record.meetingId === undefined) throw notFound(`Meeting ${record.code} has nobody in it right now`);
     return record.meetingId;
+  }
+}
+
+/** An address or device got into the meeting: its guessing limit will not lock it out later. */
+function remember(record: AppMeetingRecord, clientKey: string, deviceId: string | undefined): void {
+  for (const key of [`address:${clientKey}`, ...(deviceId ? [`device:${deviceId}`] : [])]) {
+    record.known.delete(key);
+    record.known.add(key);
+  }
+  while (record.known.size > MAX_KNOWN) record.known.delete(record.known.values().next().value!);
+}
+
+/** ThrottlingException (429) with how long to wait, which the HTTP layer sends as Retry-After. */
+export class ThrottledError extends ChimeApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('ThrottlingException', message);
   }
 }
 
