@@ -25,9 +25,10 @@ import { createLogger, type Logger } from './logger.js';
 import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import { mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
+import { DEFAULT_MAX_WEB_HOSTED_MEETINGS, mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
 import type { SignalingLimits } from './signaling/frame-limits.js';
 import type { PasscodeLimits } from './app-api/attempt-limiter.js';
+import type { AppLimits } from './app-api/app-meetings.js';
 import { DEFAULT_DATA_MESSAGE_LIMITS, type DataMessageLimits } from './signaling/data-messages.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
 import { MeetingMedia } from './media/meeting-media.js';
@@ -61,6 +62,10 @@ export interface ChorusServerConfig {
   unlisted?: boolean;
   /** Passcode guessing limits, merged over DEFAULT_PASSCODE_LIMITS (src-main/server/defaults.ts). */
   passcodeLimits?: Partial<PasscodeLimits>;
+  /** Quotas of anonymous app joins and hosting, merged over DEFAULT_APP_LIMITS. */
+  appLimits?: Partial<AppLimits>;
+  /** Meetings started from the web app without the bearer token, on top of maxActiveMeetings (default DEFAULT_MAX_WEB_HOSTED_MEETINGS). */
+  maxWebHostedMeetings?: number;
   /** Server name shown in the app (default: the machine's host name). */
   serverName?: string;
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
@@ -141,6 +146,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     logger,
     placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
     maxActiveMeetings: config.maxActiveMeetings ?? DEFAULT_MAX_ACTIVE_MEETINGS,
+    maxWebHostedMeetings: config.allowWebHosting ? (config.maxWebHostedMeetings ?? DEFAULT_MAX_WEB_HOSTED_MEETINGS) : 0,
     lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
   });
 
@@ -153,6 +159,8 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     muteLive: (meetingId, attendeeId) => void muteLiveAttendee(late.gateway, meetingId, attendeeId, clock.now()),
     listed: !config.unlisted,
     passcodeLimits: config.passcodeLimits,
+    limits: config.appLimits,
+    isConnected: (meetingId, attendeeId) => late.gateway?.room(meetingId)?.participant(attendeeId) !== undefined,
   });
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
 
@@ -231,6 +239,10 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
   publicUrl = derivePublicBaseUrl({ host: config.host, port: address.port, tls: Boolean(tls), publicUrl: config.publicUrl });
   const udpPort = config.udpPort ?? address.port;
   const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
+  // An app attendee that said LEAVE frees its place in the meeting at once.
+  activity.on('left', ({ meeting, attendee, content, dropped }) => {
+    if (!content) appMeetings.attendeeLeft(meeting.MeetingId, attendee.AttendeeId, dropped);
+  });
   const ice = { host: config.iceHost, udpPort };
   const gateway = new SignalingGateway({
     service,

@@ -36,6 +36,7 @@ export const USAGE = `Usage: npm run server -- [options]
   --unlisted               list meetings only to the host's bearer token, not to everyone (listed by default);
                            a listed meeting's passcode needs at least 8 characters, an unlisted one's 4
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
+  --max-web-meetings N     meetings started from the web without the bearer token, on top of --max-meetings (default 20)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
   --header-timeout SEC     a connection must send request headers (or finish TLS) within SEC (default 10)
@@ -57,7 +58,7 @@ const VALUED = new Set([
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
   '--meeting', '--passcode', '--webhook-max-backoff',
   '--header-timeout', '--request-timeout', '--idle-timeout', '--join-timeout',
-  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token',
+  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token', '--max-web-meetings',
 ]);
 /** Options that may be given more than once. */
 const REPEATABLE = new Set(['--webhook-url', '--allowed-origin']);
@@ -173,6 +174,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       iceHost: values.get('--ice-host'),
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
+      ...(values.has('--max-web-meetings') ? { maxWebHostedMeetings: integer('--max-web-meetings', values.get('--max-web-meetings')!, 0, 100_000) } : {}),
       ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
       ...(values.has('--webhook-max-backoff') ? { webhookRetry: { maxBackoffMs: integer('--webhook-max-backoff', values.get('--webhook-max-backoff')!, 1, 86400) * 1000 } } : {}),

@@ -1,4 +1,5 @@
 import type { MediaSettings } from './media/media-settings.js';
+import type { AppLimits } from './app-api/app-meetings.js';
 import type { PasscodeLimits } from './app-api/attempt-limiter.js';
 import type { SignalingLimits } from './signaling/frame-limits.js';
 
@@ -91,3 +92,22 @@ export const DEFAULT_PASSCODE_LIMITS: PasscodeLimits = {
   maxConcurrentPerAddress: 2,
   maxConcurrentPerMeeting: 8,
 };
+
+/**
+ * What anyone may do through the app API without credentials (see AppLimits in
+ * src-main/server/app-api/app-meetings.ts): 30 joins a minute per address, 3
+ * meetings started from the web per address per 10 minutes, 5 places of every
+ * meeting kept for the host key, and attendees the app created released after 2
+ * minutes without a connection (at once after LEAVE).
+ */
+export const DEFAULT_APP_LIMITS: AppLimits = {
+  joinsPerAddress: 30,
+  joinWindowMs: 60_000,
+  webHostingPerAddress: 3,
+  webHostingWindowMs: 10 * 60_000,
+  hostReservedSlots: 5,
+  releaseAfterMs: 120_000,
+};
+
+/** Meetings started from the web app without credentials (`--allow-web-hosting`), on top of the API's --max-meetings. */
+export const DEFAULT_MAX_WEB_HOSTED_MEETINGS = 20;

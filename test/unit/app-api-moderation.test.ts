@@ -60,7 +60,8 @@ function setup() {
     lifecycle: DEFAULT_LIFECYCLE_TIMEOUTS,
   });
   const muted: string[] = [];
-  const meetings = new AppMeetings({ service, logger, clock, muteLive: (_m, a) => muted.push(a) });
+  // Every attendee in these tests counts as connected: none is released for being away.
+  const meetings = new AppMeetings({ service, logger, clock, muteLive: (_m, a) => muted.push(a), isConnected: () => true });
   return { clock, service, meetings, muted };
 }
 

@@ -154,6 +154,24 @@ describe('AppMeetings', () => {
     await rejects(meetings.join('nope', { displayName: 'A' }, 'c'), 'NotFoundException');
   });
 
+  it('a browser joining again (the same deviceId) releases its earlier attendee once that is no longer connected', async () => {
+    const connected = new Set<string>();
+    const { service, meetings } = setup({ isConnected: (_m, a) => connected.has(a) });
+    const m = await meetings.create({ name: 'Reloads' });
+    const device = 'device-0000000000000001';
+    const first = await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    connected.add(first.Attendee.AttendeeId);
+    // A second tab while the first is connected: both stay.
+    const second = await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    await expect(service.getAttendee(m.meetingId, first.Attendee.AttendeeId)).resolves.toBeDefined();
+    // A reload: the old one is gone, so it makes way.
+    connected.delete(first.Attendee.AttendeeId);
+    connected.add(second.Attendee.AttendeeId);
+    await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    await rejects(service.getAttendee(m.meetingId, first.Attendee.AttendeeId), 'NotFoundException');
+    await expect(service.getAttendee(m.meetingId, second.Attendee.AttendeeId)).resolves.toBeDefined();
+  });
+
   it('refuses wrong passcodes, then throttles the client and the meeting', async () => {
     const { meetings } = setup({ maxFailuresPerClient: 2, maxFailuresPerMeeting: 3 });
     const m = await meetings.create({ name: 'Locked', passcode: 'right-one' });

@@ -149,7 +149,9 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
         const auth = verifyBearerToken(req.headers, options.credentials);
         // A wrong token is refused even when hosting is open: it is a mistake worth reporting.
         if (!auth.ok && !(options.allowWebHosting && auth.reason === 'missing')) throw forbidden(auth.reason === 'missing' ? 'Creating a meeting needs the host bearer token' : 'The bearer token is not valid');
-        const created = await meetings.create(await readJsonBody(req));
+        // Without the token (web hosting), it counts against the address's and the server's web-hosting quotas.
+        const anonymous = auth.ok ? undefined : { clientKey: req.socket.remoteAddress ?? 'unknown' };
+        const created = await meetings.create(await readJsonBody(req), false, anonymous);
         sendJson(res, 201, requestId, created, cors);
         return;
       }

@@ -16,14 +16,14 @@ import {
   type MeetingListing,
   type Role,
 } from '../../shared/app-api.js';
-import type { AttendeeCapabilities } from '../../shared/chime-types.js';
+import { MEETING_LIMITS, type AttendeeCapabilities } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
-import { badRequest, ChimeApiError, forbidden, notFound } from '../errors.js';
+import { badRequest, ChimeApiError, forbidden, limitExceeded, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { refuse } from './app-errors.js';
-import { DEFAULT_PASSCODE_LIMITS } from '../defaults.js';
-import { PasscodeGuard, type PasscodeLimits } from './attempt-limiter.js';
+import { DEFAULT_APP_LIMITS, DEFAULT_PASSCODE_LIMITS } from '../defaults.js';
+import { AttemptLimiter, PasscodeGuard, type PasscodeLimits } from './attempt-limiter.js';
 import { Lobby } from './lobby.js';
 import { MeetingPeople, type Viewer } from './meeting-people.js';
 import { applyModeration, parseModerationAction, type Actor, type ModerationContext } from './moderation.js';
@@ -53,6 +53,26 @@ interface AppMeetingRecord {
   lobby: Lobby;
   /** Addresses and devices that got in (right passcode or host key): the meeting's guessing limit never locks them out. */
   known: Set<string>;
+  /** Created without the bearer token: its Chime meetings count against the web-hosting quota. */
+  webHosted: boolean;
+  /** Attendees this API created in the current Chime meeting, released once they are gone (see AppLimits.releaseAfterMs). */
+  created: Map<string, { deviceId: string | undefined; role: Role; lastConnected: number }>;
+  /** Guests being created right now: they count against the guest places before they exist. */
+  pendingGuests: number;
+}
+
+/** Quotas of what anyone may do without credentials. */
+export interface AppLimits {
+  /** Joins (without the host key) per client address per window; past it ThrottlingException. */
+  joinsPerAddress: number;
+  joinWindowMs: number;
+  /** Meetings created without the bearer token (`--allow-web-hosting`) per client address per window. */
+  webHostingPerAddress: number;
+  webHostingWindowMs: number;
+  /** Attendee slots of each meeting that joins without the host key cannot take: the host key always gets in. */
+  hostReservedSlots: number;
+  /** An attendee the app created that has not been connected for this long (left, dropped, or never came) is deleted, freeing its slot. */
+  releaseAfterMs: number;
 }
 
 /** How many addresses and devices a meeting remembers as having got in. */
@@ -74,6 +94,10 @@ export interface AppMeetingsOptions {
   passcodeLimits?: Partial<PasscodeLimits>;
   /** Whether meetings are listed to anyone (default true): a listed meeting's passcode needs LISTED_PASSCODE_MIN characters. */
   listed?: boolean;
+  /** Quotas of anonymous joins and hosting, merged over DEFAULT_APP_LIMITS. */
+  limits?: Partial<AppLimits>;
+  /** Whether the attendee has a live signaling session now. */
+  isConnected?: (meetingId: string, attendeeId: string) => boolean;
 }
 
 /** Who is asking: the host key, or an attendee's own credentials (checked against the JoinToken). */
@@ -124,6 +148,9 @@ export class AppMeetings {
   private readonly byCode = new Map<string, AppMeetingRecord>();
   private readonly codeByMeetingId = new Map<string, string>();
   private readonly passcodes: PasscodeGuard;
+  private readonly limits: AppLimits;
+  private readonly joinAttempts: AttemptLimiter;
+  private readonly webHostings: AttemptLimiter;
   private readonly clock: Clock;
   private readonly unsubscribe: (() => void)[] = [];
   private sweepTimer: unknown;
@@ -136,6 +163,9 @@ export class AppMeetings {
     if (options.maxFailuresPerMeeting !== undefined) limits.maxFailuresPerMeeting = options.maxFailuresPerMeeting;
     if (options.failureWindowMs !== undefined) limits.windowMs = options.failureWindowMs;
     this.passcodes = new PasscodeGuard(limits, () => this.clock.now());
+    this.limits = { ...DEFAULT_APP_LIMITS, ...options.limits };
+    this.joinAttempts = new AttemptLimiter(this.limits.joinsPerAddress, this.limits.joinWindowMs, () => this.clock.now());
+    this.webHostings = new AttemptLimiter(this.limits.webHostingPerAddress, this.limits.webHostingWindowMs, () => this.clock.now());
     const { events } = options.service;
     // A meeting that ends for any reason (host, API, idle expiry) takes its code with it.
     this.unsubscribe.push(
@@ -146,6 +176,7 @@ export class AppMeetings {
         const record = this.byCode.get(code);
         if (!record) return;
         record.lobby.closeAll();
+        record.created.clear();
         if (record.persistent) {
           record.meetingId = undefined;
           record.people.resetAttendees(this.clock.now());
@@ -160,7 +191,11 @@ export class AppMeetings {
         const record = this.recordForMeeting(meeting.MeetingId);
         for (const attendee of attendees) record?.people.setAudioLocked(attendee.AttendeeId, !sendsAudio(attendee.Capabilities));
       }),
-      events.on('attendeeDeleted', ({ meeting, attendee }) => this.recordForMeeting(meeting.MeetingId)?.people.forget(attendee.AttendeeId)),
+      events.on('attendeeDeleted', ({ meeting, attendee }) => {
+        const record = this.recordForMeeting(meeting.MeetingId);
+        record?.people.forget(attendee.AttendeeId);
+        record?.created.delete(attendee.AttendeeId);
+      }),
     );
     this.scheduleSweep();
   }
@@ -169,7 +204,8 @@ export class AppMeetings {
    * `persistent` (the operator's `--meeting`): the code outlives idle expiry and
    * "end for all"; the next join starts a fresh Chime meeting under it.
    */
-  async create(body: { name?: unknown; passcode?: unknown; lobby?: unknown }, persistent = false): Promise<CreatedMeeting> {
+  async create(body: { name?: unknown; passcode?: unknown; lobby?: unknown }, persistent = false, anonymous?: { clientKey: string }): Promise<CreatedMeeting> {
+    if (anonymous) this.countAnonymousHosting(anonymous.clientKey);
     const name = checkText('name', body.name, NAME_LIMITS, false)!.trim();
     if (name === '') throw badRequest('name must not be blank');
     const passcode = checkText('passcode', body.passcode, PASSCODE_LIMITS, true);
@@ -194,6 +230,9 @@ export class AppMeetings {
       people,
       lobby: new Lobby(this.clock, () => people.touch()),
       known: new Set(),
+      created: new Map(),
+      pendingGuests: 0,
+      webHosted: anonymous !== undefined,
     };
     const meetingId = await this.startChimeMeeting(record);
     this.byCode.set(code, record);
@@ -207,7 +246,7 @@ export class AppMeetings {
       ExternalMeetingId: `chorus-app-${record.code}`,
       // Echo reduction would need a cloud model; the app uses the browser's own echo cancellation.
       MeetingFeatures: { Audio: { EchoReduction: 'UNAVAILABLE' } },
-    });
+    }, { webHosted: record.webHosted });
     record.meetingId = meeting.MeetingId;
     record.startedAt = this.clock.now();
     record.people.startedAt = record.startedAt;
@@ -250,6 +289,7 @@ export class AppMeetings {
     if (body.hostKey !== undefined && body.hostKey !== null && typeof body.hostKey !== 'string') throw badRequest('hostKey must be a string');
     const deviceId = checkDeviceId(body.deviceId);
     const isHost = typeof body.hostKey === 'string' && hostKeyMatches(body.hostKey, record.hostKeyHash);
+    if (!isHost) this.countJoin(record, clientKey);
     if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey, deviceId);
     else remember(record, clientKey, deviceId);
     // The meeting may have ended while the passcode was being checked.
@@ -296,13 +336,90 @@ export class AppMeetings {
     const meetingId = record.meetingId ?? (await this.startChimeMeeting(record));
     const meeting = await this.options.service.getMeeting(meetingId);
     const locked = record.people.mustJoinLocked(deviceId, record.people.roleFor(deviceId) ?? role);
-    const attendee = await this.options.service.createAttendee(meetingId, {
+    // The same browser again (a reload): its earlier attendees that are no longer connected make way.
+    if (deviceId !== undefined) {
+      for (const [id, info] of record.created) {
+        if (info.deviceId === deviceId && !this.connected(meetingId, id)) await this.release(record, meetingId, id, 'replaced');
+      }
+    }
+    const guests = [...record.created.values()].filter((c) => c.role !== 'host').length + record.pendingGuests;
+    if (role !== 'host' && guests >= MEETING_LIMITS.maxAttendees - this.limits.hostReservedSlots) {
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'full' });
+      throw limitExceeded(`This meeting is full: ${guests} people have joined it`);
+    }
+    const request = {
       ExternalUserId: externalUserIdFor(name),
-      ...(locked ? { Capabilities: { Audio: 'Receive', Video: 'SendReceive', Content: 'SendReceive' } } : {}),
-    });
+      ...(locked ? { Capabilities: { Audio: 'Receive', Video: 'SendReceive', Content: 'SendReceive' } as const } : {}),
+    };
+    let attendee;
+    if (role !== 'host') record.pendingGuests++;
+    try {
+      attendee = await this.options.service.createAttendee(meetingId, request);
+    } catch (error) {
+      // The host key always gets in: a guest who is not connected gives up its place.
+      const vacancy = role === 'host' && error instanceof ChimeApiError && error.exception === 'LimitExceededException'
+        ? [...record.created.entries()].find(([id, c]) => c.role !== 'host' && !this.connected(meetingId, id))?.[0]
+        : undefined;
+      if (vacancy === undefined) throw error;
+      await this.release(record, meetingId, vacancy, 'host-needs-room');
+      attendee = await this.options.service.createAttendee(meetingId, request);
+    } finally {
+      if (role !== 'host') record.pendingGuests--;
+    }
+    record.created.set(attendee.AttendeeId, { deviceId, role, lastConnected: this.clock.now() });
     record.people.add(attendee.AttendeeId, { name, deviceId, role });
     const finalRole = record.people.roleOf(attendee.AttendeeId);
     return { Meeting: meeting, Attendee: attendee, isHost: finalRole === 'host', role: finalRole };
+  }
+
+  private connected(meetingId: string, attendeeId: string): boolean {
+    return this.options.isConnected?.(meetingId, attendeeId) ?? false;
+  }
+
+  /** Deletes an attendee this API created: its slot in the meeting is free again. */
+  private async release(record: AppMeetingRecord, meetingId: string, attendeeId: string, why: string): Promise<void> {
+    if (!record.created.delete(attendeeId)) return;
+    this.options.logger.info('app_attendee_released', { meetingCode: record.code, attendeeId, why });
+    await this.options.service.deleteAttendee(meetingId, attendeeId).catch((error: unknown) => {
+      if (!(error instanceof ChimeApiError && error.exception === 'NotFoundException')) throw error;
+    });
+  }
+
+  /** An attendee's signaling session ended: one that said LEAVE is gone for good, so its slot is released at once. */
+  attendeeLeft(meetingId: string, attendeeId: string, dropped: boolean): void {
+    const record = this.recordForMeeting(meetingId);
+    if (!record || dropped || !record.created.has(attendeeId)) return;
+    void this.release(record, meetingId, attendeeId, 'left').catch((error: unknown) => this.options.logger.error('app_release_failed', { attendeeId, error }));
+  }
+
+  private countJoin(record: AppMeetingRecord, clientKey: string): void {
+    if (this.joinAttempts.blocked(clientKey)) {
+      const retry = Math.max(1, this.joinAttempts.retryAfterSeconds(clientKey));
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'join-rate' });
+      throw new ThrottledError(`Too many joins from your address; try again in ${retry} s`, retry);
+    }
+    this.joinAttempts.recordFailure(clientKey);
+  }
+
+  private countAnonymousHosting(clientKey: string): void {
+    if (this.webHostings.blocked(clientKey)) {
+      const retry = Math.max(1, this.webHostings.retryAfterSeconds(clientKey));
+      throw new ThrottledError(`Too many meetings started from your address; try again in ${retry} s`, retry);
+    }
+    this.webHostings.recordFailure(clientKey);
+  }
+
+  /** Releases attendees the app created that have not been connected for releaseAfterMs. */
+  private releaseAbsent(record: AppMeetingRecord): void {
+    const meetingId = record.meetingId;
+    if (meetingId === undefined) return;
+    const now = this.clock.now();
+    for (const [id, info] of record.created) {
+      if (this.connected(meetingId, id)) info.lastConnected = now;
+      else if (now - info.lastConnected > this.limits.releaseAfterMs) {
+        void this.release(record, meetingId, id, 'absent').catch((error: unknown) => this.options.logger.error('app_release_failed', { attendeeId: id, error }));
+      }
+    }
   }
 
   /** A waiting guest asks whether it was let in; held until a decision or `holdMs`. */
@@ -454,6 +571,7 @@ export class AppMeetings {
         try {
           record.people.sweep();
           record.lobby.sweep();
+          this.releaseAbsent(record);
         } catch (error) {
           this.options.logger.error('app_sweep_failed', { meetingCode: record.code, error });
         }
