@@ -24,6 +24,11 @@ export const PASSCODE_LIMITS = { min: 4, max: 32 } as const;
  * guards a meeting: it must be long enough not to be guessed within the limits.
  */
 export const LISTED_PASSCODE_MIN = 8;
+
+/** The shortest passcode a server takes: `listed` is ServerInfo.listed (absent: an older server, which lists). */
+export function passcodeMinimum(listed: boolean | undefined): number {
+  return listed === false ? PASSCODE_LIMITS.min : LISTED_PASSCODE_MIN;
+}
 /** A device id is the browser's random, remembered identity: how a ban or an admission outlives a reload. */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 

@@ -4,6 +4,7 @@ import {
   DEVICE_ID_PATTERN,
   LISTED_PASSCODE_MIN,
   LIVE_HOLD_MS,
+  passcodeMinimum,
   LOBBY_HOLD_MS,
   NAME_LIMITS,
   PASSCODE_LIMITS,
@@ -209,7 +210,7 @@ export class AppMeetings {
     const name = checkText('name', body.name, NAME_LIMITS, false)!.trim();
     if (name === '') throw badRequest('name must not be blank');
     const passcode = checkText('passcode', body.passcode, PASSCODE_LIMITS, true);
-    if (passcode !== undefined && this.listed && [...passcode].length < LISTED_PASSCODE_MIN) {
+    if (passcode !== undefined && [...passcode].length < passcodeMinimum(this.listed)) {
       throw badRequest(`passcode must be at least ${LISTED_PASSCODE_MIN} characters long: this server lists its meetings to anyone who can reach it (start it with --unlisted to allow ${PASSCODE_LIMITS.min})`);
     }
     if (body.lobby !== undefined && typeof body.lobby !== 'boolean') throw badRequest('lobby must be true or false');
