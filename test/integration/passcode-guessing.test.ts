@@ -14,7 +14,8 @@ const bearer = `Bearer ${deriveBearerToken(TEST_CREDENTIALS)}`;
 const PASSCODE = 'correct-horse';
 
 beforeAll(async () => {
-  t = await startTestServer({});
+  // Joins per address are limited too (anonymous-quotas.test.ts); here only the passcode limits are looked at.
+  t = await startTestServer({ appLimits: { joinsPerAddress: 1000 } });
 });
 afterAll(async () => {
   await t?.close();
