@@ -38,7 +38,7 @@ const FRAME_NAMES: Record<ClientFrameKind | 'total', string> = {
   primaryMeetingJoin: 'PRIMARY_MEETING_JOIN',
   primaryMeetingLeave: 'PRIMARY_MEETING_LEAVE',
   ignored: 'other',
-  total: 'all',
+  total: 'signaling',
 };
 
 /** One session's hard frame caps. Socket-free and clock-free: time comes in as an argument. */
@@ -52,16 +52,18 @@ export class FrameRateLimiter {
    * the reason the session must be closed.
    */
   admit(kind: ClientFrameKind, nowMs: number): string | undefined {
-    for (const key of ['total', kind] as const) {
-      const limit = this.perSecond[key];
+    const windows = (['total', kind] as const).map((key) => {
       let window = this.windows.get(key);
       if (!window) {
-        window = new SlidingWindowLimit(limit, 1000);
+        window = new SlidingWindowLimit(this.perSecond[key], 1000);
         this.windows.set(key, window);
       }
-      if (!window.allows(nowMs)) return `Too many ${FRAME_NAMES[key]} frames: at most ${limit} a second`;
-      window.record(nowMs);
-    }
+      return { key, window };
+    });
+    // Checked before either is counted: a refused frame counts nowhere.
+    const full = windows.find(({ window }) => !window.allows(nowMs));
+    if (full) return `Too many ${FRAME_NAMES[full.key]} frames: at most ${this.perSecond[full.key]} a second`;
+    for (const { window } of windows) window.record(nowMs);
     return undefined;
   }
 }
