@@ -37,6 +37,8 @@ export const USAGE = `Usage: npm run server -- [options]
                            a listed meeting's passcode needs at least 8 characters, an unlisted one's 4
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
   --max-web-meetings N     meetings started from the web without the bearer token, on top of --max-meetings (default 20)
+  --max-joins-per-address N  app joins without the host key per client address per minute (default 30;
+                           raise it when many people join from behind one NAT address)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
   --header-timeout SEC     a connection must send request headers (or finish TLS) within SEC (default 10)
@@ -58,7 +60,7 @@ const VALUED = new Set([
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
   '--meeting', '--passcode', '--webhook-max-backoff',
   '--header-timeout', '--request-timeout', '--idle-timeout', '--join-timeout',
-  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token', '--max-web-meetings',
+  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token', '--max-web-meetings', '--max-joins-per-address',
 ]);
 /** Options that may be given more than once. */
 const REPEATABLE = new Set(['--webhook-url', '--allowed-origin']);
@@ -174,6 +176,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       iceHost: values.get('--ice-host'),
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
+      ...(values.has('--max-joins-per-address') ? { appLimits: { joinsPerAddress: integer('--max-joins-per-address', values.get('--max-joins-per-address')!, 1, 1_000_000) } } : {}),
       ...(values.has('--max-web-meetings') ? { maxWebHostedMeetings: integer('--max-web-meetings', values.get('--max-web-meetings')!, 0, 100_000) } : {}),
       ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),

@@ -258,6 +258,7 @@ describe('server CLI: --meeting', () => {
   it('parses --meeting and --passcode, and refuses bad combinations', () => {
     expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd' });
     expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).config.unlisted).toBe(true);
+    expect(parseCliArgs(['--max-joins-per-address', '200', '--max-web-meetings', '7'], {}).config).toMatchObject({ appLimits: { joinsPerAddress: 200 }, maxWebHostedMeetings: 7 });
     // Listed meetings (the default) are guarded by their passcode alone: 8 characters at least.
     expect(() => parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd'], {})).toThrow(/at least 8 characters/);
     expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd-efgh'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd-efgh' });
