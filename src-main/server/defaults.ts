@@ -83,7 +83,8 @@ export function signalingLimits(overrides: DeepPartial<SignalingLimits> = {}): S
 /**
  * Passcode guessing (see src-main/server/app-api/attempt-limiter.ts): ten wrong
  * guesses a minute per address, fifty per meeting from addresses and devices that
- * never got in, and at most two checks at once per address and eight per meeting.
+ * never got in, and at most two checks at once per address and eight per meeting
+ * (up to 64 more wait up to 15 s for their turn).
  */
 export const DEFAULT_PASSCODE_LIMITS: PasscodeLimits = {
   maxFailuresPerAddress: 10,
@@ -91,6 +92,8 @@ export const DEFAULT_PASSCODE_LIMITS: PasscodeLimits = {
   windowMs: 60_000,
   maxConcurrentPerAddress: 2,
   maxConcurrentPerMeeting: 8,
+  maxQueuedPerMeeting: 64,
+  maxQueueWaitMs: 15_000,
 };
 
 /**

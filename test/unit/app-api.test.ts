@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { AttemptLimiter, PasscodeGuard, type PasscodeTicket, type Throttled } from '../../src-main/server/app-api/attempt-limiter.js';
 import { matchAppRoute } from '../../src-main/server/app-api/app-api-http.js';
 import { AppMeetings, externalUserIdFor } from '../../src-main/server/app-api/app-meetings.js';
@@ -87,37 +88,59 @@ describe('AttemptLimiter', () => {
 });
 
 describe('PasscodeGuard', () => {
-  const limits = { maxFailuresPerAddress: 3, maxFailuresPerMeeting: 5, windowMs: 60_000, maxConcurrentPerAddress: 2, maxConcurrentPerMeeting: 3 };
+  const limits = { maxFailuresPerAddress: 3, maxFailuresPerMeeting: 5, windowMs: 60_000, maxConcurrentPerAddress: 2, maxConcurrentPerMeeting: 3, maxQueuedPerMeeting: 1, maxQueueWaitMs: 1000 };
   const ticket = (t: PasscodeTicket | Throttled): PasscodeTicket => {
     if (!('settle' in t)) throw new Error(`throttled: ${t.message}`);
     return t;
   };
-  it('counts a check when it starts: checks in flight use up the budget before their hash ends', () => {
-    let now = 0;
-    const guard = new PasscodeGuard(limits, () => now);
-    const a = ticket(guard.reserve('ip1', 'm', false));
-    const b = ticket(guard.reserve('ip1', 'm', false));
+  it('counts a check when it starts: checks in flight use up the budget before their hash ends', async () => {
+    const clock = new ManualClock();
+    const guard = new PasscodeGuard(limits, clock);
+    const a = ticket(await guard.acquire('ip1', 'm', false));
+    const b = ticket(await guard.acquire('ip1', 'm', false));
     // A third at once is over the per-address concurrency.
-    expect(guard.reserve('ip1', 'm', false)).toMatchObject({ retryAfterSeconds: 1 });
+    expect(await guard.acquire('ip1', 'm', false)).toMatchObject({ retryAfterSeconds: 1, message: expect.stringMatching(/at once/) });
     a.settle(false);
     b.settle(false);
-    const c = ticket(guard.reserve('ip1', 'm', false));
+    const c = ticket(await guard.acquire('ip1', 'm', false));
     // Two failures and one in flight: the fourth must wait for the window, whatever c turns out to be.
-    expect(guard.reserve('ip1', 'm', false)).toMatchObject({ message: expect.stringMatching(/Too many wrong passcodes/) });
+    expect(await guard.acquire('ip1', 'm', false)).toMatchObject({ message: expect.stringMatching(/Too many wrong passcodes/) });
     c.settle(true);
-    ticket(guard.reserve('ip1', 'm', false)).settle(false);
-    const refused = guard.reserve('ip1', 'm', false) as Throttled;
+    ticket(await guard.acquire('ip1', 'm', false)).settle(false);
+    const refused = (await guard.acquire('ip1', 'm', false)) as Throttled;
     expect(refused.retryAfterSeconds).toBe(60);
-    now = 60_001;
-    ticket(guard.reserve('ip1', 'm', false)).settle(true);
+    clock.advance(60_001);
+    ticket(await guard.acquire('ip1', 'm', false)).settle(true);
   });
-  it('a meeting locked by guesses from many addresses still lets in addresses and devices it knows', () => {
-    const guard = new PasscodeGuard(limits, () => 0);
-    for (const ip of ['a', 'b', 'c', 'd', 'e']) ticket(guard.reserve(ip, 'm', false)).settle(false);
-    expect('settle' in guard.reserve('newcomer', 'm', false)).toBe(false);
-    expect('settle' in guard.reserve('regular', 'm', true)).toBe(true);
+
+  it('a meeting locked by guesses from many addresses still lets in addresses and devices it knows', async () => {
+    const guard = new PasscodeGuard(limits, new ManualClock());
+    for (const ip of ['a', 'b', 'c', 'd', 'e']) ticket(await guard.acquire(ip, 'm', false)).settle(false);
+    expect('settle' in (await guard.acquire('newcomer', 'm', false))).toBe(false);
+    expect('settle' in (await guard.acquire('regular', 'm', true))).toBe(true);
     // Another meeting is untouched.
-    expect('settle' in guard.reserve('newcomer', 'other', false)).toBe(true);
+    expect('settle' in (await guard.acquire('newcomer', 'other', false))).toBe(true);
+  });
+
+  it('past the meeting\'s checks at once, one more waits its turn; a full queue or a long wait is refused', async () => {
+    const clock = new ManualClock();
+    const guard = new PasscodeGuard(limits, clock);
+    const running = await Promise.all(['a', 'b', 'c'].map(async (ip) => ticket(await guard.acquire(ip, 'm', false))));
+    let waited: PasscodeTicket | Throttled | undefined;
+    const queued = guard.acquire('d', 'm', false).then((t) => (waited = t));
+    // The queue holds one: the next is refused at once.
+    expect(await guard.acquire('e', 'm', false)).toMatchObject({ message: expect.stringMatching(/at once/) });
+    await Promise.resolve();
+    expect(waited).toBeUndefined();
+    running[0]!.settle(true);
+    await queued;
+    const d = ticket(waited!);
+    // Still three running (b, c, d): another waits, and gives up after maxQueueWaitMs.
+    const late = guard.acquire('f', 'm', false);
+    clock.advance(1000);
+    expect(await late).toMatchObject({ message: expect.stringMatching(/at once/) });
+    for (const t of [running[1]!, running[2]!, d]) t.settle(true);
+    ticket(await guard.acquire('g', 'm', false)).settle(true);
   });
 });
 

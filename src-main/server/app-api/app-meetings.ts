@@ -163,7 +163,7 @@ export class AppMeetings {
     if (options.maxFailuresPerClient !== undefined) limits.maxFailuresPerAddress = options.maxFailuresPerClient;
     if (options.maxFailuresPerMeeting !== undefined) limits.maxFailuresPerMeeting = options.maxFailuresPerMeeting;
     if (options.failureWindowMs !== undefined) limits.windowMs = options.failureWindowMs;
-    this.passcodes = new PasscodeGuard(limits, () => this.clock.now());
+    this.passcodes = new PasscodeGuard(limits, this.clock);
     this.limits = { ...DEFAULT_APP_LIMITS, ...options.limits };
     this.joinAttempts = new AttemptLimiter(this.limits.joinsPerAddress, this.limits.joinWindowMs, () => this.clock.now());
     this.webHostings = new AttemptLimiter(this.limits.webHostingPerAddress, this.limits.webHostingWindowMs, () => this.clock.now());
@@ -311,7 +311,7 @@ export class AppMeetings {
 
   private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string, deviceId: string | undefined): Promise<void> {
     const known = record.known.has(`address:${clientKey}`) || (deviceId !== undefined && record.known.has(`device:${deviceId}`));
-    const ticket = this.passcodes.reserve(clientKey, record.code, known);
+    const ticket = await this.passcodes.acquire(clientKey, record.code, known);
     if (!('settle' in ticket)) {
       this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'passcode-throttled' });
       throw new ThrottledError(ticket.message, ticket.retryAfterSeconds);
