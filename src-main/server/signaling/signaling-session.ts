@@ -170,10 +170,12 @@ export class SignalingSession implements SessionPort {
 
   /** The socket closed. Without a LEAVE first, that is a dropped connection. */
   disconnected(): void {
-    const wasClosed = this.closed;
     this.closed = true;
     clearInterval(this.watchdog);
-    if (this.participant) this.room.leave(this.participant, !wasClosed);
+    // Only a LEAVE frame is leaving, and it has told the room already (so has a failed session, with
+    // its own verdict): a socket that closed otherwise, by the client or by the server, was dropped,
+    // and the client will reconnect with the same token.
+    if (this.participant) this.room.leave(this.participant, true);
   }
 
   private async handle(frame: ClientFrame): Promise<void> {
