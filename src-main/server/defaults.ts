@@ -49,6 +49,8 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
  * Signaling session limits (see src-main/server/signaling/frame-limits.ts). The
  * frame caps sit far above what amazon-chime-sdk-js sends: DATA_MESSAGE's stays
  * above the 200 messages a second an attendee may send before being throttled.
+ * Ten seconds of each cap may arrive at once (a stalled network's backlog): at
+ * the SDK's one CLIENT_METRIC a second, that covers a stall of 100 s.
  */
 export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
   framesPerSecond: {
@@ -67,6 +69,7 @@ export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
     primaryMeetingLeave: 5,
     ignored: 20,
   },
+  burstSeconds: 10,
   framesPerTurn: 16,
   presenceIntervalMs: 250,
   softBufferedBytes: 256 * 1024,

@@ -16,15 +16,34 @@ import { ManualClock } from '../helpers/manual-clock.js';
 const logger = createLogger({ level: 'error', write: () => undefined });
 
 describe('FrameRateLimiter', () => {
-  it('closes past a frame type\'s cap over any rolling second, and past the cap over all types', () => {
-    const limiter = new FrameRateLimiter({ ...DEFAULT_SIGNALING_LIMITS.framesPerSecond, audioControl: 3, total: 5 });
-    expect([0, 100, 200].map((t) => limiter.admit('audioControl', t))).toEqual([undefined, undefined, undefined]);
-    expect(limiter.admit('audioControl', 300)).toBe('Too many AUDIO_CONTROL frames: at most 3 a second');
-    // A refused frame is not counted; the window rolls on.
-    expect(limiter.admit('audioControl', 1000)).toBeUndefined();
-    expect(limiter.admit('pause', 1001)).toBeUndefined();
-    expect(limiter.admit('resume', 1002)).toBeUndefined();
-    expect(limiter.admit('pause', 1003)).toBe('Too many signaling frames: at most 5 a second');
+  it('closes past a frame type\'s cap once its burst is spent, and past the cap over all types', () => {
+    // 3 a second with 2 seconds of burst: 6 at once, then 3 a second.
+    const limiter = new FrameRateLimiter({ ...DEFAULT_SIGNALING_LIMITS.framesPerSecond, audioControl: 3, total: 5 }, 2);
+    expect([0, 1, 2, 3, 4, 5].map((t) => limiter.admit('audioControl', t))).toEqual(Array(6).fill(undefined));
+    expect(limiter.admit('audioControl', 6)).toBe('Too many AUDIO_CONTROL frames: at most 3 a second');
+    // A refused frame is not counted; the bucket refills at the cap.
+    expect([1006, 1007, 1008].map((t) => limiter.admit('audioControl', t))).toEqual([undefined, undefined, undefined]);
+    expect(limiter.admit('audioControl', 1009)).toBe('Too many AUDIO_CONTROL frames: at most 3 a second');
+    // All types together: 10 at once (5 a second, 2 seconds), 4 taken by audioControl's refill above and 6 before.
+    const fresh = new FrameRateLimiter({ ...DEFAULT_SIGNALING_LIMITS.framesPerSecond, total: 5 }, 2);
+    for (let i = 0; i < 10; i++) expect(fresh.admit(i % 2 ? 'pause' : 'resume', i)).toBeUndefined();
+    expect(fresh.admit('pause', 11)).toBe('Too many signaling frames: at most 5 a second');
+  });
+
+  it('a stalled client\'s backlog arriving at once is admitted with the defaults; a flood is not', () => {
+    const limits = DEFAULT_SIGNALING_LIMITS;
+    const client = new FrameRateLimiter(limits.framesPerSecond, limits.burstSeconds);
+    // The SDK's cadence: a CLIENT_METRIC a second, a ping every 10 s.
+    for (let t = 0; t < 5_000; t += 1_000) expect(client.admit('clientMetric', t)).toBeUndefined();
+    // Its network freezes for 12 s; then what it queued arrives within a few milliseconds (a rolling-second cap of 10 closed it here).
+    const backlog = [...Array<'clientMetric'>(12).fill('clientMetric'), 'pingPong' as const];
+    expect(backlog.map((kind, i) => client.admit(kind, 17_000 + i / 4))).toEqual(Array(backlog.length).fill(undefined));
+    // A thousand mute toggles at once: closed long before the end.
+    const flooder = new FrameRateLimiter(limits.framesPerSecond, limits.burstSeconds);
+    const verdicts = Array.from({ length: 1_000 }, (_, i) => flooder.admit('audioControl', i / 10));
+    const first = verdicts.findIndex((v) => v !== undefined);
+    expect(first).toBe(limits.framesPerSecond.audioControl * limits.burstSeconds);
+    expect(verdicts[first]).toBe('Too many AUDIO_CONTROL frames: at most 30 a second');
   });
 });
 

@@ -51,7 +51,7 @@ export class SignalingSession implements SessionPort {
     private readonly limits: SignalingLimits = DEFAULT_SIGNALING_LIMITS,
     private readonly nowMs: () => number = Date.now,
   ) {
-    this.frameLimiter = new FrameRateLimiter(limits.framesPerSecond);
+    this.frameLimiter = new FrameRateLimiter(limits.framesPerSecond, limits.burstSeconds);
     this.watchdog = setInterval(() => {
       if (Date.now() - this.lastHeard > silenceTimeoutMs) this.fail(new SignalingProtocolError(CLOSE_CODES.normal, 'No frames for too long'), true);
     }, Math.min(5_000, silenceTimeoutMs / 4));
