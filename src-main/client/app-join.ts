@@ -27,11 +27,27 @@ export async function resolveTarget(link: string, passcode?: string): Promise<Ap
   return { invite, hostKey, passcode, tls };
 }
 
-/** POST /app/api/meetings/:code/join: a new attendee with this display name. */
+/** How long a join keeps retrying while the server answers 429 (it says how long to wait in Retry-After). */
+const THROTTLE_BUDGET_MS = 30_000;
+
+/**
+ * POST /app/api/meetings/:code/join: a new attendee with this display name. A 429
+ * (passcode checks at once, joins per address) is retried after its Retry-After,
+ * for up to THROTTLE_BUDGET_MS.
+ */
 export async function joinThroughApp(target: AppMeetingTarget, displayName: string): Promise<JoinInfo> {
+  const deadline = Date.now() + THROTTLE_BUDGET_MS;
+  for (;;) {
+    const reply = await postJoin(target, displayName);
+    if (reply.status !== 429 || Date.now() + reply.retryAfterMs > deadline) return parseJoin(target, displayName, reply);
+    await new Promise((r) => setTimeout(r, reply.retryAfterMs + Math.random() * 250));
+  }
+}
+
+async function postJoin(target: AppMeetingTarget, displayName: string): Promise<{ status: number; text: string; errorType?: string; retryAfterMs: number }> {
   const body = JSON.stringify({ displayName, ...(target.passcode ? { passcode: target.passcode } : {}), ...(target.hostKey ? { hostKey: target.hostKey } : {}) });
   const url = new URL(`/app/api/meetings/${target.invite.meetingCode}/join`, target.invite.serverUrl);
-  const { status, text, errorType } = await new Promise<{ status: number; text: string; errorType?: string }>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, ...target.tls }, (res) => {
       const chunks: Buffer[] = [];
@@ -41,12 +57,16 @@ export async function joinThroughApp(target: AppMeetingTarget, displayName: stri
         text: Buffer.concat(chunks).toString('utf8'),
         // The AWS error shape names the exception in this header (the body's Code is shorter).
         errorType: [res.headers['x-amzn-errortype']].flat()[0]?.split(':')[0],
+        retryAfterMs: Math.max(0, Number(res.headers['retry-after'] ?? 1) || 1) * 1000,
       }));
       res.on('error', reject);
     });
     req.on('error', reject);
     req.end(body);
   });
+}
+
+function parseJoin(target: AppMeetingTarget, displayName: string, { status, text, errorType }: { status: number; text: string; errorType?: string }): JoinInfo {
   let json: { Meeting?: JoinInfo['meeting']; Attendee?: JoinInfo['attendee']; Code?: string; Message?: string } = {};
   try {
     json = JSON.parse(text) as typeof json;

@@ -18,6 +18,8 @@ meeting through its invite link, and reports what they receive.
   --receive N       remote videos each attendee receives at most (default 16)
   --seconds S       how long to measure once everyone has joined (default 10)
   --passcode P      the meeting's passcode, if it has one and --url is not a host link
+                    (an invite link gets 30 joins a minute per address from the server;
+                    a host link is not limited)
   --video-pps N     video packets per second per publisher, 1000 bytes each (default 60)
   --help            this text`;
 

@@ -26,7 +26,11 @@ import { createLogger, type Logger } from './logger.js';
 import type { RoomActivity } from './signaling/room-activity.js';
 import { SignalingGateway } from './signaling/signaling-gateway.js';
 import { TypedEmitter } from '../shared/typed-emitter.js';
-import { mediaSettings, type DeepPartial } from './defaults.js';
+import { DEFAULT_MAX_WEB_HOSTED_MEETINGS, mediaSettings, signalingLimits, type DeepPartial } from './defaults.js';
+import type { SignalingLimits } from './signaling/frame-limits.js';
+import type { PasscodeLimits } from './app-api/attempt-limiter.js';
+import type { AppLimits } from './app-api/app-meetings.js';
+import { DEFAULT_DATA_MESSAGE_LIMITS, type DataMessageLimits } from './signaling/data-messages.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
 import { MeetingMedia } from './media/meeting-media.js';
 import type { MediaSettings } from './media/media-settings.js';
@@ -55,6 +59,14 @@ export interface ChorusServerConfig {
   rendererDir?: string;
   /** Anyone who can reach the server may create app meetings, not only holders of the bearer token. */
   allowWebHosting?: boolean;
+  /** GET /app/api/meetings lists meetings only to the bearer token; passcodes may then be as short as 4 characters (else 8). */
+  unlisted?: boolean;
+  /** Passcode guessing limits, merged over DEFAULT_PASSCODE_LIMITS (src-main/server/defaults.ts). */
+  passcodeLimits?: Partial<PasscodeLimits>;
+  /** Quotas of anonymous app joins and hosting, merged over DEFAULT_APP_LIMITS. */
+  appLimits?: Partial<AppLimits>;
+  /** Meetings started from the web app without the bearer token, on top of maxActiveMeetings (default DEFAULT_MAX_WEB_HOSTED_MEETINGS). */
+  maxWebHostedMeetings?: number;
   /** Server name shown in the app (default: the machine's host name). */
   serverName?: string;
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
@@ -64,6 +76,10 @@ export interface ChorusServerConfig {
   media?: DeepPartial<MediaSettings>;
   /** Timeouts and connection caps (see src-main/server/http/connection-limits.ts); unset ones take their defaults. */
   limits?: Partial<ConnectionLimits>;
+  /** Signaling frame caps, presence coalescing and send-buffer caps, merged over DEFAULT_SIGNALING_LIMITS. */
+  signalingLimits?: DeepPartial<SignalingLimits>;
+  /** Data message throttling and lifetime buffer, merged over DEFAULT_DATA_MESSAGE_LIMITS. */
+  dataMessageLimits?: Partial<DataMessageLimits>;
 }
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -178,6 +194,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     logger,
     placementFor: (meetingId) => mediaPlacementFor(publicUrl, meetingId),
     maxActiveMeetings: config.maxActiveMeetings ?? DEFAULT_MAX_ACTIVE_MEETINGS,
+    maxWebHostedMeetings: config.allowWebHosting ? (config.maxWebHostedMeetings ?? DEFAULT_MAX_WEB_HOSTED_MEETINGS) : 0,
     lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
   });
   const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
@@ -189,12 +206,23 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     silenceTimeoutMs: config.signalingSilenceTimeoutMs,
     activity,
     limits: { joinTimeoutMs: limits.joinTimeoutMs, maxSocketsPerToken: limits.maxSocketsPerToken, origins: { tls: Boolean(tls), publicOrigin: () => publicUrl, allowedOrigins: limits.allowedOrigins } },
+    sessionLimits: signalingLimits(config.signalingLimits),
+    dataMessageLimits: { ...DEFAULT_DATA_MESSAGE_LIMITS, ...config.dataMessageLimits },
+    clock,
   });
   const appMeetings = new AppMeetings({
     service,
     logger,
     participantCount: (meetingId) => gateway.room(meetingId)?.size ?? 0,
     muteLive: (meetingId, attendeeId) => void muteLiveAttendee(gateway, meetingId, attendeeId, clock.now()),
+    listed: !config.unlisted,
+    passcodeLimits: config.passcodeLimits,
+    limits: config.appLimits,
+    isConnected: (meetingId, attendeeId) => gateway.room(meetingId)?.participant(attendeeId) !== undefined,
+  });
+  // An app attendee that said LEAVE frees its place in the meeting at once.
+  activity.on('left', ({ meeting, attendee, content, dropped }) => {
+    if (!content) appMeetings.attendeeLeft(meeting.MeetingId, attendee.AttendeeId, dropped);
   });
   let events: EventNotifications;
   try {
@@ -224,7 +252,7 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
 
   const rendererDir = config.rendererDir ?? DEFAULT_RENDERER_DIR;
   const serverInfo = (): ReturnType<typeof serverInfoFor> =>
-    serverInfoFor({ name: config.serverName, urls: [publicUrl, url], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false });
+    serverInfoFor({ name: config.serverName, urls: [publicUrl, url], fingerprint: tls?.fingerprint256, webHosting: config.allowWebHosting ?? false, listed: !config.unlisted });
   const failed = (res: ServerResponse) => (error: unknown): void => {
     logger.error('request_failed', { error });
     if (!res.headersSent) res.destroy();

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { LISTED_PASSCODE_MIN } from '../shared/app-api.js';
 import type { ChorusServerConfig } from './chorus-server.js';
 import { ChorusError } from './errors.js';
 import type { ConnectionLimits } from './http/connection-limits.js';
@@ -31,8 +32,13 @@ export const USAGE = `Usage: npm run server -- [options]
   --max-duration SEC       end any meeting after SEC seconds (default 86400)
   --log-level LEVEL        debug, info, warn or error (default info)
   --meeting NAME           create a meeting at startup and print its invite link and host link
-  --passcode CODE          passcode (4-32 characters) for --meeting
+  --passcode CODE          passcode for --meeting: 8-32 characters, or 4-32 with --unlisted
+  --unlisted               list meetings only to the host's bearer token, not to everyone (listed by default);
+                           a listed meeting's passcode needs at least 8 characters, an unlisted one's 4
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
+  --max-web-meetings N     meetings started from the web without the bearer token, on top of --max-meetings (default 20)
+  --max-joins-per-address N  app joins without the host key per client address per minute (default 30;
+                           raise it when many people join from behind one NAT address)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
   --webhook-max-backoff SEC  longest wait between webhook retries (default 60)
   --header-timeout SEC     a connection must send request headers (or finish TLS) within SEC (default 10)
@@ -48,13 +54,13 @@ export const USAGE = `Usage: npm run server -- [options]
 Environment: CHORUS_ACCESS_KEY_ID and CHORUS_SECRET_ACCESS_KEY set the API key pair;
 CHORUS_DATA_DIR sets the default data directory; CHORUS_WEBHOOK_SECRET sets the webhook signing key.`;
 
-const FLAGS = new Set(['--tls', '--help', '--allow-web-hosting']);
+const FLAGS = new Set(['--tls', '--help', '--allow-web-hosting', '--unlisted']);
 const VALUED = new Set([
   '--host', '--port', '--public-url', '--tls-cert', '--tls-key', '--data-dir', '--max-meetings',
   '--no-join-timeout', '--empty-timeout', '--max-duration', '--log-level', '--ice-host', '--udp-port',
   '--meeting', '--passcode', '--webhook-max-backoff',
   '--header-timeout', '--request-timeout', '--idle-timeout', '--join-timeout',
-  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token',
+  '--max-connections', '--max-connections-per-address', '--max-sockets-per-token', '--max-web-meetings', '--max-joins-per-address',
 ]);
 /** Options that may be given more than once. */
 const REPEATABLE = new Set(['--webhook-url', '--allowed-origin']);
@@ -112,6 +118,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (passcode !== undefined) {
     if (meetingName === undefined) throw invalid('--passcode needs --meeting');
     if ([...passcode].length < 4 || [...passcode].length > 32) throw invalid('--passcode must be 4 to 32 characters');
+    if (!flags.has('--unlisted') && [...passcode].length < LISTED_PASSCODE_MIN) {
+      throw invalid(`--passcode must be at least ${LISTED_PASSCODE_MIN} characters: meetings are listed to anyone who can reach the server (or add --unlisted)`);
+    }
   }
   const webhookUrls = repeated.get('--webhook-url') ?? [];
   for (const url of webhookUrls) {
@@ -161,11 +170,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       tls: flags.has('--tls'),
       tlsCertFile: values.get('--tls-cert'),
       allowWebHosting: flags.has('--allow-web-hosting'),
+      ...(flags.has('--unlisted') ? { unlisted: true } : {}),
       tlsKeyFile: values.get('--tls-key'),
       dataDir: values.get('--data-dir') ?? env.CHORUS_DATA_DIR ?? join(homedir(), '.chorus'),
       iceHost: values.get('--ice-host'),
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
+      ...(values.has('--max-joins-per-address') ? { appLimits: { joinsPerAddress: integer('--max-joins-per-address', values.get('--max-joins-per-address')!, 1, 1_000_000) } } : {}),
+      ...(values.has('--max-web-meetings') ? { maxWebHostedMeetings: integer('--max-web-meetings', values.get('--max-web-meetings')!, 0, 100_000) } : {}),
       ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
       ...(values.has('--webhook-max-backoff') ? { webhookRetry: { maxBackoffMs: integer('--webhook-max-backoff', values.get('--webhook-max-backoff')!, 1, 86400) * 1000 } } : {}),

@@ -1,4 +1,7 @@
 import type { MediaSettings } from './media/media-settings.js';
+import type { AppLimits } from './app-api/app-meetings.js';
+import type { PasscodeLimits } from './app-api/attempt-limiter.js';
+import type { SignalingLimits } from './signaling/frame-limits.js';
 
 /**
  * The server's tunable numbers in one place: options (CLI, desktop host, tests)
@@ -41,3 +44,76 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * Signaling session limits (see src-main/server/signaling/frame-limits.ts). The
+ * frame caps sit far above what amazon-chime-sdk-js sends: DATA_MESSAGE's stays
+ * above the 200 messages a second an attendee may send before being throttled.
+ * Ten seconds of each cap may arrive at once (a stalled network's backlog): at
+ * the SDK's one CLIENT_METRIC a second, that covers a stall of 100 s.
+ */
+export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
+  framesPerSecond: {
+    total: 1200,
+    join: 2,
+    subscribe: 10,
+    leave: 2,
+    pause: 50,
+    resume: 50,
+    audioControl: 30,
+    pingPong: 200,
+    clientMetric: 10,
+    dataMessage: 1000,
+    remoteVideoUpdate: 30,
+    primaryMeetingJoin: 5,
+    primaryMeetingLeave: 5,
+    ignored: 20,
+  },
+  burstSeconds: 10,
+  framesPerTurn: 16,
+  presenceIntervalMs: 250,
+  softBufferedBytes: 256 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  maxBackedUpMs: 15_000,
+};
+
+/** Signaling limits with some overridden (the caps merge per frame type). */
+export function signalingLimits(overrides: DeepPartial<SignalingLimits> = {}): SignalingLimits {
+  const d = DEFAULT_SIGNALING_LIMITS;
+  return { ...d, ...overrides, framesPerSecond: { ...d.framesPerSecond, ...overrides.framesPerSecond } } as SignalingLimits;
+}
+
+/**
+ * Passcode guessing (see src-main/server/app-api/attempt-limiter.ts): ten wrong
+ * guesses a minute per address, fifty per meeting from addresses and devices that
+ * never got in, and at most two checks at once per address and eight per meeting
+ * (up to 64 more wait up to 15 s for their turn).
+ */
+export const DEFAULT_PASSCODE_LIMITS: PasscodeLimits = {
+  maxFailuresPerAddress: 10,
+  maxFailuresPerMeeting: 50,
+  windowMs: 60_000,
+  maxConcurrentPerAddress: 2,
+  maxConcurrentPerMeeting: 8,
+  maxQueuedPerMeeting: 64,
+  maxQueueWaitMs: 15_000,
+};
+
+/**
+ * What anyone may do through the app API without credentials (see AppLimits in
+ * src-main/server/app-api/app-meetings.ts): 30 joins a minute per address, 3
+ * meetings started from the web per address per 10 minutes, 5 places of every
+ * meeting kept for the host key, and attendees the app created released after 2
+ * minutes without a connection (at once after LEAVE).
+ */
+export const DEFAULT_APP_LIMITS: AppLimits = {
+  joinsPerAddress: 30,
+  joinWindowMs: 60_000,
+  webHostingPerAddress: 3,
+  webHostingWindowMs: 10 * 60_000,
+  hostReservedSlots: 5,
+  releaseAfterMs: 120_000,
+};
+
+/** Meetings started from the web app without credentials (`--allow-web-hosting`), on top of the API's --max-meetings. */
+export const DEFAULT_MAX_WEB_HOSTED_MEETINGS = 20;

@@ -18,6 +18,17 @@ export const JOIN_TOKEN_HEADER = 'x-chorus-join-token';
 
 export const NAME_LIMITS = { min: 1, max: 64 } as const;
 export const PASSCODE_LIMITS = { min: 4, max: 32 } as const;
+/**
+ * A server that lists its meetings (the default; `--unlisted` turns it off) shows
+ * every meeting code to anyone who can reach it, so the passcode is all that
+ * guards a meeting: it must be long enough not to be guessed within the limits.
+ */
+export const LISTED_PASSCODE_MIN = 8;
+
+/** The shortest passcode a server takes: `listed` is ServerInfo.listed (absent: an older server, which lists). */
+export function passcodeMinimum(listed: boolean | undefined): number {
+  return listed === false ? PASSCODE_LIMITS.min : LISTED_PASSCODE_MIN;
+}
 /** A device id is the browser's random, remembered identity: how a ban or an admission outlives a reload. */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -42,6 +53,8 @@ export interface ServerInfo {
   urls: string[];
   /** Whether this server lets the web app create meetings without the bearer token (`--allow-web-hosting`). */
   webHosting: boolean;
+  /** Whether GET /app/api/meetings lists the meetings to anyone (false with `--unlisted`: only to the bearer token). */
+  listed?: boolean;
 }
 
 export interface MeetingListing {

@@ -122,7 +122,7 @@ describe('app API over HTTP', () => {
   });
 
   it('joins with the passcode; a wrong passcode is 403 ForbiddenException, an unknown code 404', async () => {
-    const m = await createMeeting({ name: 'Standup', passcode: 'letmein' });
+    const m = await createMeeting({ name: 'Standup', passcode: 'letmein!' });
     expect((await api('GET', `/app/api/meetings/${m.meetingCode}`)).body).toEqual({ meetingCode: m.meetingCode, name: 'Standup', passcodeRequired: true });
     expectError(await api('GET', '/app/api/meetings/zzz-zzzz-zzz'), 404, 'NotFoundException');
     expectError(await api('POST', '/app/api/meetings/zzz-zzzz-zzz/join', { body: { displayName: 'Ann' } }), 404, 'NotFoundException');
@@ -131,15 +131,15 @@ describe('app API over HTTP', () => {
     expectError(wrong, 403, 'ForbiddenException');
     expect(wrong.body.Message).toMatch(/passcode/i);
     expectError(await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'Ann' } }), 403, 'ForbiddenException');
-    expectError(await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { passcode: 'letmein' } }), 400, 'BadRequestException');
-    expectError(await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'x'.repeat(65), passcode: 'letmein' } }), 400, 'BadRequestException');
+    expectError(await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { passcode: 'letmein!' } }), 400, 'BadRequestException');
+    expectError(await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'x'.repeat(65), passcode: 'letmein!' } }), 400, 'BadRequestException');
     expectError(
-      await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: JSON.stringify({ displayName: 'Ann', passcode: 'letmein' }), headers: { 'Content-Type': 'text/plain' } }),
+      await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: JSON.stringify({ displayName: 'Ann', passcode: 'letmein!' }), headers: { 'Content-Type': 'text/plain' } }),
       400,
       'BadRequestException',
     );
 
-    const ok = await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'Ann', passcode: 'letmein' } });
+    const ok = await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'Ann', passcode: 'letmein!' } });
     expect(ok.status).toBe(200);
     const { Meeting, Attendee, isHost } = ok.body as { Meeting: { MeetingId: string; MediaPlacement: { SignalingUrl: string } }; Attendee: { AttendeeId: string; ExternalUserId: string; JoinToken: string }; isHost: boolean };
     expect(isHost).toBe(false);
@@ -152,7 +152,7 @@ describe('app API over HTTP', () => {
     expect(got.Attendee?.ExternalUserId).toBe(Attendee.ExternalUserId);
 
     // Two people with the same name are two attendees.
-    const again = await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'Ann', passcode: 'letmein' } });
+    const again = await api('POST', `/app/api/meetings/${m.meetingCode}/join`, { body: { displayName: 'Ann', passcode: 'letmein!' } });
     expect((again.body.Attendee as { AttendeeId: string }).AttendeeId).not.toBe(Attendee.AttendeeId);
 
     // The host key stands in for the passcode and marks the host.

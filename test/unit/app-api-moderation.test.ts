@@ -60,7 +60,8 @@ function setup() {
     lifecycle: DEFAULT_LIFECYCLE_TIMEOUTS,
   });
   const muted: string[] = [];
-  const meetings = new AppMeetings({ service, logger, clock, muteLive: (_m, a) => muted.push(a) });
+  // Every attendee in these tests counts as connected: none is released for being away.
+  const meetings = new AppMeetings({ service, logger, clock, muteLive: (_m, a) => muted.push(a), isConnected: () => true });
   return { clock, service, meetings, muted };
 }
 
@@ -228,20 +229,20 @@ describe('app API: hands, mute locks, roles', () => {
 
   it('removal bans the device until a moderator lifts the ban; bans are listed to moderators only', async () => {
     const { service, meetings } = setup();
-    const m = await meetings.create({ name: 'Bans', passcode: 'pass-1' });
+    const m = await meetings.create({ name: 'Bans', passcode: 'pass-1-of-8' });
     const host = await joined(meetings.join(m.meetingCode, { displayName: 'Hana', hostKey: m.hostKey }, 'c'));
-    const g = await joined(meetings.join(m.meetingCode, { displayName: 'Gus', passcode: 'pass-1', deviceId: device(3) }, 'c'));
-    const other = await joined(meetings.join(m.meetingCode, { displayName: 'Ole', passcode: 'pass-1' }, 'c'));
+    const g = await joined(meetings.join(m.meetingCode, { displayName: 'Gus', passcode: 'pass-1-of-8', deviceId: device(3) }, 'c'));
+    const other = await joined(meetings.join(m.meetingCode, { displayName: 'Ole', passcode: 'pass-1-of-8' }, 'c'));
     await meetings.removeAttendee(m.meetingCode, as(host), g.Attendee.AttendeeId);
     await rejects(service.getAttendee(m.meetingId, g.Attendee.AttendeeId), { exception: 'NotFoundException' });
     // A wrong passcode is still just a wrong passcode; the right one meets the ban.
     await rejects(meetings.join(m.meetingCode, { displayName: 'Gus', passcode: 'nope', deviceId: device(3) }, 'c'), { reason: 'passcode-wrong' });
-    await rejects(meetings.join(m.meetingCode, { displayName: 'Gus again', passcode: 'pass-1', deviceId: device(3) }, 'c'), { exception: 'ForbiddenException', reason: 'banned' });
+    await rejects(meetings.join(m.meetingCode, { displayName: 'Gus again', passcode: 'pass-1-of-8', deviceId: device(3) }, 'c'), { exception: 'ForbiddenException', reason: 'banned' });
     expect((await stateOf(meetings, m.meetingCode, as(other))).banned).toEqual([]);
     const [ban] = (await stateOf(meetings, m.meetingCode, as(host))).banned;
     expect(ban?.name).toBe('Gus');
     await meetings.act(m.meetingCode, as(host), { kind: 'lift-ban', banId: ban!.id });
-    expect((await joined(meetings.join(m.meetingCode, { displayName: 'Gus', passcode: 'pass-1', deviceId: device(3) }, 'c'))).role).toBe('guest');
+    expect((await joined(meetings.join(m.meetingCode, { displayName: 'Gus', passcode: 'pass-1-of-8', deviceId: device(3) }, 'c'))).role).toBe('guest');
     await rejects(meetings.removeAttendee(m.meetingCode, as(host), '00000000-0000-4000-8000-000000000000'), { exception: 'NotFoundException' });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLimiter } from '../../src-main/server/app-api/attempt-limiter.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { AttemptLimiter, PasscodeGuard, type PasscodeTicket, type Throttled } from '../../src-main/server/app-api/attempt-limiter.js';
 import { matchAppRoute } from '../../src-main/server/app-api/app-api-http.js';
 import { AppMeetings, externalUserIdFor } from '../../src-main/server/app-api/app-meetings.js';
 import { generateHostKey, generateMeetingCode, hashHostKey, hashPasscode, hostKeyMatches, verifyPasscode } from '../../src-main/server/app-api/secrets.js';
@@ -86,14 +87,71 @@ describe('AttemptLimiter', () => {
   });
 });
 
+describe('PasscodeGuard', () => {
+  const limits = { maxFailuresPerAddress: 3, maxFailuresPerMeeting: 5, windowMs: 60_000, maxConcurrentPerAddress: 2, maxConcurrentPerMeeting: 3, maxQueuedPerMeeting: 1, maxQueueWaitMs: 1000 };
+  const ticket = (t: PasscodeTicket | Throttled): PasscodeTicket => {
+    if (!('settle' in t)) throw new Error(`throttled: ${t.message}`);
+    return t;
+  };
+  it('counts a check when it starts: checks in flight use up the budget before their hash ends', async () => {
+    const clock = new ManualClock();
+    const guard = new PasscodeGuard(limits, clock);
+    const a = ticket(await guard.acquire('ip1', 'm', false));
+    const b = ticket(await guard.acquire('ip1', 'm', false));
+    // A third at once is over the per-address concurrency.
+    expect(await guard.acquire('ip1', 'm', false)).toMatchObject({ retryAfterSeconds: 1, message: expect.stringMatching(/at once/) });
+    a.settle(false);
+    b.settle(false);
+    const c = ticket(await guard.acquire('ip1', 'm', false));
+    // Two failures and one in flight: the fourth must wait for the window, whatever c turns out to be.
+    expect(await guard.acquire('ip1', 'm', false)).toMatchObject({ message: expect.stringMatching(/Too many wrong passcodes/) });
+    c.settle(true);
+    ticket(await guard.acquire('ip1', 'm', false)).settle(false);
+    const refused = (await guard.acquire('ip1', 'm', false)) as Throttled;
+    expect(refused.retryAfterSeconds).toBe(60);
+    clock.advance(60_001);
+    ticket(await guard.acquire('ip1', 'm', false)).settle(true);
+  });
+
+  it('a meeting locked by guesses from many addresses still lets in addresses and devices it knows', async () => {
+    const guard = new PasscodeGuard(limits, new ManualClock());
+    for (const ip of ['a', 'b', 'c', 'd', 'e']) ticket(await guard.acquire(ip, 'm', false)).settle(false);
+    expect('settle' in (await guard.acquire('newcomer', 'm', false))).toBe(false);
+    expect('settle' in (await guard.acquire('regular', 'm', true))).toBe(true);
+    // Another meeting is untouched.
+    expect('settle' in (await guard.acquire('newcomer', 'other', false))).toBe(true);
+  });
+
+  it('past the meeting\'s checks at once, one more waits its turn; a full queue or a long wait is refused', async () => {
+    const clock = new ManualClock();
+    const guard = new PasscodeGuard(limits, clock);
+    const running = await Promise.all(['a', 'b', 'c'].map(async (ip) => ticket(await guard.acquire(ip, 'm', false))));
+    let waited: PasscodeTicket | Throttled | undefined;
+    const queued = guard.acquire('d', 'm', false).then((t) => (waited = t));
+    // The queue holds one: the next is refused at once.
+    expect(await guard.acquire('e', 'm', false)).toMatchObject({ message: expect.stringMatching(/at once/) });
+    await Promise.resolve();
+    expect(waited).toBeUndefined();
+    running[0]!.settle(true);
+    await queued;
+    const d = ticket(waited!);
+    // Still three running (b, c, d): another waits, and gives up after maxQueueWaitMs.
+    const late = guard.acquire('f', 'm', false);
+    clock.advance(1000);
+    expect(await late).toMatchObject({ message: expect.stringMatching(/at once/) });
+    for (const t of [running[1]!, running[2]!, d]) t.settle(true);
+    ticket(await guard.acquire('g', 'm', false)).settle(true);
+  });
+});
+
 describe('AppMeetings', () => {
   it('creates a Chime meeting per code and joins attendees with unique ExternalUserIds carrying the name', async () => {
     const { service, meetings } = setup();
-    const created = await meetings.create({ name: '  Weekly  ', passcode: 'abcd' });
+    const created = await meetings.create({ name: '  Weekly  ', passcode: 'abcd-efgh' });
     expect(created.name).toBe('Weekly');
     expect((await service.getMeeting(created.meetingId)).ExternalMeetingId).toBe(`chorus-app-${created.meetingCode}`);
-    const one = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
-    const two = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd' }, 'c1'));
+    const one = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd-efgh' }, 'c1'));
+    const two = await joined(meetings.join(created.meetingCode, { displayName: 'Zoë Ünal', passcode: 'abcd-efgh' }, 'c1'));
     expect(one.Attendee.AttendeeId).not.toBe(two.Attendee.AttendeeId);
     expect(one.Attendee.ExternalUserId).toMatch(/^.{6}#Zoë Ünal$/);
     expect(one.Meeting.MeetingId).toBe(created.meetingId);
@@ -117,6 +175,24 @@ describe('AppMeetings', () => {
     await rejects(meetings.join(m.meetingCode, { displayName: '' }, 'c'), 'BadRequestException');
     await rejects(meetings.join(m.meetingCode, { displayName: 'A', hostKey: 5 }, 'c'), 'BadRequestException');
     await rejects(meetings.join('nope', { displayName: 'A' }, 'c'), 'NotFoundException');
+  });
+
+  it('a browser joining again (the same deviceId) releases its earlier attendee once that is no longer connected', async () => {
+    const connected = new Set<string>();
+    const { service, meetings } = setup({ isConnected: (_m, a) => connected.has(a) });
+    const m = await meetings.create({ name: 'Reloads' });
+    const device = 'device-0000000000000001';
+    const first = await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    connected.add(first.Attendee.AttendeeId);
+    // A second tab while the first is connected: both stay.
+    const second = await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    await expect(service.getAttendee(m.meetingId, first.Attendee.AttendeeId)).resolves.toBeDefined();
+    // A reload: the old one is gone, so it makes way.
+    connected.delete(first.Attendee.AttendeeId);
+    connected.add(second.Attendee.AttendeeId);
+    await joined(meetings.join(m.meetingCode, { displayName: 'A', deviceId: device }, 'c1'));
+    await rejects(service.getAttendee(m.meetingId, first.Attendee.AttendeeId), 'NotFoundException');
+    await expect(service.getAttendee(m.meetingId, second.Attendee.AttendeeId)).resolves.toBeDefined();
   });
 
   it('refuses wrong passcodes, then throttles the client and the meeting', async () => {
@@ -203,7 +279,12 @@ describe('static file paths', () => {
 
 describe('server CLI: --meeting', () => {
   it('parses --meeting and --passcode, and refuses bad combinations', () => {
-    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd' });
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd' });
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd', '--unlisted'], {}).config.unlisted).toBe(true);
+    expect(parseCliArgs(['--max-joins-per-address', '200', '--max-web-meetings', '7'], {}).config).toMatchObject({ appLimits: { joinsPerAddress: 200 }, maxWebHostedMeetings: 7 });
+    // Listed meetings (the default) are guarded by their passcode alone: 8 characters at least.
+    expect(() => parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd'], {})).toThrow(/at least 8 characters/);
+    expect(parseCliArgs(['--meeting', 'Team sync', '--passcode', 'abcd-efgh'], {}).meeting).toEqual({ name: 'Team sync', passcode: 'abcd-efgh' });
     expect(parseCliArgs(['--meeting=Solo'], {}).meeting).toEqual({ name: 'Solo' });
     expect(parseCliArgs([], {}).meeting).toBeUndefined();
     expect(() => parseCliArgs(['--passcode', 'abcd'], {})).toThrow(/--passcode needs --meeting/);

@@ -8,7 +8,7 @@ import { sendApiError } from '../http/control-plane-http.js';
 import type { Logger } from '../logger.js';
 import { APP_API_PREFIX, ATTENDEE_ID_HEADER, HOST_KEY_HEADER, isLobbyTicket, JOIN_TOKEN_HEADER, type ServerInfo } from '../../shared/app-api.js';
 import { AppRefusal } from './app-errors.js';
-import type { AppMeetings, Credentials } from './app-meetings.js';
+import { ThrottledError, type AppMeetings, type Credentials } from './app-meetings.js';
 import { matchAppRoute, type AppRoute, type AppRouteMatch } from './app-routes.js';
 
 export { APP_API_PREFIX, matchAppRoute };
@@ -139,14 +139,19 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
       case 'server':
         sendJson(res, 200, requestId, options.serverInfo(), cors);
         return;
-      case 'list':
-        sendJson(res, 200, requestId, { meetings: meetings.list() }, cors);
+      case 'list': {
+        // Unlisted: codes are shared by whoever hosts; only the bearer token (the desktop host) sees them all.
+        const everyone = meetings.listed || verifyBearerToken(req.headers, options.credentials).ok;
+        sendJson(res, 200, requestId, { meetings: everyone ? meetings.list() : [] }, cors);
         return;
+      }
       case 'create': {
         const auth = verifyBearerToken(req.headers, options.credentials);
         // A wrong token is refused even when hosting is open: it is a mistake worth reporting.
         if (!auth.ok && !(options.allowWebHosting && auth.reason === 'missing')) throw forbidden(auth.reason === 'missing' ? 'Creating a meeting needs the host bearer token' : 'The bearer token is not valid');
-        const created = await meetings.create(await readJsonBody(req));
+        // Without the token (web hosting), it counts against the address's and the server's web-hosting quotas.
+        const anonymous = auth.ok ? undefined : { clientKey: req.socket.remoteAddress ?? 'unknown' };
+        const created = await meetings.create(await readJsonBody(req), false, anonymous);
         sendJson(res, 201, requestId, created, cors);
         return;
       }
@@ -194,7 +199,8 @@ export async function handleAppApiRequest(req: IncomingMessage, res: ServerRespo
   } catch (error) {
     if (error instanceof ChimeApiError) {
       options.logger.info('app_api_error', { method, path: pathname, exception: error.exception, message: error.message });
-      sendAppError(res, requestId, error, { ...cors, ...(error.status === 413 ? { Connection: 'close' } : {}) });
+      const retryAfter: Record<string, string> = error instanceof ThrottledError ? { 'Retry-After': String(error.retryAfterSeconds) } : {};
+      sendAppError(res, requestId, error, { ...cors, ...retryAfter, ...(error.status === 413 ? { Connection: 'close' } : {}) });
       return;
     }
     if (error instanceof ChorusError && error.code === 'CLOSED') {

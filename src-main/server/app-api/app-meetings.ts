@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import {
   CONNECTION_REPORTS,
   DEVICE_ID_PATTERN,
+  LISTED_PASSCODE_MIN,
   LIVE_HOLD_MS,
+  passcodeMinimum,
   LOBBY_HOLD_MS,
   NAME_LIMITS,
   PASSCODE_LIMITS,
@@ -15,13 +17,14 @@ import {
   type MeetingListing,
   type Role,
 } from '../../shared/app-api.js';
-import type { AttendeeCapabilities } from '../../shared/chime-types.js';
+import { MEETING_LIMITS, type AttendeeCapabilities } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
-import { badRequest, ChimeApiError, forbidden, notFound } from '../errors.js';
+import { badRequest, ChimeApiError, forbidden, limitExceeded, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { refuse } from './app-errors.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { DEFAULT_APP_LIMITS, DEFAULT_PASSCODE_LIMITS } from '../defaults.js';
+import { AttemptLimiter, PasscodeGuard, type PasscodeLimits } from './attempt-limiter.js';
 import { Lobby } from './lobby.js';
 import { MeetingPeople, type Viewer } from './meeting-people.js';
 import { applyModeration, parseModerationAction, type Actor, type ModerationContext } from './moderation.js';
@@ -49,7 +52,32 @@ interface AppMeetingRecord {
   startedAt: number;
   people: MeetingPeople;
   lobby: Lobby;
+  /** Addresses and devices that got in (right passcode or host key): the meeting's guessing limit never locks them out. */
+  known: Set<string>;
+  /** Created without the bearer token: its Chime meetings count against the web-hosting quota. */
+  webHosted: boolean;
+  /** Attendees this API created in the current Chime meeting, released once they are gone (see AppLimits.releaseAfterMs). */
+  created: Map<string, { deviceId: string | undefined; role: Role; lastConnected: number }>;
+  /** Guests being created right now: they count against the guest places before they exist. */
+  pendingGuests: number;
 }
+
+/** Quotas of what anyone may do without credentials. */
+export interface AppLimits {
+  /** Joins (without the host key) per client address per window; past it ThrottlingException. */
+  joinsPerAddress: number;
+  joinWindowMs: number;
+  /** Meetings created without the bearer token (`--allow-web-hosting`) per client address per window. */
+  webHostingPerAddress: number;
+  webHostingWindowMs: number;
+  /** Attendee slots of each meeting that joins without the host key cannot take: the host key always gets in. */
+  hostReservedSlots: number;
+  /** An attendee the app created that has not been connected for this long (left, dropped, or never came) is deleted, freeing its slot. */
+  releaseAfterMs: number;
+}
+
+/** How many addresses and devices a meeting remembers as having got in. */
+const MAX_KNOWN = 1000;
 
 export interface AppMeetingsOptions {
   service: MeetingService;
@@ -59,10 +87,18 @@ export interface AppMeetingsOptions {
   participantCount?: (meetingId: string) => number;
   /** Server-side mute of an attendee's live session, so a host mute takes effect at once. */
   muteLive?: (meetingId: string, attendeeId: string) => void;
-  /** Failed passcodes allowed per client address, and per meeting, per window. */
+  /** Failed passcodes allowed per client address, and per meeting, per window (shorthands for passcodeLimits). */
   maxFailuresPerClient?: number;
   maxFailuresPerMeeting?: number;
   failureWindowMs?: number;
+  /** Passcode guessing limits, merged over DEFAULT_PASSCODE_LIMITS. */
+  passcodeLimits?: Partial<PasscodeLimits>;
+  /** Whether meetings are listed to anyone (default true): a listed meeting's passcode needs LISTED_PASSCODE_MIN characters. */
+  listed?: boolean;
+  /** Quotas of anonymous joins and hosting, merged over DEFAULT_APP_LIMITS. */
+  limits?: Partial<AppLimits>;
+  /** Whether the attendee has a live signaling session now. */
+  isConnected?: (meetingId: string, attendeeId: string) => boolean;
 }
 
 /** Who is asking: the host key, or an attendee's own credentials (checked against the JoinToken). */
@@ -112,8 +148,10 @@ export function externalUserIdFor(displayName: string): string {
 export class AppMeetings {
   private readonly byCode = new Map<string, AppMeetingRecord>();
   private readonly codeByMeetingId = new Map<string, string>();
-  private readonly clientFailures: AttemptLimiter;
-  private readonly meetingFailures: AttemptLimiter;
+  private readonly passcodes: PasscodeGuard;
+  private readonly limits: AppLimits;
+  private readonly joinAttempts: AttemptLimiter;
+  private readonly webHostings: AttemptLimiter;
   private readonly clock: Clock;
   private readonly unsubscribe: (() => void)[] = [];
   private sweepTimer: unknown;
@@ -121,10 +159,14 @@ export class AppMeetings {
 
   constructor(private readonly options: AppMeetingsOptions) {
     this.clock = options.clock ?? systemClock;
-    const window = options.failureWindowMs ?? 60_000;
-    const now = (): number => this.clock.now();
-    this.clientFailures = new AttemptLimiter(options.maxFailuresPerClient ?? 10, window, now);
-    this.meetingFailures = new AttemptLimiter(options.maxFailuresPerMeeting ?? 50, window, now);
+    const limits: PasscodeLimits = { ...DEFAULT_PASSCODE_LIMITS, ...options.passcodeLimits };
+    if (options.maxFailuresPerClient !== undefined) limits.maxFailuresPerAddress = options.maxFailuresPerClient;
+    if (options.maxFailuresPerMeeting !== undefined) limits.maxFailuresPerMeeting = options.maxFailuresPerMeeting;
+    if (options.failureWindowMs !== undefined) limits.windowMs = options.failureWindowMs;
+    this.passcodes = new PasscodeGuard(limits, this.clock);
+    this.limits = { ...DEFAULT_APP_LIMITS, ...options.limits };
+    this.joinAttempts = new AttemptLimiter(this.limits.joinsPerAddress, this.limits.joinWindowMs, () => this.clock.now());
+    this.webHostings = new AttemptLimiter(this.limits.webHostingPerAddress, this.limits.webHostingWindowMs, () => this.clock.now());
     const { events } = options.service;
     // A meeting that ends for any reason (host, API, idle expiry) takes its code with it.
     this.unsubscribe.push(
@@ -135,6 +177,7 @@ export class AppMeetings {
         const record = this.byCode.get(code);
         if (!record) return;
         record.lobby.closeAll();
+        record.created.clear();
         if (record.persistent) {
           record.meetingId = undefined;
           record.people.resetAttendees(this.clock.now());
@@ -149,7 +192,11 @@ export class AppMeetings {
         const record = this.recordForMeeting(meeting.MeetingId);
         for (const attendee of attendees) record?.people.setAudioLocked(attendee.AttendeeId, !sendsAudio(attendee.Capabilities));
       }),
-      events.on('attendeeDeleted', ({ meeting, attendee }) => this.recordForMeeting(meeting.MeetingId)?.people.forget(attendee.AttendeeId)),
+      events.on('attendeeDeleted', ({ meeting, attendee }) => {
+        const record = this.recordForMeeting(meeting.MeetingId);
+        record?.people.forget(attendee.AttendeeId);
+        record?.created.delete(attendee.AttendeeId);
+      }),
     );
     this.scheduleSweep();
   }
@@ -158,10 +205,14 @@ export class AppMeetings {
    * `persistent` (the operator's `--meeting`): the code outlives idle expiry and
    * "end for all"; the next join starts a fresh Chime meeting under it.
    */
-  async create(body: { name?: unknown; passcode?: unknown; lobby?: unknown }, persistent = false): Promise<CreatedMeeting> {
+  async create(body: { name?: unknown; passcode?: unknown; lobby?: unknown }, persistent = false, anonymous?: { clientKey: string }): Promise<CreatedMeeting> {
+    if (anonymous) this.countAnonymousHosting(anonymous.clientKey);
     const name = checkText('name', body.name, NAME_LIMITS, false)!.trim();
     if (name === '') throw badRequest('name must not be blank');
     const passcode = checkText('passcode', body.passcode, PASSCODE_LIMITS, true);
+    if (passcode !== undefined && [...passcode].length < passcodeMinimum(this.listed)) {
+      throw badRequest(`passcode must be at least ${LISTED_PASSCODE_MIN} characters long: this server lists its meetings to anyone who can reach it (start it with --unlisted to allow ${PASSCODE_LIMITS.min})`);
+    }
     if (body.lobby !== undefined && typeof body.lobby !== 'boolean') throw badRequest('lobby must be true or false');
     let code = generateMeetingCode();
     while (this.byCode.has(code)) code = generateMeetingCode();
@@ -179,6 +230,10 @@ export class AppMeetings {
       startedAt: now,
       people,
       lobby: new Lobby(this.clock, () => people.touch()),
+      known: new Set(),
+      created: new Map(),
+      pendingGuests: 0,
+      webHosted: anonymous !== undefined,
     };
     const meetingId = await this.startChimeMeeting(record);
     this.byCode.set(code, record);
@@ -192,12 +247,17 @@ export class AppMeetings {
       ExternalMeetingId: `chorus-app-${record.code}`,
       // Echo reduction would need a cloud model; the app uses the browser's own echo cancellation.
       MeetingFeatures: { Audio: { EchoReduction: 'UNAVAILABLE' } },
-    });
+    }, { webHosted: record.webHosted });
     record.meetingId = meeting.MeetingId;
     record.startedAt = this.clock.now();
     record.people.startedAt = record.startedAt;
     this.codeByMeetingId.set(meeting.MeetingId, record.code);
     return meeting.MeetingId;
+  }
+
+  /** Whether the meeting list is public (see `listed` in the options). */
+  get listed(): boolean {
+    return this.options.listed ?? true;
   }
 
   list(): MeetingListing[] {
@@ -230,7 +290,9 @@ export class AppMeetings {
     if (body.hostKey !== undefined && body.hostKey !== null && typeof body.hostKey !== 'string') throw badRequest('hostKey must be a string');
     const deviceId = checkDeviceId(body.deviceId);
     const isHost = typeof body.hostKey === 'string' && hostKeyMatches(body.hostKey, record.hostKeyHash);
-    if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey);
+    if (!isHost) this.countJoin(record, clientKey);
+    if (record.passcode && !isHost) await this.checkPasscode(record, body.passcode, clientKey, deviceId);
+    else remember(record, clientKey, deviceId);
     // The meeting may have ended while the passcode was being checked.
     const current = this.require(code);
     if (!isHost && current.people.isBanned(deviceId)) {
@@ -247,16 +309,24 @@ export class AppMeetings {
     return this.admit(current, displayName, deviceId, role);
   }
 
-  private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string): Promise<void> {
-    const meetingKey = `meeting:${record.code}`;
-    if (this.clientFailures.blocked(clientKey) || this.meetingFailures.blocked(meetingKey)) {
-      const retry = Math.max(this.clientFailures.retryAfterSeconds(clientKey), this.meetingFailures.retryAfterSeconds(meetingKey));
-      throw new ChimeApiError('ThrottlingException', `Too many wrong passcodes; try again in ${retry} s`);
+  private async checkPasscode(record: AppMeetingRecord, presented: unknown, clientKey: string, deviceId: string | undefined): Promise<void> {
+    const known = record.known.has(`address:${clientKey}`) || (deviceId !== undefined && record.known.has(`device:${deviceId}`));
+    const ticket = await this.passcodes.acquire(clientKey, record.code, known);
+    if (!('settle' in ticket)) {
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'passcode-throttled' });
+      throw new ThrottledError(ticket.message, ticket.retryAfterSeconds);
     }
     const passcode = typeof presented === 'string' ? presented : '';
-    if (passcode !== '' && (await verifyPasscode(passcode, record.passcode!))) return;
-    this.clientFailures.recordFailure(clientKey);
-    this.meetingFailures.recordFailure(meetingKey);
+    let correct = false;
+    try {
+      correct = passcode !== '' && (await verifyPasscode(passcode, record.passcode!));
+    } finally {
+      ticket.settle(correct);
+    }
+    if (correct) {
+      remember(record, clientKey, deviceId);
+      return;
+    }
     const reason = passcode === '' ? 'passcode-missing' : 'passcode-wrong';
     this.options.logger.info('app_join_refused', { meetingCode: record.code, reason });
     throw refuse(reason, passcode === '' ? 'This meeting needs a passcode' : 'The passcode is not correct');
@@ -267,13 +337,90 @@ export class AppMeetings {
     const meetingId = record.meetingId ?? (await this.startChimeMeeting(record));
     const meeting = await this.options.service.getMeeting(meetingId);
     const locked = record.people.mustJoinLocked(deviceId, record.people.roleFor(deviceId) ?? role);
-    const attendee = await this.options.service.createAttendee(meetingId, {
+    // The same browser again (a reload): its earlier attendees that are no longer connected make way.
+    if (deviceId !== undefined) {
+      for (const [id, info] of record.created) {
+        if (info.deviceId === deviceId && !this.connected(meetingId, id)) await this.release(record, meetingId, id, 'replaced');
+      }
+    }
+    const guests = [...record.created.values()].filter((c) => c.role !== 'host').length + record.pendingGuests;
+    if (role !== 'host' && guests >= MEETING_LIMITS.maxAttendees - this.limits.hostReservedSlots) {
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'full' });
+      throw limitExceeded(`This meeting is full: ${guests} people have joined it`);
+    }
+    const request = {
       ExternalUserId: externalUserIdFor(name),
-      ...(locked ? { Capabilities: { Audio: 'Receive', Video: 'SendReceive', Content: 'SendReceive' } } : {}),
-    });
+      ...(locked ? { Capabilities: { Audio: 'Receive', Video: 'SendReceive', Content: 'SendReceive' } as const } : {}),
+    };
+    let attendee;
+    if (role !== 'host') record.pendingGuests++;
+    try {
+      attendee = await this.options.service.createAttendee(meetingId, request);
+    } catch (error) {
+      // The host key always gets in: a guest who is not connected gives up its place.
+      const vacancy = role === 'host' && error instanceof ChimeApiError && error.exception === 'LimitExceededException'
+        ? [...record.created.entries()].find(([id, c]) => c.role !== 'host' && !this.connected(meetingId, id))?.[0]
+        : undefined;
+      if (vacancy === undefined) throw error;
+      await this.release(record, meetingId, vacancy, 'host-needs-room');
+      attendee = await this.options.service.createAttendee(meetingId, request);
+    } finally {
+      if (role !== 'host') record.pendingGuests--;
+    }
+    record.created.set(attendee.AttendeeId, { deviceId, role, lastConnected: this.clock.now() });
     record.people.add(attendee.AttendeeId, { name, deviceId, role });
     const finalRole = record.people.roleOf(attendee.AttendeeId);
     return { Meeting: meeting, Attendee: attendee, isHost: finalRole === 'host', role: finalRole };
+  }
+
+  private connected(meetingId: string, attendeeId: string): boolean {
+    return this.options.isConnected?.(meetingId, attendeeId) ?? false;
+  }
+
+  /** Deletes an attendee this API created: its slot in the meeting is free again. */
+  private async release(record: AppMeetingRecord, meetingId: string, attendeeId: string, why: string): Promise<void> {
+    if (!record.created.delete(attendeeId)) return;
+    this.options.logger.info('app_attendee_released', { meetingCode: record.code, attendeeId, why });
+    await this.options.service.deleteAttendee(meetingId, attendeeId).catch((error: unknown) => {
+      if (!(error instanceof ChimeApiError && error.exception === 'NotFoundException')) throw error;
+    });
+  }
+
+  /** An attendee's signaling session ended: one that said LEAVE is gone for good, so its slot is released at once. */
+  attendeeLeft(meetingId: string, attendeeId: string, dropped: boolean): void {
+    const record = this.recordForMeeting(meetingId);
+    if (!record || dropped || !record.created.has(attendeeId)) return;
+    void this.release(record, meetingId, attendeeId, 'left').catch((error: unknown) => this.options.logger.error('app_release_failed', { attendeeId, error }));
+  }
+
+  private countJoin(record: AppMeetingRecord, clientKey: string): void {
+    if (this.joinAttempts.blocked(clientKey)) {
+      const retry = Math.max(1, this.joinAttempts.retryAfterSeconds(clientKey));
+      this.options.logger.info('app_join_refused', { meetingCode: record.code, reason: 'join-rate' });
+      throw new ThrottledError(`Too many joins from your address; try again in ${retry} s`, retry);
+    }
+    this.joinAttempts.recordFailure(clientKey);
+  }
+
+  private countAnonymousHosting(clientKey: string): void {
+    if (this.webHostings.blocked(clientKey)) {
+      const retry = Math.max(1, this.webHostings.retryAfterSeconds(clientKey));
+      throw new ThrottledError(`Too many meetings started from your address; try again in ${retry} s`, retry);
+    }
+    this.webHostings.recordFailure(clientKey);
+  }
+
+  /** Releases attendees the app created that have not been connected for releaseAfterMs. */
+  private releaseAbsent(record: AppMeetingRecord): void {
+    const meetingId = record.meetingId;
+    if (meetingId === undefined) return;
+    const now = this.clock.now();
+    for (const [id, info] of record.created) {
+      if (this.connected(meetingId, id)) info.lastConnected = now;
+      else if (now - info.lastConnected > this.limits.releaseAfterMs) {
+        void this.release(record, meetingId, id, 'absent').catch((error: unknown) => this.options.logger.error('app_release_failed', { attendeeId: id, error }));
+      }
+    }
   }
 
   /** A waiting guest asks whether it was let in; held until a decision or `holdMs`. */
@@ -425,6 +572,7 @@ export class AppMeetings {
         try {
           record.people.sweep();
           record.lobby.sweep();
+          this.releaseAbsent(record);
         } catch (error) {
           this.options.logger.error('app_sweep_failed', { meetingCode: record.code, error });
         }
@@ -448,6 +596,25 @@ export class AppMeetings {
   private liveMeetingId(record: AppMeetingRecord): string {
     if (record.meetingId === undefined) throw notFound(`Meeting ${record.code} has nobody in it right now`);
     return record.meetingId;
+  }
+}
+
+/** An address or device got into the meeting: its guessing limit will not lock it out later. */
+function remember(record: AppMeetingRecord, clientKey: string, deviceId: string | undefined): void {
+  for (const key of [`address:${clientKey}`, ...(deviceId ? [`device:${deviceId}`] : [])]) {
+    record.known.delete(key);
+    record.known.add(key);
+  }
+  while (record.known.size > MAX_KNOWN) record.known.delete(record.known.values().next().value!);
+}
+
+/** ThrottlingException (429) with how long to wait, which the HTTP layer sends as Retry-After. */
+export class ThrottledError extends ChimeApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('ThrottlingException', message);
   }
 }
 

@@ -24,11 +24,12 @@ function readVersion(): string {
 const VERSION = readVersion();
 
 /** GET /app/api/server: what the join screen and the invite dialog show about this server. */
-export function serverInfoFor(options: { name?: string; urls: string[]; fingerprint?: string; webHosting?: boolean }): ServerInfo {
+export function serverInfoFor(options: { name?: string; urls: string[]; fingerprint?: string; webHosting?: boolean; listed?: boolean }): ServerInfo {
   return {
     name: options.name ?? hostname(),
     version: VERSION,
     webHosting: options.webHosting ?? false,
+    listed: options.listed ?? true,
     ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
     urls: [...new Set(options.urls.filter((u) => u !== ''))],
   };

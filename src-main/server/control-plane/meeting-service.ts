@@ -46,6 +46,11 @@ export interface MeetingServiceOptions {
   logger: Logger;
   placementFor: (meetingId: string) => MediaPlacement;
   maxActiveMeetings: number;
+  /**
+   * Meetings created from the web app without credentials (`--allow-web-hosting`) have
+   * their own quota on top of maxActiveMeetings, so they never use up the API's (default 0).
+   */
+  maxWebHostedMeetings?: number;
   lifecycle: LifecycleTimeouts;
 }
 
@@ -82,6 +87,9 @@ export class MeetingService {
   readonly events: TypedEmitter<MeetingServiceEvents>;
   private readonly lifecycle: MeetingLifecycle;
   private closed = false;
+  /** Live meetings created with `webHosted`, and such creations under way. */
+  private readonly webHosted = new Set<string>();
+  private webHostedPending = 0;
 
   constructor(private readonly options: MeetingServiceOptions) {
     this.events = new TypedEmitter((error, event) => options.logger.error('listener_failed', { event: String(event), error }));
@@ -90,8 +98,28 @@ export class MeetingService {
     });
   }
 
-  async createMeeting(input: CreateMeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+  /**
+   * CreateMeeting. `webHosted`: made from the web app without credentials, counted
+   * against maxWebHostedMeetings rather than maxActiveMeetings.
+   */
+  async createMeeting(input: CreateMeetingInput, options: { webHosted?: boolean } = {}): Promise<{ meeting: Meeting; created: boolean }> {
     this.assertOpen();
+    const web = options.webHosted === true;
+    const maxWeb = this.options.maxWebHostedMeetings ?? 0;
+    if (web && this.webHosted.size + this.webHostedPending >= maxWeb) {
+      throw limitExceeded(`This server already hosts its limit of ${maxWeb} meetings started from the web app without credentials`);
+    }
+    if (web) this.webHostedPending++;
+    try {
+      const result = await this.insertNewMeeting(input, web ? this.options.maxActiveMeetings + maxWeb : this.options.maxActiveMeetings + this.webHosted.size);
+      if (web && result.created) this.webHosted.add(result.meeting.MeetingId);
+      return result;
+    } finally {
+      if (web) this.webHostedPending--;
+    }
+  }
+
+  private async insertNewMeeting(input: CreateMeetingInput, cap: number): Promise<{ meeting: Meeting; created: boolean }> {
     if (input.PrimaryMeetingId !== undefined && !(await this.options.store.getMeeting(input.PrimaryMeetingId))) {
       throw notFound(`PrimaryMeetingId ${input.PrimaryMeetingId} does not exist`);
     }
@@ -110,7 +138,7 @@ export class MeetingService {
     };
     const maxAttendees = Math.min(input.MeetingFeatures?.Attendee?.MaxCount ?? MEETING_LIMITS.maxAttendees, MEETING_LIMITS.maxAttendees);
     const record: MeetingRecord = { meeting, clientRequestToken: input.ClientRequestToken, createdAt: now, maxAttendees, contentShares: [] };
-    const result = await this.options.store.insertMeeting(record, this.options.maxActiveMeetings);
+    const result = await this.options.store.insertMeeting(record, cap);
     if (result.kind === 'limit-exceeded') {
       throw limitExceeded(`This server already hosts its limit of ${this.options.maxActiveMeetings} active meetings`);
     }
@@ -362,6 +390,7 @@ export class MeetingService {
 
   private async endMeeting(meetingId: string, reason: MeetingEndReason): Promise<boolean> {
     this.lifecycle.forget(meetingId);
+    this.webHosted.delete(meetingId);
     const removed = await this.options.store.removeMeeting(meetingId);
     if (!removed) return false;
     const meeting = removed.record.meeting;

@@ -12,6 +12,8 @@ import {
   type SdkSubscribeFrame,
 } from '../../shared/signaling/frames.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
+import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
@@ -32,6 +34,10 @@ export interface MeetingRoomDeps {
   /** Presence and video changes, for event notifications. */
   activity?: RoomActivity;
   dataMessageLimits?: DataMessageLimits;
+  /** Timers of the coalesced presence broadcasts (default: the system clock). */
+  clock?: Clock;
+  /** Presence (mute) changes go out at most this often (default DEFAULT_SIGNALING_LIMITS.presenceIntervalMs). */
+  presenceIntervalMs?: number;
 }
 
 /** How INDEX names each codec in supported_receive_codec_intersection (the SDK's VideoCodecCapability.fromSignaled). */
@@ -69,12 +75,18 @@ export class MeetingRoom {
   private nextGroupId = 1;
   private readonly dataMessages: DataMessageRelay;
   private closed = false;
+  /** Participants whose shown mute changed since the last presence broadcast. */
+  private readonly presenceChanged = new Set<string>();
+  private presenceTimer: unknown;
+  private lastPresenceAt = -Infinity;
+  private readonly clock: Clock;
 
   constructor(
     readonly meeting: Meeting,
     private readonly deps: MeetingRoomDeps,
   ) {
     this.media = deps.media;
+    this.clock = deps.clock ?? systemClock;
     this.dataMessages = new DataMessageRelay(deps.dataMessageLimits);
     this.media.events.on('audioLevels', ({ levels }) => this.broadcastAudioMetadata(levels));
     this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
@@ -223,10 +235,12 @@ export class MeetingRoom {
     const last = outcome.relayed.at(-1);
     if (last) {
       const relayed = serverFrame.dataMessage({ messages: outcome.relayed });
+      // Messages the lifetime buffer keeps may be dropped for a backed-up session: its reconnect gets them replayed.
+      const replayable = outcome.relayed.every((m) => (m.lifetimeMs ?? 0) > 0);
       for (const p of this.participants.values()) {
         // A session already closing would lose the frame: it is not counted as seen, so its reconnect gets it replayed.
         if (p === participant || !p.session.isOpen) continue;
-        p.session.send(relayed);
+        if (p.session.send(relayed, replayable) === false) continue;
         this.dataMessages.delivered(p.id, p.audioSessionId, last.ingestTimeNs);
       }
     }
@@ -252,7 +266,39 @@ export class MeetingRoom {
     participant.muted = muted;
     this.media.setMuted(participant.id, muted);
     // Someone whose Audio capability forbids sending stays muted for everyone, whatever its client says.
-    if (this.shownMuted(participant) !== before) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: participant.audioStreamId, muted: this.shownMuted(participant) }] }));
+    if (this.shownMuted(participant) !== before) this.presenceChange(participant);
+  }
+
+  /**
+   * A participant's shown mute changed. Changes are broadcast at most once per
+   * presence interval for the whole meeting, each participant's latest state once:
+   * a thousand toggles cost a few broadcasts, not a thousand times the meeting's size.
+   */
+  private presenceChange(participant: Participant): void {
+    this.presenceChanged.add(participant.id);
+    if (this.presenceTimer !== undefined) return;
+    const interval = this.deps.presenceIntervalMs ?? DEFAULT_SIGNALING_LIMITS.presenceIntervalMs;
+    const wait = this.lastPresenceAt + interval - this.clock.monotonic();
+    if (wait <= 0) {
+      this.flushPresence();
+      return;
+    }
+    this.presenceTimer = this.clock.setTimeout(() => {
+      this.presenceTimer = undefined;
+      this.flushPresence();
+    }, wait);
+  }
+
+  private flushPresence(): void {
+    if (this.closed || this.presenceChanged.size === 0) return;
+    const streams = [];
+    for (const id of this.presenceChanged) {
+      const p = this.participants.get(id);
+      if (p) streams.push({ audioStreamId: p.audioStreamId, muted: this.shownMuted(p) });
+    }
+    this.presenceChanged.clear();
+    this.lastPresenceAt = this.clock.monotonic();
+    if (streams.length > 0) this.broadcast(serverFrame.audioStreamIdInfo({ streams }));
   }
 
   /**
@@ -268,7 +314,7 @@ export class MeetingRoom {
       p.attendee = { ...p.attendee, Capabilities: { ...attendee.Capabilities } };
       const { publicationEnded } = this.media.setPermissions(p.id, permissionsOf(p));
       this.deps.logger.info('capabilities_applied', { meetingId: this.meeting.MeetingId, participantId: p.id, capabilities: attendee.Capabilities });
-      if (this.shownMuted(p) !== wasMuted) this.broadcast(serverFrame.audioStreamIdInfo({ streams: [{ audioStreamId: p.audioStreamId, muted: this.shownMuted(p) }] }));
+      if (this.shownMuted(p) !== wasMuted) this.presenceChange(p);
       if (publicationEnded && p.publication) {
         p.publication = undefined;
         this.deps.activity?.emit('videoStopped', this.subject(p));
@@ -302,6 +348,7 @@ export class MeetingRoom {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clock.clearTimeout(this.presenceTimer);
     for (const p of [...this.participants.values()]) {
       p.session.send(serverFrame.audioStatus({ audioStatus: AUDIO_STATUS.meetingEnded }));
       p.session.close(CLOSE_CODES.meetingEnded, 'The meeting has ended');
@@ -370,6 +417,8 @@ export class MeetingRoom {
   ): void {
     if (this.participants.get(participant.id) !== participant) return;
     this.participants.delete(participant.id);
+    // A change not yet broadcast is moot: the snapshot its successor's JOIN sends has the latest state.
+    this.presenceChanged.delete(participant.id);
     // A reconnecting client keeps its stream: its subscribers stay attached until it publishes again.
     this.media.removeParticipant(participant.id, { keepPublication: options.keepStreams });
     this.deps.service.participantLeft(this.meeting.MeetingId, participant.id);
@@ -447,8 +496,8 @@ export class MeetingRoom {
     this.broadcast(this.indexFrame());
   }
 
-  private broadcast(frame: Uint8Array, except?: Participant): void {
-    for (const p of this.participants.values()) if (p !== except) p.session.send(frame);
+  private broadcast(frame: Uint8Array, except?: Participant, mayDrop = false): void {
+    for (const p of this.participants.values()) if (p !== except) p.session.send(frame, mayDrop);
   }
 
   /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */
@@ -459,6 +508,7 @@ export class MeetingRoom {
       if (!p) continue;
       attendeeStates.push({ audioStreamId: p.audioStreamId, volume: level.level, muted: level.muted, signalStrength: 2 });
     }
-    if (attendeeStates.length > 0) this.broadcast(serverFrame.audioMetadata({ attendeeStates }));
+    // Volumes are current five times a second: a backed-up session simply misses some.
+    if (attendeeStates.length > 0) this.broadcast(serverFrame.audioMetadata({ attendeeStates }), undefined, true);
   }
 }

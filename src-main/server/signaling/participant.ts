@@ -4,7 +4,11 @@ import type { VideoCodec } from '../media/video/codecs.js';
 /** The room's view of one signaling connection: how to talk to it and how to end it. */
 export interface SessionPort {
   readonly id: string;
-  send(frame: Uint8Array): void;
+  /**
+   * Sends a frame; one that may be lost (`mayDrop`: volumes, messages the replay
+   * buffer keeps) is dropped while the connection is backed up. Returns whether it went out.
+   */
+  send(frame: Uint8Array, mayDrop?: boolean): boolean | void;
   /** False once the connection is closing or closed: a frame sent now is lost. */
   readonly isOpen: boolean;
   /** Closes the connection; `code` is a WebSocket close code. */

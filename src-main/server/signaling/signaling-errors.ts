@@ -26,8 +26,12 @@ export const CLOSE_CODES = {
   meetingEnded: 4410,
   removed: 4411,
   replaced: 4301,
+  /** A client frame type past its hard per-second cap (see frame-limits.ts): terminal, no SDK sends that much. */
+  tooManyFrames: 4429,
   /** 4500-4599: the client reconnects. */
   internalError: 4500,
+  /** The client read too little of what was sent: the session's unsent bytes passed the cap. It may reconnect. */
+  sendBufferFull: 4509,
 } as const;
 
 /** A protocol violation by one session: the session is closed with `closeCode`, nobody else is affected. */

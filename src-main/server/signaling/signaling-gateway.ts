@@ -6,7 +6,10 @@ import type { Meeting } from '../../shared/chime-types.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import { KeyedCounter } from '../http/connection-limits.js';
 import { originAllowed, type OriginPolicy } from '../http/websocket-admission.js';
+import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
 import type { Logger } from '../logger.js';
+import type { Clock } from '../runtime/clock.js';
+import type { SignalingLimits } from './frame-limits.js';
 import type { MeetingMedia } from '../media/meeting-media.js';
 import type { DataMessageLimits } from './data-messages.js';
 import { MeetingRoom } from './meeting-room.js';
@@ -44,6 +47,9 @@ export interface SignalingGatewayOptions {
   dataMessageLimits?: DataMessageLimits;
   /** Limits on signaling sockets (see ConnectionLimits); none when absent. */
   limits?: SignalingSocketLimits;
+  /** Frame rate caps, presence coalescing and send-buffer caps of each session (default DEFAULT_SIGNALING_LIMITS). */
+  sessionLimits?: SignalingLimits;
+  clock?: Clock;
 }
 
 export interface SignalingSocketLimits {
@@ -99,6 +105,13 @@ export class SignalingGateway {
         for (const attendee of attendees) room?.updateCapabilities(attendee);
       }),
     );
+  }
+
+  /** Bytes queued on every signaling socket and not yet written to the network. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const ws of this.sockets) total += ws.bufferedAmount;
+    return total;
   }
 
   room(meetingId: string): MeetingRoom | undefined {
@@ -174,9 +187,15 @@ export class SignalingGateway {
       send: (frame) => {
         if (ws.readyState === ws.OPEN) ws.send(frame);
       },
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => {
+        ws.close(code, reason);
+        // A client that reads nothing would never answer the close handshake: its socket goes soon after.
+        if (code === CLOSE_CODES.sendBufferFull) setTimeout(() => ws.terminate(), 1000).unref();
+      },
       isOpen: () => ws.readyState === ws.OPEN,
-    }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }), this.options.silenceTimeoutMs);
+      bufferedAmount: () => ws.bufferedAmount,
+    }, room, this.options.logger.child({ meetingId, participantId: identity.participantId }), this.options.silenceTimeoutMs,
+    this.options.sessionLimits ?? DEFAULT_SIGNALING_LIMITS);
     ws.on('message', (data, isBinary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       session.receive(bytes, isBinary);
@@ -200,8 +219,9 @@ export class SignalingGateway {
   private roomFor(meeting: Meeting): MeetingRoom {
     let room = this.rooms.get(meeting.MeetingId);
     if (!room) {
-      const { service, logger, createMedia, publishCaps, activity, dataMessageLimits } = this.options;
-      room = new MeetingRoom(meeting, { service, logger, media: createMedia(meeting.MeetingId), publishCaps, activity, dataMessageLimits });
+      const { service, logger, createMedia, publishCaps, activity, dataMessageLimits, clock, sessionLimits } = this.options;
+      const presenceIntervalMs = (sessionLimits ?? DEFAULT_SIGNALING_LIMITS).presenceIntervalMs;
+      room = new MeetingRoom(meeting, { service, logger, media: createMedia(meeting.MeetingId), publishCaps, activity, dataMessageLimits, clock, presenceIntervalMs });
       this.rooms.set(meeting.MeetingId, room);
     }
     return room;

@@ -15,10 +15,15 @@ export class TokenBucket {
 
   /** Takes one token if there is one. */
   take(nowMs: number): boolean {
-    this.refill(nowMs);
-    if (this.tokens < 1) return false;
+    if (!this.allows(nowMs)) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Whether a token is there now; it takes none. */
+  allows(nowMs: number): boolean {
+    this.refill(nowMs);
+    return this.tokens >= 1;
   }
 
   private refill(nowMs: number): void {

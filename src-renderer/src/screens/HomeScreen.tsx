@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { PASSCODE_LIMITS } from '../../../src-main/shared/app-api.js';
+import { PASSCODE_LIMITS, passcodeMinimum } from '../../../src-main/shared/app-api.js';
 import { isMeetingCode, parseInviteLink } from '../../../src-main/shared/invite-link';
 import type { DiscoveredServer } from '../../../src-main/shared/desktop-api';
 import { createAppApi, type MeetingListing } from '../api/app-api';
@@ -90,11 +90,17 @@ function HostCard() {
   const [error, setError] = useState<string>();
   // In a browser, hosting is possible only where the operator allowed it (--allow-web-hosting).
   const [webHosting, setWebHosting] = useState<boolean>();
+  // A server that lists its meetings to anyone (the default, and the desktop's own) needs longer passcodes.
+  const [listed, setListed] = useState<boolean>();
+  const minPasscode = passcodeMinimum(listed);
   useEffect(() => {
     if (api) return;
     createAppApi(window.location.origin)
       .server()
-      .then((info) => setWebHosting(info.webHosting === true), () => setWebHosting(false));
+      .then((info) => {
+        setWebHosting(info.webHosting === true);
+        setListed(info.listed);
+      }, () => setWebHosting(false));
   }, [api]);
 
   if (!api && !webHosting) {
@@ -112,7 +118,7 @@ function HostCard() {
     event.preventDefault();
     // Checked here, in the app's words, rather than by the browser's own bubble.
     const length = [...passcode].length;
-    if (passcode !== '' && length < PASSCODE_LIMITS.min) return setPasscodeError(t.home.passcodeTooShort(PASSCODE_LIMITS.min));
+    if (passcode !== '' && length < minPasscode) return setPasscodeError(t.home.passcodeTooShort(minPasscode));
     if (length > PASSCODE_LIMITS.max) return setPasscodeError(t.home.passcodeTooLong(PASSCODE_LIMITS.max));
     setPasscodeError(undefined);
     setBusy(true);
@@ -162,7 +168,7 @@ function HostCard() {
             </span>
           ) : (
             <span className="field-hint" id="host-passcode-hint">
-              {t.home.passcodeHint(PASSCODE_LIMITS.min, PASSCODE_LIMITS.max)}
+              {t.home.passcodeHint(minPasscode, PASSCODE_LIMITS.max)}
             </span>
           )}
         </label>
