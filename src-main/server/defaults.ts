@@ -12,6 +12,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
   audioMetadataIntervalMs: 200,
   lateTickMs: 10,
   mixerStatsIntervalMs: 5000,
+  // BITRATES to every subscriber: the SDK expects one every 2-4 s; its priority policy re-evaluates each second.
+  bitratesIntervalMs: 1500,
   video: {
     // At most one PLI per publisher stream per 500 ms; another if no keyframe came within 1 s.
     keyframes: { minIntervalMs: 500, retryMs: 1000 },
@@ -21,6 +23,11 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     retransmitSlots: 512,
     retransmitWindowMs: 1500,
     bitrateCapIntervalMs: 1000,
+    // Each incoming stream's rate, for INDEX and BITRATES: 2 s in 100 ms buckets.
+    meter: { windowMs: 2000, bucketMs: 100 },
+    // A subscriber's estimate is its REMB (Chrome sends one about every second, and on every drop);
+    // none for 5 s means none. Loss above 10% in its receiver reports cuts it by half the loss.
+    downlink: { rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1 },
   },
 };
 
@@ -36,6 +43,8 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       ...v,
       keyframes: { ...d.video.keyframes, ...v.keyframes },
       nack: { ...d.video.nack, ...v.nack },
+      meter: { ...d.video.meter, ...v.meter },
+      downlink: { ...d.video.downlink, ...v.downlink },
     },
   } as MediaSettings;
 }

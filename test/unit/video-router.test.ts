@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
 import { createLogger } from '../../src-main/server/logger.js';
-import { buildNack, buildPli, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
+import { buildNack, buildPli, buildRemb, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
 import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
 
@@ -183,5 +183,64 @@ describe('VideoRouter', () => {
     router.onPublisherRtp('alice', vp8(false, 3));
     router.onPublisherRtp('alice', vp8(true, 4));
     expect(rtp('bob').map((p) => p.body)).toEqual([4]);
+  });
+});
+
+describe('VideoRouter bandwidth figures', () => {
+  /** A compound RTCP packet as Chrome sends it: a receiver report on our SSRC, then REMB. */
+  const rr = (reporter: number, about: number, fractionLost: number): Buffer => {
+    const b = Buffer.alloc(32);
+    b[0] = 0x81;
+    b[1] = 201;
+    b.writeUInt16BE(7, 2);
+    b.writeUInt32BE(reporter, 4);
+    b.writeUInt32BE(about, 8);
+    b[12] = fractionLost;
+    return b;
+  };
+
+  it('takes each subscriber\'s REMB as its estimate, on whichever m-section it arrives, and cuts it by reported loss on our video', () => {
+    const { router, advance } = setup();
+    router.publish('alice', PUB);
+    open(router, 'bob', 2001);
+    expect(router.downlinkEstimateBps('bob')).toBe(0);
+    router.onSubscriberRtcp('bob', '2', Buffer.concat([rr(1, 2001, 0), buildRemb(1, 3_000_000, [2001])]));
+    expect(router.downlinkEstimateBps('bob')).toBe(3_000_000);
+    // REMB on the audio m-section (libdatachannel routes it by SSRC) counts too; it is per connection.
+    router.onSubscriberRtcp('bob', '0', buildRemb(1, 2_000_000, [2001]));
+    expect(router.downlinkEstimateBps('bob')).toBe(2_000_000);
+    expect(router.downlinkEstimateBps('carol')).toBe(0);
+    // 50% loss on the video we send bob cuts the estimate by a quarter (GCC: times 1 - loss/2).
+    router.onSubscriberRtcp('bob', '2', rr(1, 2001, 128));
+    expect(router.downlinkEstimateBps('bob')).toBe(1_500_000);
+    // Loss on an SSRC we do not send bob video on (its audio) is not video loss.
+    router.onSubscriberRtcp('bob', '2', rr(1, 2001, 0));
+    router.onSubscriberRtcp('bob', '0', rr(1, 777, 200));
+    expect(router.downlinkEstimateBps('bob')).toBe(2_000_000);
+    advance(6000);
+    expect(router.downlinkEstimateBps('bob')).toBe(0);
+    router.onSubscriberRtcp('bob', '2', buildRemb(1, 2_000_000, [2001]));
+    router.removeParticipant('bob');
+    expect(router.downlinkEstimateBps('bob')).toBe(0);
+  });
+
+  it('measures each publisher\'s forwarded rate over the last two seconds', () => {
+    const { router, advance } = setup();
+    router.publish('alice', PUB);
+    expect(router.streamBitrateBps('alice')).toBe(0);
+    // 100 packets a second of 16 bytes (12 of header, 4 of payload): 12.8 kbps.
+    for (let s = 0; s < 300; s++) {
+      router.onPublisherRtp('alice', vp8(s === 0, s));
+      advance(10);
+    }
+    expect(router.streamBitrateBps('alice')).toBeGreaterThan(12_000);
+    expect(router.streamBitrateBps('alice')).toBeLessThan(13_500);
+    // Not counted: another SSRC (RTX) or garbage.
+    for (let s = 0; s < 300; s++) {
+      router.onPublisherRtp('alice', buildRtp({ payloadType: 97, sequenceNumber: s, timestamp: 0, ssrc: 9999, payload: Buffer.alloc(1000) }));
+      advance(10);
+    }
+    expect(router.streamBitrateBps('alice')).toBe(0);
+    expect(router.streamBitrateBps('nobody')).toBe(0);
   });
 });
