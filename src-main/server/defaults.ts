@@ -25,9 +25,15 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     bitrateCapIntervalMs: 1000,
     // Each incoming stream's rate, for INDEX and BITRATES: 2 s in 100 ms buckets.
     meter: { windowMs: 2000, bucketMs: 100 },
-    // A subscriber's estimate is its REMB (Chrome sends one about every second, and on every drop);
-    // none for 5 s means none. Loss above 10% in its receiver reports cuts it by half the loss.
-    downlink: { rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1 },
+    // A subscriber's downlink figure (bwe/downlink-estimate.ts): starts at the SDK's own startup
+    // assumption, grows 8% a second (libwebrtc's AIMD rate) to 15 Mbps (the SDK's cap) while neither
+    // loss over 10% nor a falling REMB under 90% of what was sent says congestion; then drops to the
+    // REMB and holds 10 s. REMB and receiver reports older than 5 s are forgotten.
+    downlink: {
+      initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000,
+      rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
+      sentWindowMs: 2000, sentBucketMs: 100,
+    },
   },
 };
 

@@ -75,6 +75,7 @@ describe('priority-based downlink policy on loopback', () => {
       }
     } catch (error) {
       diagnose();
+      console.log(t.logs.filter((l) => l.includes('video_bitrates')).slice(-40).join('\n'));
       throw error;
     } finally {
       await Promise.all(pages.map((p) => p.context().close()));

@@ -5,48 +5,113 @@ import { ManualClock } from '../helpers/manual-clock.js';
 
 /** The per-subscriber downlink estimate and the per-stream bitrate meter, on hand-moved time. */
 
-const SETTINGS = { rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1 };
+const SETTINGS = {
+  initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000,
+  rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
+  sentWindowMs: 2000, sentBucketMs: 100,
+};
+
+/** A DownlinkEstimate on manual time, with a steady flow of `sendBps` toward the subscriber. */
+function fixture(settings = SETTINGS) {
+  const clock = new ManualClock();
+  const e = new DownlinkEstimate(settings, () => clock.monotonic());
+  let sendBps = 0;
+  /** Moves time in 10 ms steps, sending at the current rate, updating every 1.5 s as the media layer does. */
+  const run = (ms: number) => {
+    for (let t = 0; t < ms; t += 10) {
+      if (sendBps > 0) e.onSent(sendBps / 800);
+      clock.advance(10);
+      if (clock.monotonic() % 1500 === 0) e.update();
+    }
+  };
+  return { e, run, send: (bps: number) => (sendBps = bps) };
+}
 
 describe('DownlinkEstimate', () => {
-  it('is unknown (0) until a REMB arrives, then follows the latest REMB until it goes stale', () => {
-    const clock = new ClockFixture();
-    const e = new DownlinkEstimate(SETTINGS, clock.now);
-    expect(e.bps).toBe(0);
-    e.onRemb(2_500_000);
-    expect(e.bps).toBe(2_500_000);
-    clock.advance(1000);
-    e.onRemb(3_000_000);
-    expect(e.bps).toBe(3_000_000);
-    clock.advance(5000);
-    expect(e.bps).toBe(3_000_000);
-    clock.advance(1);
-    expect(e.bps).toBe(0);
-    e.onRemb(Number.NaN);
-    e.onRemb(-5);
-    expect(e.bps).toBe(0);
+  it('starts at the initial figure and grows about 8% a second without congestion, whatever a lagging REMB says, up to the cap', () => {
+    const { e, run, send } = fixture();
+    expect(e.bps).toBe(2_800_000);
+    send(2_000_000);
+    // Chrome's estimator climbs from what it received at first: far below what is sent, but climbing.
+    e.onRemb(150_000);
+    run(1500);
+    expect(e.bps).toBe(Math.round(2_800_000 * 1.12));
+    e.onRemb(170_000);
+    run(1500);
+    expect(e.bps).toBeGreaterThan(3_500_000);
+    run(60_000);
+    expect(e.bps).toBe(15_000_000);
   });
 
-  it('ignores small loss, cuts the estimate by half the worst recent loss above 10%, and forgets old reports', () => {
-    const clock = new ClockFixture();
-    const e = new DownlinkEstimate(SETTINGS, clock.now);
-    e.onRemb(1_000_000);
+  it('drops to the REMB when REMB falls under what was sent (over-use), holds 10 s, then grows from there', () => {
+    const { e, run, send } = fixture();
+    send(3_000_000);
+    e.onRemb(3_300_000);
+    run(3000);
+    const before = e.bps;
+    expect(before).toBeGreaterThan(2_800_000);
+    // Over-use: Chrome cuts to 85% of what it receives through a 1 Mbps link.
+    e.onRemb(850_000);
+    run(1500);
+    expect(e.bps).toBe(850_000);
+    expect(e.holding).toBe(true);
+    send(800_000);
+    e.onRemb(900_000);
+    run(7500);
+    expect(e.bps).toBe(850_000);
+    run(3000);
+    expect(e.holding).toBe(false);
+    expect(e.bps).toBeGreaterThan(900_000);
+    expect(e.bps).toBeLessThan(1_200_000);
+  });
+
+  it('a fallen REMB is not congestion while it stays above what is sent (fewer videos, estimator clamped)', () => {
+    const { e, run, send } = fixture();
+    send(500_000);
+    e.onRemb(3_000_000);
+    run(1500);
+    e.onRemb(800_000);
+    run(1500);
+    expect(e.holding).toBe(false);
+    expect(e.bps).toBeGreaterThan(2_800_000);
+  });
+
+  it('takes loss over 10% as congestion: the figure drops to the REMB cut by half the loss; small loss is noise; old reports are forgotten', () => {
+    const { e, run, send } = fixture();
+    send(2_000_000);
+    e.onRemb(2_400_000);
     e.onReceiverReport(11, 20); // 7.8%: noise
+    run(1500);
     expect(e.lossFraction).toBeCloseTo(20 / 256);
-    expect(e.bps).toBe(1_000_000);
+    expect(e.holding).toBe(false);
     e.onReceiverReport(12, 64); // 25% on another stream we send it
     expect(e.lossFraction).toBe(0.25);
-    expect(e.bps).toBe(875_000);
-    e.onReceiverReport(12, 0);
-    expect(e.bps).toBe(1_000_000);
-    e.onReceiverReport(12, 128);
-    clock.advance(4000);
-    e.onRemb(1_000_000);
-    expect(e.bps).toBe(750_000);
-    clock.advance(1001);
-    expect(e.lossFraction).toBe(0);
-    expect(e.bps).toBe(1_000_000);
+    run(1500);
+    expect(e.bps).toBe(2_100_000);
+    expect(e.holding).toBe(true);
+    // Without any REMB, the rate that got through stands in for it.
+    const noRemb = fixture();
+    noRemb.send(1_000_000);
+    noRemb.run(3000);
+    noRemb.e.onReceiverReport(1, 128);
+    noRemb.run(1500);
+    expect(noRemb.e.bps).toBeGreaterThan(700_000);
+    expect(noRemb.e.bps).toBeLessThan(800_000);
+    noRemb.run(5001);
+    expect(noRemb.e.lossFraction).toBe(0);
     e.onReceiverReport(13, 999);
     expect(e.lossFraction).toBeCloseTo(255 / 256);
+  });
+
+  it('forgets a REMB after 5 s and ignores nonsense', () => {
+    const { e, run } = fixture();
+    e.onRemb(2_500_000);
+    expect(e.rembBitrateBps).toBe(2_500_000);
+    run(5010);
+    expect(e.rembBitrateBps).toBe(0);
+    e.onRemb(Number.NaN);
+    e.onRemb(-5);
+    expect(e.rembBitrateBps).toBe(0);
   });
 });
 
@@ -79,11 +144,3 @@ describe('BitrateMeter', () => {
     expect(m.bps(t)).toBeLessThan(1_050_000);
   });
 });
-
-class ClockFixture {
-  private readonly clock = new ManualClock();
-  readonly now = (): number => this.clock.monotonic();
-  advance(ms: number): void {
-    this.clock.advance(ms);
-  }
-}

@@ -199,27 +199,40 @@ describe('VideoRouter bandwidth figures', () => {
     return b;
   };
 
-  it('takes each subscriber\'s REMB as its estimate, on whichever m-section it arrives, and cuts it by reported loss on our video', () => {
+  it('feeds each subscriber\'s estimate with its REMB (on whichever m-section it arrives), loss on our video, and what it was sent', () => {
     const { router, advance } = setup();
     router.publish('alice', PUB);
     open(router, 'bob', 2001);
-    expect(router.downlinkEstimateBps('bob')).toBe(0);
+    open(router, 'carol', 3001);
+    expect(router.downlinkEstimateBps('bob')).toBe(2_800_000);
+    expect(router.downlinkEstimateBps('dave')).toBe(0);
+    // 1.6 Mbps of video to bob and carol (200-byte packets every millisecond).
+    const big = (seq: number) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc: 1111, marker: true, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(186)]) });
+    let seq = 0;
+    const flow = (ms: number) => {
+      for (let t = 0; t < ms; t++, seq++) {
+        router.onPublisherRtp('alice', big(seq));
+        advance(1);
+      }
+    };
     router.onSubscriberRtcp('bob', '2', Buffer.concat([rr(1, 2001, 0), buildRemb(1, 3_000_000, [2001])]));
-    expect(router.downlinkEstimateBps('bob')).toBe(3_000_000);
-    // REMB on the audio m-section (libdatachannel routes it by SSRC) counts too; it is per connection.
-    router.onSubscriberRtcp('bob', '0', buildRemb(1, 2_000_000, [2001]));
-    expect(router.downlinkEstimateBps('bob')).toBe(2_000_000);
-    expect(router.downlinkEstimateBps('carol')).toBe(0);
-    // 50% loss on the video we send bob cuts the estimate by a quarter (GCC: times 1 - loss/2).
-    router.onSubscriberRtcp('bob', '2', rr(1, 2001, 128));
-    expect(router.downlinkEstimateBps('bob')).toBe(1_500_000);
-    // Loss on an SSRC we do not send bob video on (its audio) is not video loss.
-    router.onSubscriberRtcp('bob', '2', rr(1, 2001, 0));
-    router.onSubscriberRtcp('bob', '0', rr(1, 777, 200));
-    expect(router.downlinkEstimateBps('bob')).toBe(2_000_000);
-    advance(6000);
-    expect(router.downlinkEstimateBps('bob')).toBe(0);
-    router.onSubscriberRtcp('bob', '2', buildRemb(1, 2_000_000, [2001]));
+    flow(2000);
+    router.updateDownlinks();
+    expect(router.downlinkEstimateBps('bob')).toBeGreaterThan(2_800_000);
+    // Over-use: REMB falls under what bob is sent. It arrives on the audio m-section (libdatachannel routes RTCP by SSRC); it is per connection.
+    router.onSubscriberRtcp('bob', '0', buildRemb(1, 1_000_000, [2001]));
+    // Loss on an SSRC that is not video we send carol (her audio) is not video loss; 25% on her video is.
+    router.onSubscriberRtcp('carol', '0', rr(1, 777, 200));
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.downlinkEstimateBps('bob')).toBe(1_000_000);
+    expect(router.downlinkEstimateBps('carol')).toBeGreaterThan(2_800_000);
+    router.onSubscriberRtcp('carol', '2', rr(1, 3001, 64));
+    flow(1500);
+    router.updateDownlinks();
+    // No REMB from carol: the rate that got through (1.6 Mbps), less half the loss.
+    expect(router.downlinkEstimateBps('carol')).toBeGreaterThan(1_300_000);
+    expect(router.downlinkEstimateBps('carol')).toBeLessThan(1_500_000);
     router.removeParticipant('bob');
     expect(router.downlinkEstimateBps('bob')).toBe(0);
   });

@@ -413,12 +413,23 @@ export class MeetingMedia {
   }
 
   private reportBitrates(): void {
+    this.router.updateDownlinks();
     const streams: VideoBitratesReport['streams'] = [];
     const downlinks: VideoBitratesReport['downlinks'] = [];
     for (const id of this.participants.keys()) {
       if (this.router.hasPublication(id)) streams.push({ publisherId: id, bps: this.router.streamBitrateBps(id) });
       downlinks.push({ participantId: id, bps: this.router.downlinkEstimateBps(id) });
     }
+    this.options.logger.debug('video_bitrates', {
+      meetingId: this.options.id,
+      streams: streams.map((x) => `${x.publisherId}:${Math.round(x.bps / 1000)}`),
+      downlinks: downlinks.map((d) => {
+        const signals = this.router.downlinkSignals(d.participantId);
+        return signals
+          ? `${d.participantId}:${Math.round(d.bps / 1000)} remb=${Math.round(signals.rembBps / 1000)} sent=${Math.round(signals.sentBps / 1000)} loss=${signals.lossFraction.toFixed(2)}${signals.holding ? ' hold' : ''}`
+          : `${d.participantId}:-`;
+      }),
+    });
     this.events.emit('videoBitrates', { streams, downlinks });
   }
 

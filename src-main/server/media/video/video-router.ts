@@ -44,7 +44,7 @@ export class VideoRouter {
   private readonly streams = new Map<string, IncomingVideoStream>();
   /** subscriberId -> mid -> subscription */
   private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
-  /** subscriberId -> its downlink estimate, from the first REMB or receiver report it sends. */
+  /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
   private readonly downlinks = new Map<string, DownlinkEstimate>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
@@ -108,8 +108,13 @@ export class VideoRouter {
         }
       } else {
         if (previous) this.detach(previous);
+        const downlink = this.downlink(subscriberId);
         subscription = new VideoSubscription(subscriberId, spec, {
-          send: (packet) => this.transport.send(subscriberId, spec.mid, packet),
+          send: (packet) => {
+            if (!this.transport.send(subscriberId, spec.mid, packet)) return false;
+            downlink.onSent(packet.length);
+            return true;
+          },
           requestKeyframe: () => this.streams.get(subscription.publisherId)?.requestKeyframe(this.now()),
           scratch: this.scratch,
           view: (length) => (this.views[length] ??= this.scratch.subarray(0, length)),
@@ -193,9 +198,20 @@ export class VideoRouter {
     }
   }
 
-  /** What `subscriberId` can take, in bps, by its own REMB and loss; 0 while unknown. */
+  /** What `subscriberId` can take, in bps, as of the last updateDownlinks; 0 for one that never received video. */
   downlinkEstimateBps(subscriberId: string): number {
     return this.downlinks.get(subscriberId)?.bps ?? 0;
+  }
+
+  /** The signals behind a subscriber's figure, for logs. */
+  downlinkSignals(subscriberId: string): { rembBps: number; sentBps: number; lossFraction: number; holding: boolean } | undefined {
+    const d = this.downlinks.get(subscriberId);
+    return d && { rembBps: d.rembBitrateBps, sentBps: d.sentBps, lossFraction: d.lossFraction, holding: d.holding };
+  }
+
+  /** Moves every subscriber's downlink figure on its REMB, loss and what it was sent; the media clock calls it. */
+  updateDownlinks(): void {
+    for (const downlink of this.downlinks.values()) downlink.update();
   }
 
   /** What `publisherId` has been sending lately (forwarded packets, headers included), in bps; 0 when nothing. */
