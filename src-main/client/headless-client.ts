@@ -54,6 +54,8 @@ export interface HeadlessOptions {
   videoSendLoss?: { rate: number; seed: number };
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
+  /** Offer abs-send-time with this id on every video m-section: the server stamps it on what it sends. */
+  absSendTimeId?: number;
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
   audioSender?: MediaSenderFactory;
   /** Benchmarks: a paced video source that replaces the synthetic packets; PLI/FIR ask it for a keyframe. */
@@ -305,6 +307,7 @@ export class HeadlessClient {
       else video.addH264Codec(CODEC_PT.H264);
     }
     if (this.options.videoOrientationId !== undefined) video.parseSdpLine(`a=extmap:${this.options.videoOrientationId} urn:3gpp:video-orientation`);
+    if (this.options.absSendTimeId !== undefined) video.parseSdpLine(`a=extmap:${this.options.absSendTimeId} http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time`);
   }
 
   private onRtcp(msg: Buffer): void {

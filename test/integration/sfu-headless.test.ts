@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessClient } from '../../src-main/client/headless-client.js';
+import { SdkSignalFrame_Type } from '../../src-main/shared/signaling/frames.js';
 import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -159,5 +160,39 @@ describe('the SFU with headless node-datachannel clients', () => {
     await sleep(1000);
     expect(viewer.received.get('2') ?? 0).toBeGreaterThan(10);
     expect([...viewer.lastExtensions]).toEqual([[3, [0x01]]]);
+  }, 30_000);
+
+  it('stamps abs-send-time on what it sends a subscriber that offered it, and sends everyone BITRATES with measured rates and its downlink figure', async () => {
+    const { meeting, attendees } = await meetingWith(2);
+    // 100 packets a second of 1000 bytes: 800 kbps of payload.
+    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 100, packetBytes: 1000 });
+    const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 1, absSendTimeId: 5, videoOrientationId: 3 });
+    clients.push(publisher, viewer);
+    const sources = viewer.latestSources(attendees[1]!.AttendeeId);
+    const ack = await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, sources);
+    expect(ack.suback!.sdpAnswer).toMatch(/a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-send-time/);
+    await Promise.all([viewer.connected(), publisher.connected()]);
+    for (let i = 0; i < 150 && !viewer.received.get('2'); i++) await sleep(20);
+    const stamp = () => {
+      const b = viewer.lastExtensions.get(5);
+      return b ? (b[0]! << 16) | (b[1]! << 8) | b[2]! : undefined;
+    };
+    const first = stamp();
+    const firstAt = performance.now();
+    expect(first).toBeDefined();
+    await sleep(1000);
+    const elapsedMs = ((((stamp()! - first!) & 0xffffff) * 1000) / 262144);
+    // Stamped as each packet leaves: the stamps advance as real time does.
+    expect(Math.abs(elapsedMs - (performance.now() - firstAt))).toBeLessThan(150);
+    const bitrates = (await viewer.next(SdkSignalFrame_Type.BITRATES, 5000)).bitrates!;
+    const streamId = sources[0]!;
+    expect(bitrates.bitrates.map((b) => b.sourceStreamId)).toEqual([streamId]);
+    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeGreaterThan(700_000);
+    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeLessThan(1_100_000);
+    // No REMB from a headless viewer and no loss: the figure starts at 2.8 Mbps and grows.
+    expect(bitrates.serverAvailableOutgoingBitrate).toBeGreaterThanOrEqual(2800);
+    // A publisher's own stream is left out of its BITRATES.
+    const own = (await publisher.next(SdkSignalFrame_Type.BITRATES, 5000)).bitrates!;
+    expect(own.bitrates).toEqual([]);
   }, 30_000);
 });

@@ -43,20 +43,25 @@ describe('DownlinkEstimate', () => {
     expect(e.bps).toBe(15_000_000);
   });
 
-  it('drops to the REMB when REMB falls under what was sent (over-use), holds 10 s, then grows from there', () => {
+  it('drops to the REMB when REMB falls under what was sent (over-use) with some loss, holds 10 s, then grows from there', () => {
     const { e, run, send } = fixture();
     send(3_000_000);
     e.onRemb(3_300_000);
     run(3000);
     const before = e.bps;
     expect(before).toBeGreaterThan(2_800_000);
-    // Over-use: Chrome cuts to 85% of what it receives through a 1 Mbps link.
+    // Over-use: Chrome cuts to 85% of what it receives through a 1 Mbps link. Without loss, not trusted.
     e.onRemb(850_000);
+    run(1500);
+    expect(e.bps).toBeGreaterThan(before);
+    expect(e.holding).toBe(false);
+    e.onReceiverReport(1, 5); // 2% loss: under the cut, but evidence
     run(1500);
     expect(e.bps).toBe(850_000);
     expect(e.holding).toBe(true);
     send(800_000);
     e.onRemb(900_000);
+    e.onReceiverReport(1, 0);
     run(7500);
     expect(e.bps).toBe(850_000);
     run(3000);

@@ -80,7 +80,7 @@ describe('MeetingMedia', () => {
   it('reports every 1.5 s each publisher\'s measured rate and each participant\'s downlink figure, fed by REMB on any of its m-sections', async () => {
     const { media, peers, ticks, events, negotiate, clock } = setup();
     await negotiate('alice', { camera: true });
-    await negotiate('bob', { receive: [undefined, 'alice'] });
+    const bobSsrc = (await negotiate('bob', { receive: [undefined, 'alice'] })).subscriptions[0]!.ssrc;
     const [alicePeer, bobPeer] = peers;
     bobPeer!.events.emit('trackOpen', { mid: '2' });
     let seq = 0;
@@ -106,6 +106,13 @@ describe('MeetingMedia', () => {
     // Bob's browser reports over-use on its audio m-section: its figure drops to the REMB at the next report.
     bobPeer!.events.emit('rtcp', { mid: '0', packet: buildRemb(1, 2_500_000, []) });
     bobPeer!.events.emit('rtcp', { mid: '0', packet: buildRemb(1, 600_000, []) });
+    // ...with a little loss on the video it is sent (1 of 256), the only kind of REMB drop trusted.
+    const rr = Buffer.alloc(32);
+    rr.set([0x81, 201, 0, 7]);
+    rr.writeUInt32BE(1, 4);
+    rr.writeUInt32BE(bobSsrc, 8);
+    rr[12] = 1;
+    bobPeer!.events.emit('rtcp', { mid: '2', packet: rr });
     for (let i = 0; i < 75; i++) tick();
     const second = events.filter((e) => e.type === 'videoBitrates').at(-1)!.payload as VideoBitratesReport;
     expect(second.downlinks.find((d) => d.participantId === 'bob')!.bps).toBe(600_000);

@@ -220,7 +220,7 @@ describe('VideoRouter bandwidth figures', () => {
     router.updateDownlinks();
     expect(router.downlinkEstimateBps('bob')).toBeGreaterThan(2_800_000);
     // Over-use: REMB falls under what bob is sent. It arrives on the audio m-section (libdatachannel routes RTCP by SSRC); it is per connection.
-    router.onSubscriberRtcp('bob', '0', buildRemb(1, 1_000_000, [2001]));
+    router.onSubscriberRtcp('bob', '0', Buffer.concat([rr(1, 2001, 3), buildRemb(1, 1_000_000, [2001])]));
     // Loss on an SSRC that is not video we send carol (her audio) is not video loss; 25% on her video is.
     router.onSubscriberRtcp('carol', '0', rr(1, 777, 200));
     flow(1500);
