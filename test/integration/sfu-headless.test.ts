@@ -162,10 +162,10 @@ describe('the SFU with headless node-datachannel clients', () => {
     expect([...viewer.lastExtensions]).toEqual([[3, [0x01]]]);
   }, 30_000);
 
-  it('stamps abs-send-time on what it sends a subscriber that offered it, and sends everyone BITRATES with measured rates and its downlink figure', async () => {
-    const { meeting, attendees } = await meetingWith(2);
-    // 100 packets a second of 1000 bytes: 800 kbps of payload.
-    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 100, packetBytes: 1000 });
+  it('stamps abs-send-time on what it sends a subscriber that offered it, and sends everyone BITRATES and INDEX with measured rates and its downlink figure', async () => {
+    const { meeting, attendees } = await meetingWith(3);
+    // 200 packets a second of 1000 bytes: about 1.3 Mbps as paced here (INDEX said 750 kbps, half the cap, before measuring).
+    const publisher = await HeadlessClient.join(meeting, attendees[0]!, { publishVideo: true, packetsPerSecond: 200, packetBytes: 1000 });
     const viewer = await HeadlessClient.join(meeting, attendees[1]!, { receiveSlots: 1, absSendTimeId: 5, videoOrientationId: 3 });
     clients.push(publisher, viewer);
     const sources = viewer.latestSources(attendees[1]!.AttendeeId);
@@ -187,12 +187,18 @@ describe('the SFU with headless node-datachannel clients', () => {
     const bitrates = (await viewer.next(SdkSignalFrame_Type.BITRATES, 5000)).bitrates!;
     const streamId = sources[0]!;
     expect(bitrates.bitrates.map((b) => b.sourceStreamId)).toEqual([streamId]);
-    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeGreaterThan(700_000);
-    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeLessThan(1_100_000);
+    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeGreaterThan(1_000_000);
+    expect(bitrates.bitrates[0]!.avgBitrateBps).toBeLessThan(1_900_000);
     // No REMB from a headless viewer and no loss: the figure starts at 2.8 Mbps and grows.
     expect(bitrates.serverAvailableOutgoingBitrate).toBeGreaterThanOrEqual(2800);
     // A publisher's own stream is left out of its BITRATES.
     const own = (await publisher.next(SdkSignalFrame_Type.BITRATES, 5000)).bitrates!;
     expect(own.bitrates).toEqual([]);
+    // Someone joining now gets an INDEX with the measured rate, not a guess.
+    const late = await HeadlessClient.join(meeting, attendees[2]!, { receiveSlots: 1 });
+    clients.push(late);
+    const source = late.latestIndex()!.sources.find((x) => x.streamId === streamId)!;
+    expect(source.avgBitrateBps).toBeGreaterThan(1_000_000);
+    expect(source.avgBitrateBps).toBeLessThan(1_900_000);
   }, 30_000);
 });
