@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BitrateMeter } from '../../src-main/server/media/bwe/bitrate-meter.js';
+import { DownlinkAllocator } from '../../src-main/server/media/bwe/downlink-allocator.js';
 import { DownlinkEstimate } from '../../src-main/server/media/bwe/downlink-estimate.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -147,5 +148,48 @@ describe('BitrateMeter', () => {
     for (const end = t + 2000; t < end; t += 10) m.add(1250, t);
     expect(m.bps(t)).toBeGreaterThan(950_000);
     expect(m.bps(t)).toBeLessThan(1_050_000);
+  });
+});
+
+describe('DownlinkAllocator', () => {
+  const ALLOC = { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000 };
+  const videos = (...kbps: number[]) => kbps.map((k, i) => ({ id: `v${i}`, bps: k * 1000 }));
+
+  it('keeps everything that fits and pauses, lowest priority first, what does not; a cheaper lower one may still fit', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    expect(a.allocate(videos(300, 300, 300), 2_000_000)).toEqual({ paused: [], resumed: [] });
+    // 1 Mbps figure: 900 kbps for video. v0 and v1 fit (600); v2 (300) fits exactly; then v2 grows.
+    expect(a.allocate(videos(300, 300, 300), 1_000_000)).toEqual({ paused: [], resumed: [] });
+    expect(a.allocate(videos(300, 300, 400), 1_000_000)).toEqual({ paused: ['v2'], resumed: [] });
+    expect(a.allocate(videos(300, 700, 200), 1_000_000)).toEqual({ paused: ['v1'], resumed: [] });
+    expect([...a.pausedIds].sort()).toEqual(['v1', 'v2']);
+    // An unknown figure pauses nothing.
+    expect(a.allocate(videos(300, 700, 200), 0)).toEqual({ paused: [], resumed: ['v2', 'v1'] });
+  });
+
+  it('resumes a paused video only after it has fitted with 20% to spare for 5 s in a row, in priority order', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    expect(a.allocate(videos(300, 300, 300), 700_000)).toEqual({ paused: ['v2'], resumed: [] });
+    // 1 Mbps: 900 for video, 300 left for v2, which needs 360 to count as fitting.
+    expect(a.allocate(videos(300, 300, 300), 1_000_000).resumed).toEqual([]);
+    clock.advance(6000);
+    expect(a.allocate(videos(300, 300, 300), 1_000_000).resumed).toEqual([]);
+    // 1.1 Mbps: 390 left. Fits with margin from now; 5 s later it comes back.
+    expect(a.allocate(videos(300, 300, 300), 1_100_000).resumed).toEqual([]);
+    clock.advance(3000);
+    expect(a.allocate(videos(300, 300, 300), 1_100_000).resumed).toEqual([]);
+    // A dip resets the count.
+    expect(a.allocate(videos(300, 300, 300), 1_000_000).resumed).toEqual([]);
+    clock.advance(3000);
+    expect(a.allocate(videos(300, 300, 300), 1_100_000).resumed).toEqual([]);
+    clock.advance(5000);
+    expect(a.allocate(videos(300, 300, 300), 1_100_000)).toEqual({ paused: [], resumed: ['v2'] });
+    // A video that left is forgotten.
+    a.allocate(videos(300, 300, 300), 500_000);
+    expect([...a.pausedIds]).toEqual(['v1', 'v2']);
+    a.allocate(videos(300), 500_000);
+    expect([...a.pausedIds]).toEqual([]);
   });
 });
