@@ -34,6 +34,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
       rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
       sentWindowMs: 2000, sentBucketMs: 100,
     },
+    // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s.
+    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000 },
   },
 };
 
@@ -51,6 +53,7 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       nack: { ...d.video.nack, ...v.nack },
       meter: { ...d.video.meter, ...v.meter },
       downlink: { ...d.video.downlink, ...v.downlink },
+      allocator: { ...d.video.allocator, ...v.allocator },
     },
   } as MediaSettings;
 }

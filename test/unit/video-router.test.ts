@@ -237,6 +237,52 @@ describe('VideoRouter bandwidth figures', () => {
     expect(router.downlinkEstimateBps('bob')).toBe(0);
   });
 
+  it('pauses for a subscriber the lower-priority video its downlink cannot carry, and resumes it on a keyframe once it fits again', () => {
+    const { router, advance, rtp } = setup();
+    router.publish('alice', PUB);
+    router.publish('carol', { ...PUB, ssrc: 3333 });
+    router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+    router.subscriberTrackOpened('bob', '2');
+    router.subscriberTrackOpened('bob', '3');
+    // Each publisher sends 800 kbps: 100-byte packets every millisecond.
+    const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
+    let seq = 0;
+    const flow = (ms: number, keyAt = -1) => {
+      for (let t = 0; t < ms; t++, seq++) {
+        router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || t === keyAt));
+        router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || t === keyAt));
+        advance(1);
+      }
+    };
+    const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.allocateDownlinks(rank)).toEqual([]);
+    // 40% loss on what bob gets from carol: its figure drops to 1.6 Mbps x 0.8 = 1.28 Mbps, 1.15 for video.
+    router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    const before = rtp('bob').filter((p) => p.ssrc === 2002).length;
+    flow(500);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(before);
+    expect(rtp('bob').filter((p) => p.ssrc === 2001).length).toBeGreaterThan(0);
+    // The loss goes, the figure grows after its 10 s hold, and carol comes back 5 s after fitting again.
+    router.onSubscriberRtcp('bob', '2', rr(1, 2002, 0));
+    const resumedAt: number[] = [];
+    for (let i = 0; i < 20 && resumedAt.length === 0; i++) {
+      flow(1500);
+      router.updateDownlinks();
+      if (router.allocateDownlinks(rank).some((c) => c.resumed.includes('carol'))) resumedAt.push(i);
+    }
+    expect(resumedAt).toHaveLength(1);
+    const paused = rtp('bob').filter((p) => p.ssrc === 2002).length;
+    flow(100);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused);
+    flow(100, 10);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused + 90);
+  });
+
   it('measures each publisher\'s forwarded rate over the last two seconds', () => {
     const { router, advance } = setup();
     router.publish('alice', PUB);

@@ -48,6 +48,8 @@ export interface MeetingMediaEvents extends Record<string, unknown> {
   audioLevels: { levels: AudioLevelReport[] };
   /** Measured video rates and every participant's downlink estimate, bitratesIntervalMs apart. */
   videoBitrates: VideoBitratesReport;
+  /** The server stopped or restarted sending `participantId` these publishers' videos, to fit its downlink. */
+  videoPausedByServer: { participantId: string; paused: string[]; resumed: string[] };
 }
 
 export interface VideoBitratesReport {
@@ -414,6 +416,12 @@ export class MeetingMedia {
 
   private reportBitrates(): void {
     this.router.updateDownlinks();
+    // Content shares first, then publishers in the order they joined.
+    const order = [...this.participants.keys()];
+    const rank = (id: string) => (id.endsWith('#content') ? -1 : order.indexOf(id));
+    for (const change of this.router.allocateDownlinks(rank)) {
+      this.events.emit('videoPausedByServer', { participantId: change.subscriberId, paused: change.paused, resumed: change.resumed });
+    }
     const streams: VideoBitratesReport['streams'] = [];
     const downlinks: VideoBitratesReport['downlinks'] = [];
     for (const id of this.participants.keys()) {

@@ -79,6 +79,7 @@ export class MeetingRoom {
     this.media.events.on('audioLevels', ({ levels }) => this.broadcastAudioMetadata(levels));
     this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
     this.media.events.on('videoBitrates', (report) => this.sendBitrates(report));
+    this.media.events.on('videoPausedByServer', (change) => this.sendServerPauses(change));
   }
 
   get size(): number {
@@ -474,6 +475,18 @@ export class MeetingRoom {
         ...(estimateKbps > 0 ? { serverAvailableOutgoingBitrate: estimateKbps } : {}),
       }));
     }
+  }
+
+  /** The server paused or resumed videos to fit a participant's downlink: PAUSE/RESUME by group, as Chime does. */
+  private sendServerPauses(change: { participantId: string; paused: string[]; resumed: string[] }): void {
+    const p = this.participants.get(change.participantId);
+    if (!p?.session.isOpen) return;
+    const groups = (ids: string[]) => ids.map((id) => this.participants.get(id)?.publication?.groupId).filter((g): g is number => g !== undefined);
+    const paused = groups(change.paused);
+    const resumed = groups(change.resumed);
+    if (paused.length > 0) p.session.send(serverFrame.pauseGroups(paused));
+    if (resumed.length > 0) p.session.send(serverFrame.resumeGroups(resumed));
+    this.deps.logger.info('video_paused_for_bandwidth', { meetingId: this.meeting.MeetingId, participantId: p.id, paused: change.paused, resumed: change.resumed });
   }
 
   /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */

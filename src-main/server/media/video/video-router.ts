@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import { DownlinkAllocator, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
 import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
@@ -11,6 +12,15 @@ export type { SubscriptionSpec } from './video-subscription.js';
 export interface VideoRouterSettings extends IncomingStreamSettings {
   /** Each subscriber's downlink estimate (its REMB and receiver reports). */
   downlink: DownlinkEstimateSettings;
+  /** Which videos each subscriber keeps when its downlink cannot carry them all. */
+  allocator: DownlinkAllocatorSettings;
+}
+
+/** Videos the allocator paused or resumed for one subscriber, by publisher. */
+export interface DownlinkChange {
+  subscriberId: string;
+  paused: string[];
+  resumed: string[];
 }
 
 /** How the router reaches the network: one participant's m-section. Transport-free otherwise. */
@@ -46,6 +56,7 @@ export class VideoRouter {
   private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
   /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
   private readonly downlinks = new Map<string, DownlinkEstimate>();
+  private readonly allocators = new Map<string, DownlinkAllocator>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
   private readonly retired = { packetsIn: 0, packetsDropped: 0, forwarded: 0, dropped: 0, retransmitted: 0, keyframeRequests: 0, missing: 0, recovered: 0, nacks: 0, givenUp: 0 };
@@ -134,6 +145,7 @@ export class VideoRouter {
   removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
     this.setSubscriptions(participantId, []);
     this.downlinks.delete(participantId);
+    this.allocators.delete(participantId);
     if (!options.keepPublication) this.unpublish(participantId);
   }
 
@@ -217,6 +229,38 @@ export class VideoRouter {
   /** What `publisherId` has been sending lately (forwarded packets, headers included), in bps; 0 when nothing. */
   streamBitrateBps(publisherId: string): number {
     return this.streams.get(publisherId)?.meter.bps(this.now()) ?? 0;
+  }
+
+  /**
+   * Fits each subscriber's videos to its downlink figure (call after updateDownlinks): `rank` orders
+   * publishers, most important first. Videos the subscriber paused itself cost nothing and are left out.
+   * A paused video stops at once; a resumed one restarts on a keyframe.
+   */
+  allocateDownlinks(rank: (publisherId: string) => number): DownlinkChange[] {
+    const changes: DownlinkChange[] = [];
+    for (const [subscriberId, byMid] of this.subscriptions) {
+      let allocator = this.allocators.get(subscriberId);
+      if (!allocator) {
+        allocator = new DownlinkAllocator(this.settings.allocator, this.now);
+        this.allocators.set(subscriberId, allocator);
+      }
+      const candidates = [...byMid.values()]
+        .filter((s) => !s.paused && this.streams.has(s.publisherId))
+        .sort((a, b) => rank(a.publisherId) - rank(b.publisherId))
+        .map((s) => ({ id: s.publisherId, bps: this.streamBitrateBps(s.publisherId) }));
+      const { paused, resumed } = allocator.allocate(candidates, this.downlinkEstimateBps(subscriberId));
+      if (paused.length === 0 && resumed.length === 0) continue;
+      for (const subscription of byMid.values()) {
+        if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
+        if (resumed.includes(subscription.publisherId) && subscription.serverPaused) {
+          subscription.serverPaused = false;
+          subscription.waitingKeyframe = true;
+          this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
+        }
+      }
+      changes.push({ subscriberId, paused, resumed });
+    }
+    return changes;
   }
 
   /** Periodic work of every incoming stream (NACKs, keyframe retries, bitrate caps); the media clock calls it. */

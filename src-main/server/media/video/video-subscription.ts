@@ -42,6 +42,8 @@ export interface SubscriptionCounters {
  */
 export class VideoSubscription {
   paused = false;
+  /** Paused by the server's allocator: the subscriber's downlink cannot carry it now. */
+  serverPaused = false;
   /** Set until a keyframe starts (or restarts) this subscriber on its source: until one is actually sent. */
   waitingKeyframe = true;
   /** The subscriber's track is open (DTLS up, m-section negotiated): packets can reach it. */
@@ -87,7 +89,7 @@ export class VideoSubscription {
    * retransmission buffer: `load(inSeq)` fills `packet` with the incoming packet.
    */
   retransmit(outSeq: number, load: (inSeq: number) => VideoPacket | undefined): boolean {
-    if (this.paused) return false;
+    if (this.paused || this.serverPaused) return false;
     const inSeq = this.rewriter.incomingFor(outSeq);
     if (inSeq < 0) return false;
     const packet = load(inSeq);
@@ -101,7 +103,7 @@ export class VideoSubscription {
 
   private pauseGate(next: PacketSink): PacketSink {
     return (packet) => {
-      if (this.paused) return;
+      if (this.paused || this.serverPaused) return;
       next(packet);
     };
   }
