@@ -13,6 +13,7 @@ import { opusDtxRequested } from '../server/media/peer/sdp.js';
 import { startSpeaking, toneMicrophone, type Microphone } from './microphone.js';
 import { applyAnswer, withoutCandidates } from './sdp-exchange.js';
 import type { PinnedTls } from './pinned-tls.js';
+import { ReceptionStats } from './reception-report.js';
 import { SignalingChannel } from './signaling-channel.js';
 import { readLatencyTag, SENT_AT, SyntheticVideo, type SyntheticCodec } from './synthetic-video.js';
 
@@ -56,6 +57,8 @@ export interface HeadlessOptions {
   videoOrientationId?: number;
   /** Offer abs-send-time with this id on every video m-section: the server stamps it on what it sends. */
   absSendTimeId?: number;
+  /** Send a receiver report about each received video every second, as if `lossRate` of its packets were lost. */
+  receiverReports?: { lossRate: number };
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
   audioSender?: MediaSenderFactory;
   /** Benchmarks: a paced video source that replaces the synthetic packets; PLI/FIR ask it for a keyframe. */
@@ -114,6 +117,9 @@ export class HeadlessClient {
   /** The synthetic camera, when publishing one (its loss and resend counters). */
   syntheticVideo: SyntheticVideo | undefined;
   private readonly audioSsrc = randomSsrc();
+  /** Per receive mid, when receiverReports is on. */
+  private readonly reception = new Map<string, { stats: ReceptionStats; track: Track }>();
+  private reportTimer: NodeJS.Timeout | undefined;
 
   private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
     this.channel = new SignalingChannel(url, token, { ignoreAudioMetadata: options.ignoreAudioMetadata, tls: options.tls });
@@ -284,9 +290,16 @@ export class HeadlessClient {
     this.addCodecs(video);
     const track = pc.addTrack(video);
     this.tracks.push(track);
+    const reports = this.options.receiverReports;
+    const stats = reports ? new ReceptionStats(reports.lossRate) : undefined;
+    if (stats) {
+      this.reception.set(mid, { stats, track });
+      this.reportTimer ??= setInterval(() => this.sendReceiverReports(), 1000);
+    }
     track.onMessage((msg: Buffer) => {
       try {
         if (isRtcpPacket(msg)) return this.onRtcp(msg);
+        if (stats && msg.length >= 12 && !stats.onPacket(msg.readUInt32BE(8), msg.readUInt16BE(2))) return;
         this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
         this.options.onRtp?.('video', mid, msg);
         const info = parseRtp(msg);
@@ -385,7 +398,25 @@ export class HeadlessClient {
     this.channel.send(frame);
   }
 
+  /** Changes the loss receiver reports pretend (tests: the link gets better). */
+  setReceiveLoss(lossRate: number): void {
+    for (const entry of this.reception.values()) entry.stats.lossRate = lossRate;
+  }
+
+  private sendReceiverReports(): void {
+    for (const { stats, track } of this.reception.values()) {
+      const rr = stats.report(this.videoSsrc);
+      if (!rr) continue;
+      try {
+        if (track.isOpen()) track.sendMessageBinary(rr);
+      } catch {
+        // a closing track: the next report goes elsewhere or nowhere
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.reportTimer) clearInterval(this.reportTimer);
     this.stopSpeaking?.();
     this.audioSource?.stop();
     this.videoSource?.stop();

@@ -68,6 +68,8 @@ describe('priority-based downlink policy on loopback', () => {
           expect(tile.frames - (earlier?.frames ?? 0), `page ${i} tile ${tile.attendeeId}`).toBeGreaterThan((WATCH_MS / 1000) * 2);
         }
       }
+      // Nor did the server pause anything to fit a downlink.
+      expect(t.logs.filter((l) => l.includes('video_paused_for_bandwidth'))).toEqual([]);
       // The server's estimate arrived in BITRATES, on every page, and it is a loopback figure: well over a megabit.
       for (const [i, e] of serverEstimates.entries()) {
         expect(e.length, `page ${i} BITRATES with server_available_outgoing_bitrate`).toBeGreaterThan(0);

@@ -201,4 +201,40 @@ describe('the SFU with headless node-datachannel clients', () => {
     expect(source.avgBitrateBps).toBeGreaterThan(1_000_000);
     expect(source.avgBitrateBps).toBeLessThan(1_900_000);
   }, 30_000);
+
+  it('pauses the lowest-priority video for a subscriber that reports loss, with PAUSE by group id, and resumes it with RESUME once the loss stops', async () => {
+    // Holds and delays shortened so the recovery fits in a test; the logic is the default one.
+    const own = await startTestServer({ iceHost: '127.0.0.1', media: { video: { downlink: { holdMs: 2000, increasePerSecond: 1 }, allocator: { resumeAfterMs: 1000 } } } });
+    try {
+    const { meeting, attendees } = await createMeetingWithAttendees(own.client, `lossy-${Date.now()}`, userIds('lossy', 4));
+    const publishers = [];
+    for (const a of attendees.slice(0, 2)) publishers.push(await HeadlessClient.join(meeting, a, { publishVideo: true, packetsPerSecond: 100, packetBytes: 1000 }));
+    const lossy = await HeadlessClient.join(meeting, attendees[2]!, { receiveSlots: 2, receiverReports: { lossRate: 0.3 } });
+    const clean = await HeadlessClient.join(meeting, attendees[3]!, { receiveSlots: 2, receiverReports: { lossRate: 0 } });
+    clients.push(...publishers, lossy, clean);
+    const index = lossy.latestIndex()!.sources;
+    const groupOf = (i: number) => index.find((x) => x.attendeeId === attendees[i]!.AttendeeId)!.groupId;
+    for (const viewer of [lossy, clean]) await viewer.subscribe(meeting.MediaPlacement!.AudioHostUrl!, viewer.latestSources());
+    await Promise.all([...publishers, lossy, clean].map((c) => c.connected()));
+    // 30% loss reported: the figure falls under what both videos cost; the later publisher's goes first.
+    const framesOf = (type: SdkSignalFrame_Type) => lossy.frames.filter((f) => f.type === type).map((f) => f.pause!.groupIds);
+    for (let i = 0; i < 100 && framesOf(SdkSignalFrame_Type.PAUSE).length === 0; i++) await sleep(100);
+    expect(framesOf(SdkSignalFrame_Type.PAUSE)[0]).toEqual([groupOf(1)]);
+    const slotOf = (i: number) => (lossy.latestSources().indexOf(index.find((x) => x.attendeeId === attendees[i]!.AttendeeId)!.streamId) === 0 ? '2' : '3');
+    const frozen = lossy.received.get(slotOf(1)) ?? 0;
+    await sleep(1000);
+    expect(lossy.received.get(slotOf(1)) ?? 0).toBeLessThan(frozen + 5);
+    expect(clean.frames.some((f) => f.type === SdkSignalFrame_Type.PAUSE)).toBe(false);
+    // The link recovers: after the hold and the resume delay (shortened for this server), RESUME.
+    lossy.setReceiveLoss(0);
+    for (let i = 0; i < 200 && !framesOf(SdkSignalFrame_Type.RESUME).flat().includes(groupOf(1)); i++) await sleep(100);
+    expect(framesOf(SdkSignalFrame_Type.RESUME).flat()).toContain(groupOf(1));
+    const restarted = lossy.received.get(slotOf(1)) ?? 0;
+    await sleep(1500);
+    expect(lossy.received.get(slotOf(1)) ?? 0).toBeGreaterThan(restarted + 20);
+    } finally {
+      await Promise.all([...clients.splice(-4)].map((c) => c.close()));
+      await own.close();
+    }
+  }, 40_000);
 });
