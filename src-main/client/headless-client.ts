@@ -57,6 +57,8 @@ export interface HeadlessOptions {
   videoOrientationId?: number;
   /** Offer abs-send-time with this id on every video m-section: the server stamps it on what it sends. */
   absSendTimeId?: number;
+  /** Local address for ICE (default 127.0.0.1); a client in a network namespace uses its own. */
+  bindAddress?: string;
   /** Send a receiver report about each received video every second, as if `lossRate` of its packets were lost. */
   receiverReports?: { lossRate: number };
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
@@ -243,7 +245,7 @@ export class HeadlessClient {
   }
 
   private createPeerConnection(slots: number): PeerConnection {
-    const pc = new PeerConnection('headless', { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
+    const pc = new PeerConnection('headless', { iceServers: [], bindAddress: this.options.bindAddress ?? '127.0.0.1', disableAutoNegotiation: true });
     this.pc = pc;
     // The state log explains failures. Registering this callback also matters: without any
     // callback on it, a client PeerConnection was seen closing on its own before its answer arrived.

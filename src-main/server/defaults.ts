@@ -30,7 +30,7 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     // loss over 10% nor a falling REMB under 90% of what was sent says congestion; then drops to the
     // REMB and holds 10 s. REMB and receiver reports older than 5 s are forgotten.
     downlink: {
-      initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000,
+      initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000, recutAfterMs: 3000,
       rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
       sentWindowMs: 2000, sentBucketMs: 100,
     },

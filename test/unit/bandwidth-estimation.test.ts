@@ -7,7 +7,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 /** The per-subscriber downlink estimate and the per-stream bitrate meter, on hand-moved time. */
 
 const SETTINGS = {
-  initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000,
+  initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000, recutAfterMs: 3000,
   rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
   sentWindowMs: 2000, sentBucketMs: 100,
 };
@@ -69,6 +69,22 @@ describe('DownlinkEstimate', () => {
     expect(e.holding).toBe(false);
     expect(e.bps).toBeGreaterThan(900_000);
     expect(e.bps).toBeLessThan(1_200_000);
+  });
+
+  it('cuts once for one episode: loss reported within 3 s of a cut (the queue still draining) does not cut again', () => {
+    const { e, run, send } = fixture();
+    send(2_500_000);
+    run(3000);
+    e.onReceiverReport(1, 128); // 50%: a 1 Mbps link under 2.5 Mbps
+    run(1500);
+    const cut = e.bps;
+    expect(cut).toBeLessThan(2_500_000 * 0.76);
+    send(900_000);
+    run(1500); // the next report still says 50%: the queue built before the cut
+    expect(e.bps).toBe(cut);
+    run(1500);
+    // Past 3 s, loss still there: it was not the old queue. Cut again.
+    expect(e.bps).toBeLessThan(cut);
   });
 
   it('a fallen REMB is not congestion while it stays above what is sent (fewer videos, estimator clamped)', () => {

@@ -37,6 +37,11 @@ export interface DownlinkEstimateSettings {
   increasePerSecond: number;
   /** After congestion, no growth for this long. */
   holdMs: number;
+  /**
+   * After a cut, no further cut for this long: the loss and REMB that follow still describe the
+   * queue that built up before the cut took effect (a receiver report covers the second before it).
+   */
+  recutAfterMs: number;
   /** A REMB older than this no longer counts. */
   rembStaleMs: number;
   /** A receiver report older than this no longer counts toward loss. */
@@ -143,7 +148,9 @@ export class DownlinkEstimate {
     const sent = this.sentBps;
     const lossy = loss > s.lossCutFraction;
     const rembLow = remb > 0 && this.rembFell && loss > 0 && sent >= s.minSentBpsForRemb && remb < s.rembCongestedRatio * sent;
-    if (lossy || rembLow) {
+    if ((lossy || rembLow) && now - this.congestedAtMs < s.recutAfterMs) {
+      // Still draining what was sent before the last cut: hold, do not cut again.
+    } else if (lossy || rembLow) {
       const base = remb > 0 ? Math.min(remb, this.figure) : Math.min(sent, this.figure);
       this.figure = lossy ? base * (1 - loss / 2) : base;
       this.congestedAtMs = now;
