@@ -68,6 +68,19 @@ describe('priority-based downlink policy on loopback', () => {
           expect(tile.frames - (earlier?.frames ?? 0), `page ${i} tile ${tile.attendeeId}`).toBeGreaterThan((WATCH_MS / 1000) * 2);
         }
       }
+      // Chromium's REMB (receive-side estimator over the server's abs-send-time) reached the server from every page.
+      const rembs = new Map<string, number[]>();
+      for (const line of t.logs.filter((l) => l.includes('"video_bitrates"'))) {
+        for (const entry of (JSON.parse(line) as { downlinks: string[] }).downlinks) {
+          const match = /^(.+?):\d+ remb=(\d+)/.exec(entry);
+          if (match && Number(match[2]) > 0) rembs.set(match[1]!, [...(rembs.get(match[1]!) ?? []), Number(match[2])]);
+        }
+      }
+      console.log('downlink-priority remb kbps (min, median, max)', JSON.stringify([...rembs.values()].map((v) => {
+        const sorted = [...v].sort((x, y) => x - y);
+        return [sorted[0], sorted[Math.floor(sorted.length / 2)], sorted.at(-1)];
+      })));
+      expect(attendees.every((a) => (rembs.get(a.AttendeeId!) ?? []).length > 0)).toBe(true);
       // Nor did the server pause anything to fit a downlink.
       expect(t.logs.filter((l) => l.includes('video_paused_for_bandwidth'))).toEqual([]);
       // The server's estimate arrived in BITRATES, on every page, and it is a loopback figure: well over a megabit.
