@@ -16,7 +16,7 @@ import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
+import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult, VideoBitratesReport } from '../media/meeting-media.js';
 import { parseSdp } from '../media/peer/sdp.js';
 import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
@@ -90,6 +90,8 @@ export class MeetingRoom {
     this.dataMessages = new DataMessageRelay(deps.dataMessageLimits);
     this.media.events.on('audioLevels', ({ levels }) => this.broadcastAudioMetadata(levels));
     this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
+    this.media.events.on('videoBitrates', (report) => this.sendBitrates(report));
+    this.media.events.on('videoPausedByServer', (change) => this.sendServerPauses(change));
   }
 
   get size(): number {
@@ -480,7 +482,9 @@ export class MeetingRoom {
         externalUserId: p.attendee.ExternalUserId,
         mediaType: SdkStreamMediaType.VIDEO,
         maxBitrateKbps: pub.maxBitrateKbps,
-        avgBitrateBps: pub.maxBitrateKbps * 500,
+        // Each INDEX replaces the client's averages, BITRATES' included: it carries the measured rate too.
+        // Before anything was measured, half the cap (the priority policy would read 0 as the whole cap).
+        avgBitrateBps: this.media.streamBitrateBps(p.id) || pub.maxBitrateKbps * 500,
         framerate: 15,
       });
     }
@@ -498,6 +502,40 @@ export class MeetingRoom {
 
   private broadcast(frame: Uint8Array, except?: Participant, mayDrop = false): void {
     for (const p of this.participants.values()) if (p !== except) p.session.send(frame, mayDrop);
+  }
+
+  /**
+   * BITRATES to everyone: the measured rate of every video but its own, and the server's estimate of
+   * its downlink in kbps (server_available_outgoing_bitrate, which the SDK's priority policy takes over
+   * its own figure). With no estimate yet the field is left out: the SDK keeps a value once given.
+   */
+  private sendBitrates(report: VideoBitratesReport): void {
+    const streams = [];
+    for (const s of report.streams) {
+      const pub = this.participants.get(s.publisherId)?.publication;
+      if (pub) streams.push({ publisherId: s.publisherId, sourceStreamId: pub.streamId, avgBitrateBps: s.bps });
+    }
+    const downlinks = new Map(report.downlinks.map((d) => [d.participantId, d.bps]));
+    for (const p of this.participants.values()) {
+      if (!p.session.isOpen) continue;
+      const estimateKbps = Math.floor((downlinks.get(p.id) ?? 0) / 1000);
+      p.session.send(serverFrame.bitrates({
+        bitrates: streams.filter((s) => s.publisherId !== p.id).map(({ sourceStreamId, avgBitrateBps }) => ({ sourceStreamId, avgBitrateBps })),
+        ...(estimateKbps > 0 ? { serverAvailableOutgoingBitrate: estimateKbps } : {}),
+      }));
+    }
+  }
+
+  /** The server paused or resumed videos to fit a participant's downlink: PAUSE/RESUME by group, as Chime does. */
+  private sendServerPauses(change: { participantId: string; paused: string[]; resumed: string[] }): void {
+    const p = this.participants.get(change.participantId);
+    if (!p?.session.isOpen) return;
+    const groups = (ids: string[]) => ids.map((id) => this.participants.get(id)?.publication?.groupId).filter((g): g is number => g !== undefined);
+    const paused = groups(change.paused);
+    const resumed = groups(change.resumed);
+    if (paused.length > 0) p.session.send(serverFrame.pauseGroups(paused));
+    if (resumed.length > 0) p.session.send(serverFrame.resumeGroups(resumed));
+    this.deps.logger.info('video_paused_for_bandwidth', { meetingId: this.meeting.MeetingId, participantId: p.id, paused: change.paused, resumed: change.resumed });
   }
 
   /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */

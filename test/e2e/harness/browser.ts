@@ -85,7 +85,7 @@ export interface HarnessSnapshot {
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[] }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[]; downlinkPolicy?: 'priority' }): Promise<void>;
   rtcStats(): Promise<Record<string, unknown>[]>;
   sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;
   dataMessages(): import('./harness-data.js').ReceivedDataMessage[];

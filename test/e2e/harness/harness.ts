@@ -10,6 +10,7 @@ import {
   LogLevel,
   MeetingSessionConfiguration,
   VideoCodecCapability,
+  VideoPriorityBasedPolicy,
   type AudioVideoObserver,
   type MeetingSessionStatus,
   type VideoTileState,
@@ -89,6 +90,8 @@ interface JoinOptions {
   svc?: boolean;
   /** audioVideo.setVideoCodecSendPreferences, in order. */
   sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
+  /** MeetingSessionConfiguration.videoDownlinkBandwidthPolicy: 'priority' is VideoPriorityBasedPolicy (the default with simulcast or SVC). */
+  downlinkPolicy?: 'priority';
 }
 
 const CODEC_CAPABILITIES = {
@@ -110,6 +113,15 @@ async function join(
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
   configuration.enableSimulcastForUnifiedPlanChromiumBasedBrowsers = options.simulcast ?? false;
   configuration.enableSVC = options.svc ?? false;
+  if (options.downlinkPolicy === 'priority') {
+    const policy = new VideoPriorityBasedPolicy(logger);
+    // What the app would show as "paused for bandwidth": recorded as events, with the page time.
+    policy.addObserver({
+      tileWillBePausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthPaused:${tileId}@${Math.round(performance.now())}`),
+      tileWillBeUnpausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthResumed:${tileId}@${Math.round(performance.now())}`),
+    });
+    configuration.videoDownlinkBandwidthPolicy = policy;
+  }
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
   if (options.sendCodecs) av.setVideoCodecSendPreferences!(options.sendCodecs.map((c) => CODEC_CAPABILITIES[c]()));
@@ -242,7 +254,9 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
     if (s.type === 'codec') codecs.set(String(s.id), `${String(s.mimeType)}${s.sdpFmtpLine ? ` ${String(s.sdpFmtpLine)}` : ''}`);
   });
   report?.forEach((s: Record<string, unknown>) => {
-    if (s.type === 'candidate-pair' && s.nominated) out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state });
+    if (s.type === 'candidate-pair' && s.nominated) {
+      out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state, availableIncomingBitrate: s.availableIncomingBitrate });
+    }
     if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp' || (s.type === 'candidate-pair' && s.nominated)) {
       const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active } = s;
       const codec = s.codecId ? codecs.get(String(s.codecId)) : undefined;

@@ -1,4 +1,5 @@
 import type { HeaderExtension } from '../peer/sdp.js';
+import { BitrateMeter } from '../bwe/bitrate-meter.js';
 import { buildNack, buildPli, buildRemb } from '../rtp/rtcp.js';
 import type { VideoCodec } from './codecs.js';
 import { KeyframeRequester, type KeyframeSettings } from './keyframe-requester.js';
@@ -26,6 +27,8 @@ export interface IncomingStreamSettings {
   retransmitSlots: number;
   retransmitWindowMs: number;
   bitrateCapIntervalMs: number;
+  /** The stream's measured rate: bytes over this window, in buckets of this size. */
+  meter: { windowMs: number; bucketMs: number };
 }
 
 export interface IncomingStreamCounters {
@@ -49,6 +52,8 @@ export class IncomingVideoStream {
   readonly counters: IncomingStreamCounters = { packetsIn: 0, packetsDropped: 0 };
   readonly nacks: NackGenerator;
   readonly keyframes: KeyframeRequester;
+  /** What the publisher sends that is forwarded (media packets, headers included). */
+  readonly meter: BitrateMeter;
   private readonly packet: VideoPacket;
   private readonly resent: VideoPacket;
   private readonly history: RetransmissionBuffer;
@@ -65,6 +70,7 @@ export class IncomingVideoStream {
     this.resent = new VideoPacket(spec.codec);
     this.history = new RetransmissionBuffer(settings.retransmitSlots, settings.retransmitWindowMs);
     this.nacks = new NackGenerator(settings.nack);
+    this.meter = new BitrateMeter(settings.meter.windowMs, settings.meter.bucketMs);
     this.keyframes = new KeyframeRequester(settings.keyframes, () => this.feedback(buildPli(FEEDBACK_SSRC, this.spec.ssrc)));
   }
 
@@ -78,6 +84,7 @@ export class IncomingVideoStream {
       this.counters.packetsDropped++;
       return;
     }
+    this.meter.add(buffer.length, nowMs);
     if (!this.nacks.onPacket(header.sequenceNumber, nowMs)) this.keyframes.request(nowMs);
     this.history.store(header.sequenceNumber, buffer, nowMs);
     if (this.keyframes.waiting && packet.keyframe) this.keyframes.keyframeArrived();

@@ -1,4 +1,6 @@
 import type { Logger } from '../../logger.js';
+import { DownlinkAllocator, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
+import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
@@ -6,6 +8,20 @@ import { VideoSubscription, type SubscriptionSpec } from './video-subscription.j
 
 export type { PublicationSpec } from './incoming-stream.js';
 export type { SubscriptionSpec } from './video-subscription.js';
+
+export interface VideoRouterSettings extends IncomingStreamSettings {
+  /** Each subscriber's downlink estimate (its REMB and receiver reports). */
+  downlink: DownlinkEstimateSettings;
+  /** Which videos each subscriber keeps when its downlink cannot carry them all. */
+  allocator: DownlinkAllocatorSettings;
+}
+
+/** Videos the allocator paused or resumed for one subscriber, by publisher. */
+export interface DownlinkChange {
+  subscriberId: string;
+  paused: string[];
+  resumed: string[];
+}
 
 /** How the router reaches the network: one participant's m-section. Transport-free otherwise. */
 export interface VideoTransport {
@@ -38,13 +54,16 @@ export class VideoRouter {
   private readonly streams = new Map<string, IncomingVideoStream>();
   /** subscriberId -> mid -> subscription */
   private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
+  /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
+  private readonly downlinks = new Map<string, DownlinkEstimate>();
+  private readonly allocators = new Map<string, DownlinkAllocator>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
   private readonly retired = { packetsIn: 0, packetsDropped: 0, forwarded: 0, dropped: 0, retransmitted: 0, keyframeRequests: 0, missing: 0, recovered: 0, nacks: 0, givenUp: 0 };
 
   constructor(
     private readonly transport: VideoTransport,
-    private readonly settings: IncomingStreamSettings,
+    private readonly settings: VideoRouterSettings,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
@@ -100,11 +119,17 @@ export class VideoRouter {
         }
       } else {
         if (previous) this.detach(previous);
+        const downlink = this.downlink(subscriberId);
         subscription = new VideoSubscription(subscriberId, spec, {
-          send: (packet) => this.transport.send(subscriberId, spec.mid, packet),
+          send: (packet) => {
+            if (!this.transport.send(subscriberId, spec.mid, packet)) return false;
+            downlink.onSent(packet.length);
+            return true;
+          },
           requestKeyframe: () => this.streams.get(subscription.publisherId)?.requestKeyframe(this.now()),
           scratch: this.scratch,
           view: (length) => (this.views[length] ??= this.scratch.subarray(0, length)),
+          now: this.now,
         });
       }
       next.set(spec.mid, subscription);
@@ -119,6 +144,8 @@ export class VideoRouter {
   /** Stops everything `participantId` receives and, unless kept for a reconnect, what it publishes. */
   removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
     this.setSubscriptions(participantId, []);
+    this.downlinks.delete(participantId);
+    this.allocators.delete(participantId);
     if (!options.keepPublication) this.unpublish(participantId);
   }
 
@@ -147,12 +174,23 @@ export class VideoRouter {
     this.streams.get(publisherId)?.onRtp(packet, this.now());
   }
 
-  /** RTCP a subscriber sent about a stream we send it. */
+  /**
+   * RTCP a participant sent on any of its m-sections. REMB (its downlink estimate for the whole
+   * connection) counts wherever it arrives; the rest concerns the stream we send it on `mid`.
+   */
   onSubscriberRtcp(subscriberId: string, mid: string, packet: Buffer): void {
     const subscription = this.subscriptions.get(subscriberId)?.get(mid);
-    if (!subscription) return;
-    const stream = this.streams.get(subscription.publisherId);
+    const stream = subscription && this.streams.get(subscription.publisherId);
     for (const message of parseRtcp(packet)) {
+      if (message.kind === 'remb') {
+        this.downlink(subscriberId).onRemb(message.bitrate);
+        continue;
+      }
+      if (message.kind === 'receiver-report') {
+        this.noteReceiverReport(subscriberId, message.reports);
+        continue;
+      }
+      if (!subscription) continue;
       switch (message.kind) {
         case 'pli':
         case 'fir':
@@ -162,9 +200,7 @@ export class VideoRouter {
           if (!stream || stream.subscriptions.has(subscription) === false) break;
           for (const seq of message.sequenceNumbers) subscription.retransmit(seq, (inSeq) => stream.loadForResend(inSeq, this.now()));
           break;
-        case 'remb':
         case 'sender-report':
-        case 'receiver-report':
           break;
         default: {
           const unreachable: never = message;
@@ -172,6 +208,59 @@ export class VideoRouter {
         }
       }
     }
+  }
+
+  /** What `subscriberId` can take, in bps, as of the last updateDownlinks; 0 for one that never received video. */
+  downlinkEstimateBps(subscriberId: string): number {
+    return this.downlinks.get(subscriberId)?.bps ?? 0;
+  }
+
+  /** The signals behind a subscriber's figure, for logs. */
+  downlinkSignals(subscriberId: string): { rembBps: number; sentBps: number; lossFraction: number; holding: boolean } | undefined {
+    const d = this.downlinks.get(subscriberId);
+    return d && { rembBps: d.rembBitrateBps, sentBps: d.sentBps, lossFraction: d.lossFraction, holding: d.holding };
+  }
+
+  /** Moves every subscriber's downlink figure on its REMB, loss and what it was sent; the media clock calls it. */
+  updateDownlinks(): void {
+    for (const downlink of this.downlinks.values()) downlink.update();
+  }
+
+  /** What `publisherId` has been sending lately (forwarded packets, headers included), in bps; 0 when nothing. */
+  streamBitrateBps(publisherId: string): number {
+    return this.streams.get(publisherId)?.meter.bps(this.now()) ?? 0;
+  }
+
+  /**
+   * Fits each subscriber's videos to its downlink figure (call after updateDownlinks): `rank` orders
+   * publishers, most important first. Videos the subscriber paused itself cost nothing and are left out.
+   * A paused video stops at once; a resumed one restarts on a keyframe.
+   */
+  allocateDownlinks(rank: (publisherId: string) => number): DownlinkChange[] {
+    const changes: DownlinkChange[] = [];
+    for (const [subscriberId, byMid] of this.subscriptions) {
+      let allocator = this.allocators.get(subscriberId);
+      if (!allocator) {
+        allocator = new DownlinkAllocator(this.settings.allocator, this.now);
+        this.allocators.set(subscriberId, allocator);
+      }
+      const candidates = [...byMid.values()]
+        .filter((s) => !s.paused && this.streams.has(s.publisherId))
+        .sort((a, b) => rank(a.publisherId) - rank(b.publisherId))
+        .map((s) => ({ id: s.publisherId, bps: this.streamBitrateBps(s.publisherId) }));
+      const { paused, resumed } = allocator.allocate(candidates, this.downlinkEstimateBps(subscriberId));
+      if (paused.length === 0 && resumed.length === 0) continue;
+      for (const subscription of byMid.values()) {
+        if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
+        if (resumed.includes(subscription.publisherId) && subscription.serverPaused) {
+          subscription.serverPaused = false;
+          subscription.waitingKeyframe = true;
+          this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
+        }
+      }
+      changes.push({ subscriberId, paused, resumed });
+    }
+    return changes;
   }
 
   /** Periodic work of every incoming stream (NACKs, keyframe retries, bitrate caps); the media clock calls it. */
@@ -209,6 +298,26 @@ export class VideoRouter {
     for (const stream of this.streams.values()) stream.close();
     this.streams.clear();
     this.subscriptions.clear();
+  }
+
+  private downlink(subscriberId: string): DownlinkEstimate {
+    let estimate = this.downlinks.get(subscriberId);
+    if (!estimate) {
+      estimate = new DownlinkEstimate(this.settings.downlink, this.now);
+      this.downlinks.set(subscriberId, estimate);
+    }
+    return estimate;
+  }
+
+  /** Loss reports about the video SSRCs we send `subscriberId` (its reports on our audio are left out). */
+  private noteReceiverReport(subscriberId: string, reports: readonly { ssrc: number; fractionLost: number }[]): void {
+    const byMid = this.subscriptions.get(subscriberId);
+    if (!byMid) return;
+    for (const report of reports) {
+      for (const subscription of byMid.values()) {
+        if (subscription.spec.ssrc === report.ssrc) this.downlink(subscriberId).onReceiverReport(report.ssrc, report.fractionLost);
+      }
+    }
   }
 
   private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {

@@ -1,5 +1,5 @@
-import type { HeaderExtension } from '../peer/sdp.js';
-import { rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
+import { ABS_SEND_TIME_URI, type HeaderExtension } from '../peer/sdp.js';
+import { absSendTimeOf, rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
 import { SequenceRewriter } from './sequence-rewriter.js';
 import type { PacketSink, VideoPacket } from './video-packet.js';
 
@@ -25,6 +25,8 @@ export interface SubscriptionPorts {
   scratch: Buffer;
   /** Views of `scratch` by length, made once each: sending a slice must not allocate either. */
   view(length: number): Buffer;
+  /** Monotonic ms: abs-send-time is stamped from it as each packet leaves. */
+  now(): number;
 }
 
 export interface SubscriptionCounters {
@@ -40,6 +42,8 @@ export interface SubscriptionCounters {
  */
 export class VideoSubscription {
   paused = false;
+  /** Paused by the server's allocator: the subscriber's downlink cannot carry it now. */
+  serverPaused = false;
   /** Set until a keyframe starts (or restarts) this subscriber on its source: until one is actually sent. */
   waitingKeyframe = true;
   /** The subscriber's track is open (DTLS up, m-section negotiated): packets can reach it. */
@@ -49,13 +53,16 @@ export class VideoSubscription {
   /** Entry point of the forwarding chain. */
   readonly input: PacketSink;
   private readonly fields: RtpRewrite;
+  /** abs-send-time written on every packet when the subscriber negotiated it, so its REMB measures this hop. */
+  private readonly absSendTime = { id: 0, value: 0 };
 
   constructor(
     readonly subscriberId: string,
     public spec: SubscriptionSpec,
     private readonly ports: SubscriptionPorts,
   ) {
-    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined };
+    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined, absSendTime: undefined };
+    this.useExtensions(spec.extensions);
     this.input = this.pauseGate(this.keyframeGate(this.rewrite(this.writer())));
   }
 
@@ -73,6 +80,7 @@ export class VideoSubscription {
   update(spec: SubscriptionSpec, publisherExtensions: HeaderExtension[] | undefined): void {
     this.spec = spec;
     this.fields.payloadType = spec.payloadType;
+    this.useExtensions(spec.extensions);
     if (publisherExtensions) this.fields.extensionIds = mapExtensions(publisherExtensions, spec.extensions);
   }
 
@@ -81,7 +89,7 @@ export class VideoSubscription {
    * retransmission buffer: `load(inSeq)` fills `packet` with the incoming packet.
    */
   retransmit(outSeq: number, load: (inSeq: number) => VideoPacket | undefined): boolean {
-    if (this.paused) return false;
+    if (this.paused || this.serverPaused) return false;
     const inSeq = this.rewriter.incomingFor(outSeq);
     if (inSeq < 0) return false;
     const packet = load(inSeq);
@@ -95,7 +103,7 @@ export class VideoSubscription {
 
   private pauseGate(next: PacketSink): PacketSink {
     return (packet) => {
-      if (this.paused) return;
+      if (this.paused || this.serverPaused) return;
       next(packet);
     };
   }
@@ -139,15 +147,26 @@ export class VideoSubscription {
   private emit(packet: VideoPacket): boolean {
     const { scratch } = this.ports;
     if (rewrittenRtpBound(packet.buffer, packet.header) > scratch.length) return false;
+    this.absSendTime.value = absSendTimeOf(this.ports.now());
     const length = writeRewrittenRtp(scratch, packet.buffer, packet.header, this.fields);
     return this.ports.send(this.ports.view(length));
   }
+
+  private useExtensions(extensions: readonly HeaderExtension[]): void {
+    const abs = extensions.find((e) => e.uri === ABS_SEND_TIME_URI);
+    if (abs) this.absSendTime.id = abs.id;
+    this.fields.absSendTime = abs ? this.absSendTime : undefined;
+  }
 }
 
-/** Publisher extension id to subscriber extension id, for the extensions both negotiated. */
+/**
+ * Publisher extension id to subscriber extension id, for the extensions both negotiated.
+ * abs-send-time describes one hop: the server writes its own, never the publisher's.
+ */
 export function mapExtensions(publisher: HeaderExtension[], subscriber: HeaderExtension[]): Map<number, number> {
   const map = new Map<number, number>();
   for (const ext of publisher) {
+    if (ext.uri === ABS_SEND_TIME_URI) continue;
     const theirs = subscriber.find((e) => e.uri === ext.uri);
     if (theirs) map.set(ext.id, theirs.id);
   }
