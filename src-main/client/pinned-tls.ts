@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { connect, type PeerCertificate } from 'node:tls';
 
 /**
@@ -15,9 +16,12 @@ const toPem = (raw: Buffer): string => `-----BEGIN CERTIFICATE-----\n${raw.toStr
 
 export async function pinCertificate(serverUrl: string, fingerprint: string): Promise<PinnedTls> {
   const url = new URL(serverUrl);
+  // A URL writes an IPv6 address in brackets, which a socket cannot resolve; and a name
+  // (SNI) is sent only for a host name: RFC 6066 forbids an address there, and Node warns.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const cert = await new Promise<PeerCertificate>((resolve, reject) => {
     // Only reads the certificate: nothing is sent over this connection.
-    const socket = connect({ host: url.hostname, port: Number(url.port || 443), servername: url.hostname, rejectUnauthorized: false }, () => {
+    const socket = connect({ host, port: Number(url.port || 443), ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false }, () => {
       const peer = socket.getPeerCertificate(true);
       socket.destroy();
       resolve(peer);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
  */
 const RENDERER_INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 /** Screenshots of the main screens, kept as test artifacts (docs/screenshots holds a reviewed copy). */
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
+const SCREENSHOTS = `${RESULTS}screenshots/`;
 
 async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -33,8 +34,17 @@ beforeAll(async () => {
 }, 60_000);
 // Every page of a test closes with it, passed or failed: a failed test's pages would otherwise
 // keep their cameras and video decoders running and starve the tests after it.
-afterEach(async () => {
+afterEach(async (context) => {
   await Promise.all(pages.splice(0).map((page) => page.context().close().catch(() => undefined)));
+  // A failed test leaves the server's side of the story: everything it logged at info and above.
+  if (context.task.result?.state === 'fail') {
+    mkdirSync(RESULTS, { recursive: true });
+    const file = `${RESULTS}app-meeting-failure-${Date.now()}.log`;
+    writeFileSync(file, t.logs.filter((line) => !line.includes('"level":"debug"')).join('\n'));
+    const notable = t.logs.filter((line) => /"level":"(warn|error)"|_closed|_dropped|_refused|reconnect/.test(line)).slice(-40);
+    console.error(`[app-meeting] the server's log of the failed test: ${file}; its warnings and closes:\n${notable.join('\n')}`);
+  }
+  t.logs.length = 0;
 });
 afterAll(async () => {
   await browser?.close();
