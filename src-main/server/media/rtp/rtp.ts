@@ -161,6 +161,8 @@ export interface RtpRewrite {
    * (which reports back with REMB) measures this hop. Undefined writes none.
    */
   absSendTime?: { id: number; value: number };
+  /** Overrides the packet's marker bit (an SVC subscriber's picture ends at the highest layer it takes); undefined keeps it. */
+  marker?: boolean | undefined;
 }
 
 /** The abs-send-time value (6.18 fixed-point seconds, 24 bits) for a monotonic time in ms. */
@@ -305,7 +307,7 @@ export function writeRewrittenRtp(out: Buffer, packet: Buffer, layout: RtpLayout
   }
   scanIds = undefined;
   out[0] = 0x80 | (pos > 12 ? 0x10 : 0);
-  out[1] = (layout.marker ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
+  out[1] = ((rewrite.marker ?? layout.marker) ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
   out.writeUInt16BE(rewrite.sequenceNumber & 0xffff, 2);
   out.writeUInt32BE(rewrite.timestamp >>> 0, 4);
   out.writeUInt32BE(rewrite.ssrc >>> 0, 8);

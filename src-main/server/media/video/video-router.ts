@@ -4,6 +4,7 @@ import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
+import type { LayerStructure } from './stream-layers.js';
 import { VideoSubscription, type SubscriptionSpec } from './video-subscription.js';
 
 export type { PublicationSpec } from './incoming-stream.js';
@@ -21,6 +22,12 @@ export interface DownlinkChange {
   subscriberId: string;
   paused: string[];
   resumed: string[];
+}
+
+/** What the router tells its owner about. */
+export interface VideoRouterEvents {
+  /** A publisher's SVC layer structure (layers, resolutions) changed: subscribers should be told. */
+  layersChanged(publisherId: string): void;
 }
 
 /** How the router reaches the network: one participant's m-section. Transport-free otherwise. */
@@ -57,6 +64,8 @@ export class VideoRouter {
   /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
   private readonly downlinks = new Map<string, DownlinkEstimate>();
   private readonly allocators = new Map<string, DownlinkAllocator>();
+  /** subscriberId -> publisherId -> the [spatial, temporal] layers it asked for (SVC sources); absent: all. */
+  private readonly layerTargets = new Map<string, Map<string, readonly [number, number]>>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
   private readonly retired = { packetsIn: 0, packetsDropped: 0, forwarded: 0, dropped: 0, retransmitted: 0, keyframeRequests: 0, missing: 0, recovered: 0, nacks: 0, givenUp: 0 };
@@ -66,13 +75,15 @@ export class VideoRouter {
     private readonly settings: VideoRouterSettings,
     private readonly logger: Logger,
     private readonly now: () => number,
+    private readonly events: VideoRouterEvents = { layersChanged: () => undefined },
   ) {}
 
   /** Starts (or replaces) `publisherId`'s video. Its subscribers stay, and restart on the new source's next keyframe. */
   publish(publisherId: string, spec: PublicationSpec): void {
     const previous = this.streams.get(publisherId);
     if (previous) this.retire(previous);
-    const stream = new IncomingVideoStream(publisherId, spec, this.settings, (rtcp) => this.transport.send(publisherId, spec.mid, rtcp));
+    const stream = new IncomingVideoStream(publisherId, spec, this.settings, (rtcp) => this.transport.send(publisherId, spec.mid, rtcp), () =>
+      this.events.layersChanged(publisherId));
     this.streams.set(publisherId, stream);
     for (const byMid of this.subscriptions.values()) {
       for (const subscription of byMid.values()) if (subscription.publisherId === publisherId) this.attach(subscription, stream);
@@ -146,6 +157,7 @@ export class VideoRouter {
     this.setSubscriptions(participantId, []);
     this.downlinks.delete(participantId);
     this.allocators.delete(participantId);
+    this.layerTargets.delete(participantId);
     if (!options.keepPublication) this.unpublish(participantId);
   }
 
@@ -159,6 +171,35 @@ export class VideoRouter {
       }
       subscription.paused = paused;
     }
+  }
+
+  /**
+   * The SVC layers `subscriberId` takes of `publisherId`'s video, highest spatial and temporal
+   * layer (a stream id it chose in INDEX); kept for the pair, so a later subscription starts there.
+   */
+  setLayerTarget(subscriberId: string, publisherId: string, spatial: number, temporal: number): void {
+    let targets = this.layerTargets.get(subscriberId);
+    if (!targets) {
+      targets = new Map();
+      this.layerTargets.set(subscriberId, targets);
+    }
+    targets.set(publisherId, [spatial, temporal]);
+    for (const subscription of this.subscriptions.get(subscriberId)?.values() ?? []) {
+      if (subscription.publisherId === publisherId) subscription.setLayerTarget(spatial, temporal);
+    }
+  }
+
+  /** `publisherId`'s SVC layers, once its packets showed it sends layers; undefined for a single-layer stream. */
+  layersOf(publisherId: string): LayerStructure | undefined {
+    const layers = this.streams.get(publisherId)?.layers;
+    return layers?.layered ? layers.structure() : undefined;
+  }
+
+  /** What a subscriber taking `publisherId`'s layers up to (spatial, temporal) receives, bps. */
+  layerBitrateBps(publisherId: string, spatial: number, temporal: number): number {
+    const stream = this.streams.get(publisherId);
+    if (!stream) return 0;
+    return stream.layers.layered ? stream.layers.bitrateBps(spatial, temporal, this.now()) : stream.meter.bps(this.now());
   }
 
   /** A subscriber's outgoing track opened: now a keyframe can reach it, so ask for one. */
@@ -247,7 +288,7 @@ export class VideoRouter {
       const candidates = [...byMid.values()]
         .filter((s) => !s.paused && this.streams.has(s.publisherId))
         .sort((a, b) => rank(a.publisherId) - rank(b.publisherId))
-        .map((s) => ({ id: s.publisherId, bps: this.streamBitrateBps(s.publisherId) }));
+        .map((s) => ({ id: s.publisherId, bps: this.layerBitrateBps(s.publisherId, s.layers.targetSpatial, s.layers.targetTemporal) }));
       const { paused, resumed } = allocator.allocate(candidates, this.downlinkEstimateBps(subscriberId));
       if (paused.length === 0 && resumed.length === 0) continue;
       for (const subscription of byMid.values()) {
@@ -322,6 +363,8 @@ export class VideoRouter {
 
   private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {
     subscription.attach(stream.spec.extensions);
+    const target = this.layerTargets.get(subscription.subscriberId)?.get(stream.publisherId);
+    if (target) subscription.setLayerTarget(target[0], target[1]);
     stream.subscriptions.add(subscription);
     // A track not open yet asks when it opens (subscriberTrackOpened): a keyframe sent before would be lost.
     if (subscription.open) stream.requestKeyframe(this.now());

@@ -1,6 +1,7 @@
 import { ABS_SEND_TIME_URI, type HeaderExtension } from '../peer/sdp.js';
 import { absSendTimeOf, rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
 import { SequenceRewriter } from './sequence-rewriter.js';
+import { LayerVerdict, SvcLayerSelector } from './svc-layer-selector.js';
 import type { PacketSink, VideoPacket } from './video-packet.js';
 
 /** What a subscriber negotiated on one of its receive m-sections. */
@@ -38,7 +39,7 @@ export interface SubscriptionCounters {
 /**
  * One subscriber's receive m-section, fed by one publisher's incoming stream.
  * The forwarding path is a chain of small stages over a writer:
- * pause gate → keyframe gate → sequence/timestamp rewriter → writer.
+ * pause gate → keyframe gate → layer gate (SVC) → sequence/timestamp rewriter → writer.
  */
 export class VideoSubscription {
   paused = false;
@@ -49,21 +50,25 @@ export class VideoSubscription {
   /** The subscriber's track is open (DTLS up, m-section negotiated): packets can reach it. */
   open = false;
   readonly rewriter = new SequenceRewriter();
+  /** For an SVC source: the spatial and temporal layers this subscriber takes. */
+  readonly layers = new SvcLayerSelector();
   readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0 };
   /** Entry point of the forwarding chain. */
   readonly input: PacketSink;
   private readonly fields: RtpRewrite;
   /** abs-send-time written on every packet when the subscriber negotiated it, so its REMB measures this hop. */
   private readonly absSendTime = { id: 0, value: 0 };
+  /** Marker bits as sent, by outgoing sequence number (mod size): a resend repeats what the subscriber was sent. */
+  private readonly sentMarkers = new Uint8Array(1024);
 
   constructor(
     readonly subscriberId: string,
     public spec: SubscriptionSpec,
     private readonly ports: SubscriptionPorts,
   ) {
-    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined, absSendTime: undefined };
+    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined, absSendTime: undefined, marker: undefined };
     this.useExtensions(spec.extensions);
-    this.input = this.pauseGate(this.keyframeGate(this.rewrite(this.writer())));
+    this.input = this.pauseGate(this.keyframeGate(this.layerGate(this.rewrite(this.writer()))));
   }
 
   get publisherId(): string {
@@ -96,6 +101,7 @@ export class VideoSubscription {
     if (!packet) return false;
     this.fields.sequenceNumber = outSeq;
     this.fields.timestamp = (packet.header.timestamp + this.rewriter.timestampOffsetFor(outSeq)) >>> 0;
+    this.fields.marker = packet.vp9 ? this.sentMarkers[outSeq % this.sentMarkers.length] === 1 : undefined;
     if (!this.emit(packet)) return false;
     this.counters.retransmitted++;
     return true;
@@ -118,7 +124,38 @@ export class VideoSubscription {
           return;
         }
         this.rewriter.resync();
+        this.layers.reset();
       }
+      next(packet);
+    };
+  }
+
+  /** Which spatial and temporal layers of an SVC source this subscriber takes (the highest there are by default). */
+  setLayerTarget(spatial: number, temporal: number): void {
+    this.layers.setTarget(spatial, temporal);
+    if (this.layers.wantsKeyframe && this.open && !this.paused && !this.serverPaused) this.ports.requestKeyframe();
+  }
+
+  /**
+   * SVC: drops the layers above the subscriber's target, switching only where the codec
+   * allows; a dropped packet's number is closed up. Other codecs pass with their own marker.
+   */
+  private layerGate(next: PacketSink): PacketSink {
+    return (packet) => {
+      const vp9 = packet.vp9;
+      if (!vp9) {
+        this.fields.marker = undefined;
+        next(packet);
+        return;
+      }
+      const verdict = this.layers.select(vp9, packet.header.marker);
+      // A higher layer that only a keyframe can start: ask (merged and rate-limited per source).
+      if (vp9.beginsPicture && this.layers.wantsKeyframe) this.ports.requestKeyframe();
+      if (verdict === LayerVerdict.Drop) {
+        this.rewriter.skip(packet.header.sequenceNumber);
+        return;
+      }
+      this.fields.marker = verdict === LayerVerdict.ForwardEndOfPicture;
       next(packet);
     };
   }
@@ -137,6 +174,7 @@ export class VideoSubscription {
 
   private writer(): PacketSink {
     return (packet) => {
+      this.sentMarkers[this.fields.sequenceNumber % this.sentMarkers.length] = this.fields.marker ? 1 : 0;
       if (!this.emit(packet)) return;
       this.counters.forwarded++;
       // Started only once a keyframe really went out; a failed send keeps waiting for the next one.
