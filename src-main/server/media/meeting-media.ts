@@ -12,6 +12,7 @@ import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } fro
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/codecs.js';
 import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
+import type { LayerStructure } from './video/stream-layers.js';
 
 /**
  * One meeting's media: every participant's WebRTC peer, the video router, the
@@ -50,6 +51,8 @@ export interface MeetingMediaEvents extends Record<string, unknown> {
   videoBitrates: VideoBitratesReport;
   /** The server stopped or restarted sending `participantId` these publishers' videos, to fit its downlink. */
   videoPausedByServer: { participantId: string; paused: string[]; resumed: string[] };
+  /** `participantId`'s SVC video showed new layers (or resolutions): subscribers choose among them in INDEX. */
+  videoLayersChanged: { participantId: string };
 }
 
 export interface VideoBitratesReport {
@@ -144,6 +147,7 @@ export class MeetingMedia {
       settings.video,
       logger,
       () => clock.monotonic(),
+      { layersChanged: (participantId) => this.events.emit('videoLayersChanged', { participantId }) },
     );
     this.mixer = (options.createMixer ?? defaultMixer)(logger);
   }
@@ -439,6 +443,21 @@ export class MeetingMedia {
       }),
     });
     this.events.emit('videoBitrates', { streams, downlinks });
+  }
+
+  /** `publisherId`'s SVC layers, once its packets showed them; undefined for a single-layer video. */
+  videoLayers(publisherId: string): LayerStructure | undefined {
+    return this.router.layersOf(publisherId);
+  }
+
+  /** What a subscriber taking `publisherId`'s layers up to (spatial, temporal) receives, bps. */
+  layerBitrateBps(publisherId: string, spatial: number, temporal: number): number {
+    return this.router.layerBitrateBps(publisherId, spatial, temporal);
+  }
+
+  /** `subscriberId` takes `publisherId`'s SVC video up to these layers (it chose a layer's stream in INDEX). */
+  setVideoLayers(subscriberId: string, publisherId: string, spatial: number, temporal: number): void {
+    this.router.setLayerTarget(subscriberId, publisherId, spatial, temporal);
   }
 
   /** What `publisherId`'s video has carried lately, in bps (0 when it publishes nothing). */
