@@ -97,7 +97,10 @@ export class MeetingRoom {
     this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
     this.media.events.on('videoBitrates', (report) => this.sendBitrates(report));
     this.media.events.on('videoPausedByServer', (change) => this.sendServerPauses(change));
-    this.media.events.on('videoLayersChanged', () => this.broadcastIndex());
+    this.media.events.on('videoLayersChanged', ({ participantId }) => {
+      this.deps.logger.info('video_layers', { meetingId: this.meeting.MeetingId, participantId, layers: this.media.videoLayers(participantId) });
+      this.broadcastIndex();
+    });
   }
 
   get size(): number {

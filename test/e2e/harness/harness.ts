@@ -11,6 +11,9 @@ import {
   MeetingSessionConfiguration,
   VideoCodecCapability,
   VideoPriorityBasedPolicy,
+  VideoPreference,
+  VideoPreferences,
+  TargetDisplaySize,
   type AudioVideoObserver,
   type MeetingSessionStatus,
   type VideoTileState,
@@ -43,6 +46,8 @@ const state = {
 };
 
 let session: DefaultMeetingSession | undefined;
+/** The priority policy this page joined with, for VideoPreferences. */
+let priorityPolicy: VideoPriorityBasedPolicy | undefined;
 
 /**
  * Every RTCPeerConnection the page creates, newest last. The SDK builds a new one for each
@@ -121,6 +126,7 @@ async function join(
       tileWillBeUnpausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthResumed:${tileId}@${Math.round(performance.now())}`),
     });
     configuration.videoDownlinkBandwidthPolicy = policy;
+    priorityPolicy = policy;
   }
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
@@ -193,6 +199,13 @@ async function join(
   }
 }
 
+/** VideoPriorityBasedPolicy.chooseRemoteVideoSources, as an app's layout would call it. */
+function preferVideos(preferences: { attendeeId: string; priority: number; size: 'Low' | 'Medium' | 'High' | 'Maximum' }[]): void {
+  const mutable = VideoPreferences.prepare();
+  for (const p of preferences) mutable.add(new VideoPreference(p.attendeeId, p.priority, TargetDisplaySize[p.size]));
+  priorityPolicy?.chooseRemoteVideoSources(mutable.build());
+}
+
 function startVideo(): void {
   session?.audioVideo.startLocalVideoTile();
 }
@@ -229,7 +242,7 @@ async function leave(): Promise<void> {
 }
 
 /** Decoding facts for each remote tile, from its video element. */
-function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number; firstFrameAt?: number }[] {
+function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; height: number; frames: number; firstFrameAt?: number }[] {
   return [...state.tiles.values()].filter((t) => !t.local).map((t) => {
     const el = document.getElementById(`tile-${t.tileId}`) as HTMLVideoElement | null;
     return {
@@ -237,6 +250,7 @@ function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean
       attendeeId: t.attendeeId,
       isContent: t.isContent,
       width: el?.videoWidth ?? 0,
+      height: el?.videoHeight ?? 0,
       frames: el?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
       firstFrameAt: state.firstFrameAt.get(t.tileId),
     };
@@ -258,9 +272,9 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
       out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state, availableIncomingBitrate: s.availableIncomingBitrate });
     }
     if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp' || (s.type === 'candidate-pair' && s.nominated)) {
-      const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active } = s;
+      const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active, frameWidth, frameHeight, scalabilityMode } = s;
       const codec = s.codecId ? codecs.get(String(s.codecId)) : undefined;
-      out.push({ type, kind, mid, codec, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active });
+      out.push({ type, kind, mid, codec, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active, frameWidth, frameHeight, scalabilityMode });
     }
   });
   return out;
@@ -301,4 +315,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, preferVideos, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };
