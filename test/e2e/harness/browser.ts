@@ -5,6 +5,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildHarness } from './build-harness.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The wrapper below (and the namespace wrappers that call it) read the binary from here.
+process.env.CHROMIUM_PATH = CHROMIUM_PATH;
 /** What the suites launch: CHROMIUM_PATH, started at niceness 0 (see harness/server-priority.ts). */
 export const CHROMIUM_EXECUTABLE = fileURLToPath(new URL('./chromium-at-normal-priority.sh', import.meta.url));
 
