@@ -43,7 +43,7 @@ export default defineConfig({
       { extends: true, test: { name: 'node', include: ['test/unit/**/*.test.{ts,tsx}', 'test/integration/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       // Browser suites run after the Node ones, one file at a time: each drives up to four
       // Chromium instances with live video, which is all a 2-core machine can give them.
-      { extends: true, test: { name: 'browser', include: ['test/e2e/**/*.test.ts'], sequence: { groupOrder: 1 }, fileParallelism: false } },
+      { extends: true, test: { name: 'browser', include: ['test/e2e/**/*.test.ts'], setupFiles: ['test/e2e/harness/server-priority.ts'], sequence: { groupOrder: 1 }, fileParallelism: false } },
     ],
   },
 });

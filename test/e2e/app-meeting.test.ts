@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { chatRoundTrip, expectVideoOf, joinAs } from './app-driver.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './harness/browser.js';
 
 /**
  * The real meeting app, as people use it: the production renderer build
@@ -30,7 +30,7 @@ const pages: Page[] = [];
 beforeAll(async () => {
   if (!existsSync(RENDERER_INDEX)) throw new Error(`No renderer build at ${RENDERER_INDEX}: run \`npm run build:renderer\` first`);
   t = await startTestServer({ iceHost: '127.0.0.1' });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, headless: true });
 }, 60_000);
 // Every page of a test closes with it, passed or failed: a failed test's pages would otherwise
 // keep their cameras and video decoders running and starve the tests after it.

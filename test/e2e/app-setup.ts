@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserServer, type Page } from 'playwright-core';
 import { deriveBearerToken } from '../../src-main/server/auth/bearer-token.js';
 import { TEST_CREDENTIALS } from '../helpers/server.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './harness/browser.js';
 
 /**
  * Shared setup of the meeting-app suites (app-*.test.ts): the production renderer
@@ -100,7 +100,7 @@ export class People {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, headless: true });
 }
 
 /**
@@ -115,7 +115,7 @@ export class OwnBrowser {
   ) {}
 
   /** `executablePath`: e.g. a wrapper that runs Chromium inside a network namespace. */
-  static async launch(executablePath = CHROMIUM_PATH, extraArgs: string[] = []): Promise<OwnBrowser> {
+  static async launch(executablePath = CHROMIUM_EXECUTABLE, extraArgs: string[] = []): Promise<OwnBrowser> {
     const server = await chromium.launchServer({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
     const browser = await chromium.connect(server.wsEndpoint());
     return new OwnBrowser(server, browser);
@@ -252,7 +252,7 @@ export class NetnsLink {
   /** A script that runs Chromium inside the namespace, for OwnBrowser.launch. */
   chromiumWrapper(dir: string): string {
     const path = `${dir}/chromium-in-${this.name}.sh`;
-    writeFileSync(path, `#!/bin/sh\nexec ip netns exec ${this.name} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+    writeFileSync(path, `#!/bin/sh\nexec ip netns exec ${this.name} ${CHROMIUM_EXECUTABLE} "$@"\n`, { mode: 0o755 });
     return path;
   }
 

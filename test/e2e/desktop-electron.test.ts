@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { _electron, chromium, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatRoundTrip, expectVideoOf, joinAs } from './app-driver.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './harness/browser.js';
 
 /**
  * The packaged shell end to end, through Playwright's Electron driver. It needs
@@ -104,7 +104,7 @@ describe.skipIf(SKIP_REASON !== undefined)('the desktop app in Electron', () => 
     await page.keyboard.press('Escape');
 
     // A guest's browser on the LAN: the server's certificate is self-signed, so this test browser skips the check.
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'], headless: true });
+    const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'], headless: true });
     try {
       const guest = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
       await guest.goto(link);

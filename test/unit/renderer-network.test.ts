@@ -68,7 +68,7 @@ describe('connection quality', () => {
 });
 
 describe('reconnecting and unreachable', () => {
-  const base = { now: 100_000, sdkReconnecting: false, lastMediaAt: 99_800, lastServerContactAt: 99_000, lastFailure: undefined, online: true };
+  const base = { now: 100_000, sdkReconnecting: false, signalingDropped: false, lastMediaAt: 99_800, lastServerContactAt: 99_000, lastFailure: undefined, online: true };
 
   it('says reconnecting when the SDK does, when audio stops for 1.5 s, or when the server is silent for 5 s and no audio arrives', () => {
     expect(assessConnection(base)).toEqual({ reconnecting: false, unreachable: undefined, silentSeconds: 1 });
@@ -80,6 +80,12 @@ describe('reconnecting and unreachable', () => {
     expect(assessConnection({ ...base, lastMediaAt: undefined, lastServerContactAt: 95_000 })).toMatchObject({ reconnecting: true, cause: 'server' });
     expect(assessConnection({ ...base, lastMediaAt: 90_000, lastServerContactAt: 95_000 })).toMatchObject({ reconnecting: true, cause: 'media' });
     expect(assessConnection({ ...base, online: false })).toMatchObject({ reconnecting: true, cause: 'offline' });
+  });
+
+  it('says reconnecting the moment the signaling socket drops, before the SDK does and while audio still arrives', () => {
+    expect(assessConnection({ ...base, signalingDropped: true })).toMatchObject({ reconnecting: true, cause: 'signaling' });
+    expect(assessConnection({ ...base, signalingDropped: true, sdkReconnecting: true }).cause).toBe('signaling');
+    expect(assessConnection({ ...base, signalingDropped: true, online: false }).cause).toBe('offline');
   });
 
   it('a server slow to answer while audio still arrives is a poor connection, not a lost one (a congested link starves the requests first)', () => {

@@ -144,6 +144,12 @@ export interface ConnectionInputs {
   now: number;
   /** The SDK says it is reconnecting (its signaling or media connection dropped). */
   sdkReconnecting: boolean;
+  /**
+   * The SDK's signaling socket closed unexpectedly and has not been reopened. Known the
+   * moment it happens, while the SDK's own "reconnecting" waits for its backoff and for
+   * any session update in progress to give up (seen taking over 5 s on a loaded machine).
+   */
+  signalingDropped: boolean;
   /** When an audio packet last arrived; undefined before the first one. */
   lastMediaAt: number | undefined;
   /** When the server last answered the app (live requests). */
@@ -153,8 +159,8 @@ export interface ConnectionInputs {
   online: boolean;
 }
 
-/** Why the screen says reconnecting: the SDK said so, audio stopped arriving, the server went quiet, or the device is offline. */
-export type TroubleCause = 'sdk' | 'media' | 'server' | 'offline';
+/** Why the screen says reconnecting: the signaling socket closed, the SDK said so, audio stopped arriving, the server went quiet, or the device is offline. */
+export type TroubleCause = 'signaling' | 'sdk' | 'media' | 'server' | 'offline';
 
 export interface ConnectionAssessment {
   reconnecting: boolean;
@@ -176,7 +182,7 @@ export function assessConnection(i: ConnectionInputs): ConnectionAssessment {
   const mediaFlowing = i.lastMediaAt !== undefined && !mediaStalled;
   const serverQuiet = serverSilent >= SERVER_SILENT_MS;
   // A quiet server is a lost one only when no audio arrives from it either.
-  const cause: TroubleCause | undefined = !i.online ? 'offline' : i.sdkReconnecting ? 'sdk' : mediaStalled ? 'media' : serverQuiet && !mediaFlowing ? 'server' : undefined;
+  const cause: TroubleCause | undefined = !i.online ? 'offline' : i.signalingDropped ? 'signaling' : i.sdkReconnecting ? 'sdk' : mediaStalled ? 'media' : serverQuiet && !mediaFlowing ? 'server' : undefined;
   const reconnecting = cause !== undefined;
   let unreachable: Unreachable | undefined;
   if (reconnecting && serverSilent >= UNREACHABLE_AFTER_MS) {

@@ -16,6 +16,7 @@ export interface ConnectionWatchOptions {
   stats(): Promise<StatsLike | null | undefined>;
   live(): LiveSync | undefined;
   sdkReconnecting(): boolean;
+  signalingDropped(): boolean;
   now?: () => number;
 }
 
@@ -24,7 +25,14 @@ const SAMPLE_MS = 500;
 const KEEP_SAMPLES = 20;
 const STATS_TIMEOUT_MS = 400;
 
-export function startConnectionWatch(options: ConnectionWatchOptions): { stop(): void; tracker: QualityTracker } {
+export interface ConnectionWatch {
+  tracker: QualityTracker;
+  /** Judge now rather than at the next tick: something just happened (the signaling socket closed). */
+  poke(): void;
+  stop(): void;
+}
+
+export function startConnectionWatch(options: ConnectionWatchOptions): ConnectionWatch {
   const now = options.now ?? (() => Date.now());
   const tracker = new QualityTracker();
   const samples: StatsSample[] = [];
@@ -36,6 +44,7 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
   let wasReconnecting = false;
   let wasUnreachable = false;
 
+  let poked = false;
   const tick = async (): Promise<void> => {
     if (busy) return;
     busy = true;
@@ -45,6 +54,11 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
       // Never let one bad sample stop the watch: the next tick tries again.
     } finally {
       busy = false;
+    }
+    // A poke that came while a judgement was under way may have come after its inputs were read.
+    if (poked) {
+      poked = false;
+      void tick();
     }
   };
   const judge = async (): Promise<void> => {
@@ -66,6 +80,7 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
     const assessment = assessConnection({
       now: at,
       sdkReconnecting: options.sdkReconnecting(),
+      signalingDropped: options.signalingDropped(),
       lastMediaAt,
       lastServerContactAt: live?.lastContactAt ?? at,
       lastFailure: live?.lastFailure,
@@ -92,6 +107,10 @@ export function startConnectionWatch(options: ConnectionWatchOptions): { stop():
   const timer = setInterval(() => void tick(), SAMPLE_MS);
   return {
     tracker,
+    poke: () => {
+      if (busy) poked = true;
+      else void tick();
+    },
     stop: () => clearInterval(timer),
   };
 }

@@ -7,6 +7,8 @@ import {
   type AudioVideoObserver,
   type DataMessage,
   type DeviceChangeObserver,
+  type EventName,
+  type EventObserver,
   type MeetingSessionStatus,
   type VideoTileState,
 } from 'amazon-chime-sdk-js';
@@ -53,6 +55,8 @@ interface Active {
   /** "Try again" replaced this session with a new one: its end is not the meeting's end. */
   replaced: boolean;
   sdkReconnecting: boolean;
+  /** The SDK's signaling socket closed unexpectedly; cleared when the SDK has (re)connected. */
+  signalingDropped: boolean;
   /** Presence before this is the meeting as we found it, not news (see the presence handler). */
   settled: boolean;
   loweredOwnHand: boolean;
@@ -149,6 +153,7 @@ export async function startMeeting(join: JoinInfo, options: StartOptions, keepSt
     endingForAll: false,
     replaced: false,
     sdkReconnecting: false,
+    signalingDropped: false,
     settled: false,
     loweredOwnHand: false,
     chatBudget: new SendBudget(10, 10_000),
@@ -201,7 +206,18 @@ function startSideChannels(a: Active): void {
     stats: async () => (await a.av.getRTCPeerConnectionStats()) as RTCStatsReport | null,
     live: () => a.live,
     sdkReconnecting: () => a.sdkReconnecting,
+    signalingDropped: () => a.signalingDropped,
   });
+  // The SDK tells its event observers the moment its signaling socket drops; its own
+  // "reconnecting" comes after a backoff, or later still behind a session update in progress.
+  const events: EventObserver = {
+    eventDidReceive: (name: EventName) => {
+      if (name !== 'signalingDropped' || active !== a) return;
+      a.signalingDropped = true;
+      watch.poke();
+    },
+  };
+  a.session.eventController.addObserver(events);
   a.live = startLiveSync({
     api: a.api,
     meetingCode: a.identity.meetingCode,
@@ -223,6 +239,7 @@ function startSideChannels(a: Active): void {
     if (state.pinned !== prev.pinned && active === a) saveBandwidth(a.av, a.pausedForBandwidth);
   });
   a.cleanup.push(() => {
+    a.session.eventController.removeObserver(events);
     unsubscribe();
     unsubscribePin();
     watch.stop();
@@ -254,6 +271,7 @@ function wireObservers(a: Active): void {
     },
     audioVideoDidStart: () => {
       a.sdkReconnecting = false;
+      a.signalingDropped = false;
       if (!a.settled) setTimeout(() => (a.settled = true), SETTLE_FALLBACK_MS);
       useSessionStore.getState().connected();
       if (useSessionStore.getState().cameraOn && !useSessionStore.getState().videoCapacityReached) av.startLocalVideoTile();

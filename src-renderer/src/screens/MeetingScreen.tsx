@@ -128,7 +128,7 @@ export default function MeetingScreen() {
   // The SDK's own "reconnecting" shows at once; the watcher adds what the SDK does not see (stalled media, a silent server).
   const reconnecting = useConnectionStore((s) => s.assessment.reconnecting) || phase === 'reconnecting';
   const label: HeaderLabel = reconnecting && measured !== 'offline' ? 'reconnecting' : measured;
-  const cause = useConnectionStore((s) => (phase === 'reconnecting' ? 'sdk' : s.assessment.cause));
+  const cause = useConnectionStore((s) => s.assessment.cause ?? (phase === 'reconnecting' ? 'sdk' : undefined));
   const figures = useConnectionStore((s) => s.measured);
   const details = figures ? t.connection.details(figures.sample.rttMs, figures.lossPct, figures.sample.jitterMs) : '';
   const qualityTitle = [t.connection.label(LABEL_COPY[label]), details].filter(Boolean).join(' — ');

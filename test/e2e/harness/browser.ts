@@ -1,9 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildHarness } from './build-harness.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The wrapper below (and the namespace wrappers that call it) read the binary from here.
+process.env.CHROMIUM_PATH = CHROMIUM_PATH;
+/** What the suites launch: CHROMIUM_PATH, started at niceness 0 (see harness/server-priority.ts). */
+export const CHROMIUM_EXECUTABLE = fileURLToPath(new URL('./chromium-at-normal-priority.sh', import.meta.url));
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -46,7 +51,7 @@ export async function launchHarness(options: { cameraFps?: number } = {}): Promi
   // Playwright gives every launch a fresh temporary user-data-dir of its own.
   // Benchmarks ask for a real camera's frame rate; the tests keep the light one.
   const args = options.cameraFps === undefined ? CHROMIUM_ARGS : CHROMIUM_ARGS.map((a) => (a.startsWith('--use-fake-device-for-media-stream') ? `--use-fake-device-for-media-stream=fps=${options.cameraFps}` : a));
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args, headless: true });
   const contexts: BrowserContext[] = [];
   return {
     browser,
