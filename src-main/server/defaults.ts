@@ -135,3 +135,10 @@ export const DEFAULT_APP_LIMITS: AppLimits = {
 
 /** Meetings started from the web app without credentials (`--allow-web-hosting`), on top of the API's --max-meetings. */
 export const DEFAULT_MAX_WEB_HOSTED_MEETINGS = 20;
+
+/**
+ * The desktop app's cap on all the video a laptop hosting a room sends (Mbit/s): about half
+ * of what 5 GHz Wi-Fi really carries to many clients at once, so audio keeps its room when
+ * everyone's cameras are on. The headless server has none unless `--max-egress-mbps` is given.
+ */
+export const DESKTOP_MAX_EGRESS_MBPS = 40;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BitrateMeter } from '../../src-main/server/media/bwe/bitrate-meter.js';
 import { DownlinkAllocator } from '../../src-main/server/media/bwe/downlink-allocator.js';
+import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
 import { DownlinkEstimate } from '../../src-main/server/media/bwe/downlink-estimate.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -207,5 +208,37 @@ describe('DownlinkAllocator', () => {
     expect([...a.pausedIds]).toEqual(['v1', 'v2']);
     a.allocate(videos(300), 500_000);
     expect([...a.pausedIds]).toEqual([]);
+  });
+});
+
+describe('EgressBudget (the host\'s cap on all video it sends)', () => {
+  it('without a cap holds nobody back', () => {
+    const budget = new EgressBudget(0);
+    budget.setDemand('m1/a', 50_000_000);
+    expect(budget.capFor('m1/a')).toBe(Infinity);
+  });
+
+  it('shares the cap max-min fairly: small demands are met, the rest split what is left equally, across meetings', () => {
+    const budget = new EgressBudget(10_000_000);
+    budget.setDemand('m1/a', 1_000_000);
+    budget.setDemand('m1/b', 8_000_000);
+    budget.setDemand('m2/c', 8_000_000);
+    // a takes its 1 Mbps; b and c share the 9 Mbps left.
+    expect(budget.capFor('m1/b')).toBe(4_500_000);
+    expect(budget.capFor('m2/c')).toBe(4_500_000);
+    expect(budget.capFor('m1/a')).toBeGreaterThanOrEqual(1_000_000);
+    // b leaves: now everything fits, and c may grow into half of what is left over.
+    budget.remove('m1/b');
+    expect(budget.capFor('m2/c')).toBe(8_500_000);
+    expect(budget.shareLevelBps).toBe(Infinity);
+  });
+
+  it('when every demand fits, each may grow into an equal part of what is left', () => {
+    const budget = new EgressBudget(10_000_000);
+    budget.setDemand('a', 2_000_000);
+    budget.setDemand('b', 4_000_000);
+    expect(budget.capFor('a')).toBe(4_000_000);
+    expect(budget.capFor('b')).toBe(6_000_000);
+    expect(budget.shareLevelBps).toBe(Infinity);
   });
 });

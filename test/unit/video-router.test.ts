@@ -3,6 +3,7 @@ import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
 import { createLogger } from '../../src-main/server/logger.js';
 import { buildNack, buildPli, buildRemb, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
+import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
 import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
 
 /** The video router with a recording transport and a hand-moved clock: no sockets, no timers. */
@@ -301,5 +302,47 @@ describe('VideoRouter bandwidth figures', () => {
     }
     expect(router.streamBitrateBps('alice')).toBe(0);
     expect(router.streamBitrateBps('nobody')).toBe(0);
+  });
+});
+
+describe('VideoRouter under the host\'s egress budget', () => {
+  it('holds each subscriber to its fair share of the host\'s cap, across meetings: what does not fit is paused for it', () => {
+    let now = 0;
+    const budget = new EgressBudget(2_000_000);
+    const make = (scope: string) =>
+      new VideoRouter({ send: () => true }, DEFAULT_MEDIA_SETTINGS.video, createLogger({ level: 'error', write: () => undefined }), () => now, undefined, { budget, scope });
+    const one = make('meeting-1');
+    const two = make('meeting-2');
+    one.publish('alice', PUB);
+    one.publish('carol', { ...PUB, ssrc: 3333 });
+    two.publish('erin', { ...PUB, ssrc: 5555 });
+    one.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+    two.setSubscriptions('dan', [sub('erin', 4001, '2')]);
+    // Every publisher sends 800 kbps: bob would take 1.6 Mbps, dan 0.8 Mbps; the host may send 2 Mbps in all.
+    const packet = (ssrc: number, seq: number) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(86)]) });
+    let seq = 0;
+    const flow = (ms: number) => {
+      for (let end = seq + ms; seq < end; seq++, now++) {
+        one.onPublisherRtp('alice', packet(1111, seq));
+        one.onPublisherRtp('carol', packet(3333, seq));
+        two.onPublisherRtp('erin', packet(5555, seq));
+      }
+    };
+    flow(1500);
+    const rank = (id: string) => ['alice', 'carol', 'erin'].indexOf(id);
+    // No downlink estimates at all (no REMB yet): the budget alone decides.
+    expect(two.allocateDownlinks(rank)).toEqual([]);
+    expect(one.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    // dan asks for less than an equal share and gets it; bob gets the 1.2 Mbps left, which carries one video.
+    expect(budget.capFor('meeting-2/dan')).toBe(1_200_000);
+    // dan leaves: bob's share grows to the whole budget, and carol comes back once it has fitted for 5 s.
+    two.removeParticipant('dan');
+    const resumed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      flow(1500);
+      resumed.push(...one.allocateDownlinks(rank).map((c) => `${c.resumed.join()}@${i}`));
+    }
+    // Fitting (1.6 of 2 Mbps, its margin included) from the first round after, back 5 s later.
+    expect(resumed).toEqual(['carol@4']);
   });
 });

@@ -5,6 +5,7 @@ import type { Clock } from '../runtime/clock.js';
 import { AudioMixer } from './audio/audio-mixer.js';
 import { createOpusDecoder, createOpusEncoder } from './audio/opus-codec.js';
 import { TickStats } from './audio/tick-stats.js';
+import type { EgressBudget } from './bwe/egress-budget.js';
 import { FrameClock, type Ticker } from './frame-clock.js';
 import type { MediaSettings } from './media-settings.js';
 import { planAnswer, type PlanResult } from './peer/answer-planner.js';
@@ -31,6 +32,8 @@ export interface MeetingMediaOptions {
   settings: MediaSettings;
   createPeer?: (id: string) => MediaPeerPort;
   createMixer?: (logger: Logger) => AudioMixer;
+  /** The host's cap on all video it sends, shared by every meeting; none when absent. */
+  egress?: EgressBudget;
   /** Starts the media clock; tests pass a manual ticker. */
   startTicker?: (periodMs: number, onTick: (lateMs: number) => void) => Ticker;
 }
@@ -148,6 +151,7 @@ export class MeetingMedia {
       logger,
       () => clock.monotonic(),
       { layersChanged: (participantId) => this.events.emit('videoLayersChanged', { participantId }) },
+      options.egress && { budget: options.egress, scope: options.id },
     );
     this.mixer = (options.createMixer ?? defaultMixer)(logger);
   }

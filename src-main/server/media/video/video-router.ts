@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.js';
 import { DownlinkAllocator, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
 import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
+import type { EgressBudget } from '../bwe/egress-budget.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
@@ -76,6 +77,8 @@ export class VideoRouter {
     private readonly logger: Logger,
     private readonly now: () => number,
     private readonly events: VideoRouterEvents = { layersChanged: () => undefined },
+    /** The host's cap on all video it sends (shared with other meetings' routers), and this router's key prefix in it. */
+    private readonly egress?: { budget: EgressBudget; scope: string },
   ) {}
 
   /** Starts (or replaces) `publisherId`'s video. Its subscribers stay, and restart on the new source's next keyframe. */
@@ -158,6 +161,7 @@ export class VideoRouter {
     this.downlinks.delete(participantId);
     this.allocators.delete(participantId);
     this.layerTargets.delete(participantId);
+    this.egress?.budget.remove(`${this.egress.scope}/${participantId}`);
     if (!options.keepPublication) this.unpublish(participantId);
   }
 
@@ -289,7 +293,7 @@ export class VideoRouter {
         .filter((s) => !s.paused && this.streams.has(s.publisherId))
         .sort((a, b) => rank(a.publisherId) - rank(b.publisherId))
         .map((s) => ({ id: s.publisherId, bps: this.layerBitrateBps(s.publisherId, s.layers.targetSpatial, s.layers.targetTemporal) }));
-      const { paused, resumed } = allocator.allocate(candidates, this.downlinkEstimateBps(subscriberId));
+      const { paused, resumed } = allocator.allocate(candidates, this.allocationFigure(subscriberId, candidates));
       if (paused.length === 0 && resumed.length === 0) continue;
       for (const subscription of byMid.values()) {
         if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
@@ -302,6 +306,22 @@ export class VideoRouter {
       changes.push({ subscriberId, paused, resumed });
     }
     return changes;
+  }
+
+  /**
+   * What a subscriber's videos may use: its downlink figure, held to its share of the host's
+   * egress budget when there is one (the share is reported as demand first: all it would take).
+   */
+  private allocationFigure(subscriberId: string, candidates: readonly { bps: number }[]): number {
+    const estimate = this.downlinkEstimateBps(subscriberId);
+    if (!this.egress?.budget.limited) return estimate;
+    const key = `${this.egress.scope}/${subscriberId}`;
+    let demand = 0;
+    for (const c of candidates) demand += c.bps;
+    this.egress.budget.setDemand(key, demand);
+    // The allocator keeps a share of its figure for audio and headroom; the budget is for video alone.
+    const cap = this.egress.budget.capFor(key) / this.settings.allocator.budgetShare;
+    return estimate > 0 ? Math.min(estimate, cap) : cap;
   }
 
   /** Periodic work of every incoming stream (NACKs, keyframe retries, bitrate caps); the media clock calls it. */
@@ -336,6 +356,7 @@ export class VideoRouter {
   }
 
   close(): void {
+    if (this.egress) for (const subscriberId of this.subscriptions.keys()) this.egress.budget.remove(`${this.egress.scope}/${subscriberId}`);
     for (const stream of this.streams.values()) stream.close();
     this.streams.clear();
     this.subscriptions.clear();
