@@ -211,6 +211,56 @@ describe('DownlinkAllocator', () => {
   });
 });
 
+describe('DownlinkAllocator with layered (SVC) videos', () => {
+  const ALLOC = { budgetShare: 1, resumeMargin: 1.2, resumeAfterMs: 5000 };
+  // A camera's ladder: base layer 100 kbps, then 200, 400, 900, 1500 in all.
+  const ladder = [100_000, 200_000, 400_000, 900_000, 1_500_000];
+  const layered = (id: string, steps = ladder) => ({ id, bps: steps.at(-1)!, steps });
+
+  it('gives every video its lowest layer first, in priority order, then climbs the ladders with what is left', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    // 1 Mbps for two cameras: both base layers (200 in all); the first climbs to 400 (not 900: 800 more with
+    // the 20% margin is 960 of the 800 left), the second to 400 with the 500 left after it.
+    expect(a.allocate([layered('v0'), layered('v1')], 1_000_000)).toEqual({ paused: [], resumed: [] });
+    expect([a.stepOf('v0'), a.stepOf('v1')]).toEqual([2, 2]);
+    // 700 kbps: the first keeps 400, the second gets what is left of its ladder: 200.
+    a.allocate([layered('v0'), layered('v1')], 700_000);
+    expect([a.stepOf('v0'), a.stepOf('v1')]).toEqual([2, 1]);
+    // Plenty: both at the top.
+    a.allocate([layered('v0'), layered('v1')], 10_000_000);
+    expect([a.stepOf('v0'), a.stepOf('v1')]).toEqual([4, 4]);
+  });
+
+  it('pauses a layered video only when even its lowest layer does not fit', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    expect(a.allocate([layered('v0'), layered('v1'), layered('v2')], 250_000)).toEqual({ paused: ['v2'], resumed: [] });
+    expect([a.stepOf('v0'), a.stepOf('v1'), a.stepOf('v2')]).toEqual([0, 0, undefined]);
+  });
+
+  it('goes down at once and up only with 20% to spare, so a figure at the edge does not flap', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    a.allocate([layered('v0')], 2_000_000);
+    expect(a.stepOf('v0')).toBe(4);
+    a.allocate([layered('v0')], 1_000_000);
+    expect(a.stepOf('v0')).toBe(3);
+    // Back to exactly 1.5 Mbps: the top step needs 1.4 Mbps more than the base with 20% margin (1.68): not yet.
+    a.allocate([layered('v0')], 1_500_000);
+    expect(a.stepOf('v0')).toBe(3);
+    a.allocate([layered('v0')], 1_800_000);
+    expect(a.stepOf('v0')).toBe(4);
+  });
+
+  it('never climbs past the most a subscriber should get (its preference ends the ladder)', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator(ALLOC, () => clock.monotonic());
+    a.allocate([layered('v0', ladder.slice(0, 2))], 10_000_000);
+    expect(a.stepOf('v0')).toBe(1);
+  });
+});
+
 describe('EgressBudget (the host\'s cap on all video it sends)', () => {
   it('without a cap holds nobody back', () => {
     const budget = new EgressBudget(0);

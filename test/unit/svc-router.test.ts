@@ -3,6 +3,7 @@ import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
 import { createLogger } from '../../src-main/server/logger.js';
 import { buildNack, parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
+import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
 import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
 import { Vp9Descriptor } from '../../src-main/server/media/video/vp9-descriptor.js';
 import { l3t3, type SvcPacket } from '../helpers/synthetic-vp9.js';
@@ -131,5 +132,66 @@ describe('VideoRouter with an SVC (VP9 L3T3) publisher', () => {
     const resent = sent.slice(before).map((s) => parseRtp(s.packet)!);
     expect(resent).toHaveLength(1);
     expect(resent[0]).toMatchObject({ sequenceNumber: ending.seq, marker: true, timestamp: ending.ts });
+  });
+});
+
+describe('VideoRouter choosing layers itself (server-side adaptation)', () => {
+  it('climbs each subscriber up the layers only as far as its preference allows', () => {
+    const { router, feed, received, subscribe } = setup();
+    router.publish('alice', PUB);
+    subscribe('carol', 3001);
+    subscribe('bob', 2001);
+    for (const who of ['carol', 'bob']) router.setServerAdaptation(who, true);
+    const stream = l3t3(120, { keyEvery: 40 });
+    feed(stream.filter((p) => p.picture < 40));
+    // carol wants a small tile of alice: no more than her base spatial layer costs at its full frame rate.
+    router.setPreferences('carol', new Map([['alice', { priority: 1, targetBps: router.layerBitrateBps('alice', 0, 2) + 1 }]]), true);
+    router.allocateDownlinks(() => 0);
+    const before = received('carol').length;
+    feed(stream.filter((p) => p.picture >= 40));
+    const after = received('carol').slice(before);
+    expect(new Set(after.map((p) => p.sid))).toEqual(new Set([0]));
+    expect(new Set(after.map((p) => p.tid))).toEqual(new Set([0, 1, 2]));
+    // bob said nothing: every layer.
+    expect(new Set(received('bob').filter((p) => p.picture >= 40).map((p) => p.sid))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('under a tight budget takes lower layers rather than pausing, and climbs back when it grows', () => {
+    let now = 1_000;
+    const budget = new EgressBudget(1);
+    const sent: { to: string; packet: Buffer }[] = [];
+    const router = new VideoRouter({ send: (to, _mid, packet) => (sent.push({ to, packet: Buffer.from(packet) }), true) }, DEFAULT_MEDIA_SETTINGS.video,
+      createLogger({ level: 'error', write: () => undefined }), () => now, undefined, { budget, scope: 'm' });
+    router.publish('alice', PUB);
+    router.setSubscriptions('carol', [{ mid: '2', publisherId: 'alice', payloadType: 98, ssrc: 3001, extensions: [] }]);
+    router.subscriberTrackOpened('carol', '2');
+    router.setServerAdaptation('carol', true);
+    const d = new Vp9Descriptor();
+    const sids = (from: number) => new Set(sent.slice(from).filter((s) => !isRtcpPacket(s.packet)).map((s) => {
+      const info = parseRtp(s.packet)!;
+      d.read(s.packet, info.payloadOffset, info.payloadLength);
+      return d.spatialId;
+    }));
+    const stream = l3t3(200, { keyEvery: 40 });
+    const feedPictures = (from: number, to: number) => {
+      for (const p of stream.filter((x) => x.picture >= from && x.picture < to)) {
+        now = 1_000 + p.picture * 66;
+        router.onPublisherRtp('alice', rtpOf(p));
+      }
+    };
+    feedPictures(0, 40);
+    // The host may send carol only what alice's two lower spatial layers cost: she gets those, unpaused.
+    // (With 30% over it: climbing to a layer needs 20% to spare.)
+    budget.setTotalBps(router.layerBitrateBps('alice', 1, 2) * 1.3);
+    expect(router.allocateDownlinks(() => 0)).toEqual([]);
+    let mark = sent.length;
+    feedPictures(40, 80);
+    expect(sids(mark)).toEqual(new Set([0, 1]));
+    // Room for everything: the top layer comes back at the next keyframe.
+    budget.setTotalBps(router.layerBitrateBps('alice', 2, 2) * 2);
+    router.allocateDownlinks(() => 0);
+    mark = sent.length;
+    feedPictures(80, 130);
+    expect(sids(mark)).toEqual(new Set([0, 1, 2]));
   });
 });

@@ -12,7 +12,7 @@ import { planAnswer, type PlanResult } from './peer/answer-planner.js';
 import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } from './peer/media-peer.js';
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/codecs.js';
-import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
+import { VideoRouter, type VideoPreferenceSpec, type VideoRouterStats } from './video/video-router.js';
 import type { LayerStructure } from './video/stream-layers.js';
 
 /**
@@ -457,6 +457,16 @@ export class MeetingMedia {
   /** What a subscriber taking `publisherId`'s layers up to (spatial, temporal) receives, bps. */
   layerBitrateBps(publisherId: string, spatial: number, temporal: number): number {
     return this.router.layerBitrateBps(publisherId, spatial, temporal);
+  }
+
+  /** Whether the server chooses `participantId`'s video layers and pauses (server-side network adaptation). */
+  setServerAdaptation(participantId: string, on: boolean): void {
+    this.router.setServerAdaptation(participantId, on);
+  }
+
+  /** `subscriberId`'s VideoPreferences by publisher (merged over earlier ones unless `replace`). */
+  setVideoPreferences(subscriberId: string, preferences: ReadonlyMap<string, VideoPreferenceSpec>, replace: boolean): void {
+    this.router.setPreferences(subscriberId, preferences, replace);
   }
 
   /** `subscriberId` takes `publisherId`'s SVC video up to these layers (it chose a layer's stream in INDEX). */

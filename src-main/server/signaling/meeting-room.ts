@@ -11,6 +11,7 @@ import {
   type SdkJoinFrame,
   type SdkRemoteVideoUpdateFrame,
   type SdkSubscribeFrame,
+  type SdkVideoSubscriptionConfiguration,
 } from '../../shared/signaling/frames.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
@@ -18,6 +19,7 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult, VideoBitratesReport } from '../media/meeting-media.js';
+import type { VideoPreferenceSpec } from '../media/video/video-router.js';
 import { parseSdp } from '../media/peer/sdp.js';
 import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
@@ -68,6 +70,12 @@ function permissionsOf(participant: Participant): MediaPermissions {
  * describe it to every client. Sessions call in through methods; it translates
  * them into MeetingMedia calls and MeetingMedia's events into frames.
  */
+/** The client asked for server-side network adaptation with video quality adaptation (Chime's mode 4), and supports it. */
+function wantsServerAdaptation(join: SdkJoinFrame): boolean {
+  const mode = SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION;
+  return join.serverSideNetworkAdaption === mode && join.supportedServerSideNetworkAdaptions.includes(mode);
+}
+
 /** The frame rate INDEX gives every camera: Chime's 15 fps. */
 const STREAM_FRAMERATE = 15;
 
@@ -163,6 +171,7 @@ export class MeetingRoom {
       // Until its first offer says what it decodes, a participant is assumed to decode everything.
       receivableCodecs: reconnected?.receivableCodecs ?? [...VIDEO_CODECS],
       wantsTemporalLayers: join.wantsAllTemporalLayersInIndex,
+      serverAdaptation: wantsServerAdaptation(join),
       chosenStreams: reconnected?.chosenStreams ?? new Map(),
     };
     this.participants.set(id, participant);
@@ -172,8 +181,11 @@ export class MeetingRoom {
     session.send(serverFrame.joinAck({
       videoSubscriptionLimit: MEETING_LIMITS.maxVideoPublishers,
       wantsCompressedSdp: false,
-      defaultServerSideNetworkAdaption: SdkServerSideNetworkAdaption.NONE,
+      // Granted when asked for (the SDK's VideoPriorityBasedPolicy asks by default): the server then chooses
+      // layers and pauses from its estimate and the client's preferences. Anything else runs in client mode.
+      defaultServerSideNetworkAdaption: participant.serverAdaptation ? SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION : SdkServerSideNetworkAdaption.NONE,
     }));
+    this.media.setServerAdaptation(id, participant.serverAdaptation);
     session.send(this.indexFrame(participant.wantsTemporalLayers));
     // The first presence frame a session gets is a full snapshot, itself included.
     session.send(serverFrame.audioStreamIdInfo({ streams: [...this.participants.values()].map((p) => this.presenceEntry(p)) }));
@@ -220,6 +232,7 @@ export class MeetingRoom {
     if (!this.isCurrent(participant)) return;
 
     this.chooseLayers(participant, subscribe.receiveStreamIds);
+    this.notePreferences(participant, subscribe.videoSubscriptionConfiguration, true);
     const codecsBefore = meetingCodecs.join();
     participant.receivableCodecs = result.receivableCodecs.length > 0 ? result.receivableCodecs : participant.receivableCodecs;
     const publicationsChanged = this.applyPublication(participant, result.published, maxBitrateKbps);
@@ -279,6 +292,19 @@ export class MeetingRoom {
   remoteVideoUpdate(participant: Participant, update: SdkRemoteVideoUpdateFrame): void {
     if (!this.isCurrent(participant)) return;
     this.chooseLayers(participant, update.addedOrUpdatedVideoSubscriptions.map((s) => s.streamId));
+    this.notePreferences(participant, update.addedOrUpdatedVideoSubscriptions, false);
+  }
+
+  /** VideoPreferences (priority and target size per attendee) for the server's own allocation. */
+  private notePreferences(participant: Participant, configs: readonly SdkVideoSubscriptionConfiguration[], replace: boolean): void {
+    if (configs.length === 0 && !replace) return;
+    const preferences = new Map<string, VideoPreferenceSpec>();
+    for (const c of configs) {
+      const publisherId = this.participants.has(c.attendeeId) ? c.attendeeId : this.publisherOfStream(c.streamId);
+      if (publisherId === undefined) continue;
+      preferences.set(publisherId, { priority: c.priority, targetBps: c.targetBitrateKbps * 1000 });
+    }
+    this.media.setVideoPreferences(participant.id, preferences, replace);
   }
 
   /** Records which stream (layer) of each SVC publisher `participant` asked for, and tells the media layer. */

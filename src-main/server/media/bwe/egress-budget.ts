@@ -19,10 +19,20 @@ export class EgressBudget {
   private stale = true;
 
   /** `totalBps` 0 (or less) means no cap. */
-  constructor(readonly totalBps: number) {}
+  constructor(private total: number) {}
+
+  get totalBps(): number {
+    return this.total;
+  }
+
+  /** Changes the cap (0: none), e.g. when the host's network changes. */
+  setTotalBps(bps: number): void {
+    this.total = bps;
+    this.stale = true;
+  }
 
   get limited(): boolean {
-    return this.totalBps > 0;
+    return this.total > 0;
   }
 
   /** Reports what `key` (a meeting's subscriber) would receive if everything fitted. */
@@ -53,7 +63,7 @@ export class EgressBudget {
   private recompute(): void {
     this.stale = false;
     const sorted = [...this.demands.values()].map((d) => Math.max(0, d)).sort((a, b) => a - b);
-    let left = this.totalBps;
+    let left = this.total;
     this.sparePerSubscriber = 0;
     for (let i = 0; i < sorted.length; i++) {
       const equal = left / (sorted.length - i);

@@ -83,6 +83,18 @@ export class StreamLayers {
     return bps;
   }
 
+  /**
+   * The ladder the server climbs for a subscriber it chooses layers for, cheapest first: the base
+   * layer at each frame rate, then each higher spatial layer at the full frame rate; with each
+   * step's cumulative rate. (Runs once per allocation round, not per packet.)
+   */
+  ladder(nowMs: number): { spatial: number; temporal: number; bps: number }[] {
+    const steps = [];
+    for (let t = 0; t < this.temporal; t++) steps.push({ spatial: 0, temporal: t, bps: this.bitrateBps(0, t, nowMs) });
+    for (let s = 1; s < this.spatial; s++) steps.push({ spatial: s, temporal: this.temporal - 1, bps: this.bitrateBps(s, this.temporal - 1, nowMs) });
+    return steps;
+  }
+
   structure(): LayerStructure {
     return {
       spatial: this.spatial,

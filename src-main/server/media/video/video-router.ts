@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import { DownlinkAllocator, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
+import { DownlinkAllocator, type AllocationCandidate, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
 import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
 import type { EgressBudget } from '../bwe/egress-budget.js';
 import { parseRtcp } from '../rtp/rtcp.js';
@@ -16,6 +16,14 @@ export interface VideoRouterSettings extends IncomingStreamSettings {
   downlink: DownlinkEstimateSettings;
   /** Which videos each subscriber keeps when its downlink cannot carry them all. */
   allocator: DownlinkAllocatorSettings;
+}
+
+/** How much one subscriber wants one publisher's video (Chime's VideoPreference, as SUBSCRIBE and REMOTE_VIDEO_UPDATE carry it). */
+export interface VideoPreferenceSpec {
+  /** Higher is more important (the wire value: 2^32 - 1 minus the SDK's priority). */
+  priority: number;
+  /** The most this video should take, bps (its target display size); 0: no limit. */
+  targetBps: number;
 }
 
 /** Videos the allocator paused or resumed for one subscriber, by publisher. */
@@ -65,6 +73,10 @@ export class VideoRouter {
   /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
   private readonly downlinks = new Map<string, DownlinkEstimate>();
   private readonly allocators = new Map<string, DownlinkAllocator>();
+  /** Subscribers whose layers the server chooses (Chime's server-side network adaptation). */
+  private readonly serverAdapted = new Set<string>();
+  /** subscriberId -> publisherId -> its VideoPreference: priority (higher first) and the most it should get. */
+  private readonly preferences = new Map<string, Map<string, VideoPreferenceSpec>>();
   /** subscriberId -> publisherId -> the [spatial, temporal] layers it asked for (SVC sources); absent: all. */
   private readonly layerTargets = new Map<string, Map<string, readonly [number, number]>>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
@@ -161,6 +173,8 @@ export class VideoRouter {
     this.downlinks.delete(participantId);
     this.allocators.delete(participantId);
     this.layerTargets.delete(participantId);
+    this.serverAdapted.delete(participantId);
+    this.preferences.delete(participantId);
     this.egress?.budget.remove(`${this.egress.scope}/${participantId}`);
     if (!options.keepPublication) this.unpublish(participantId);
   }
@@ -283,29 +297,57 @@ export class VideoRouter {
    */
   allocateDownlinks(rank: (publisherId: string) => number): DownlinkChange[] {
     const changes: DownlinkChange[] = [];
+    const now = this.now();
     for (const [subscriberId, byMid] of this.subscriptions) {
       let allocator = this.allocators.get(subscriberId);
       if (!allocator) {
         allocator = new DownlinkAllocator(this.settings.allocator, this.now);
         this.allocators.set(subscriberId, allocator);
       }
+      const adapt = this.serverAdapted.has(subscriberId);
+      const prefs = this.preferences.get(subscriberId);
+      const priority = (publisherId: string) => prefs?.get(publisherId)?.priority ?? 0;
+      const ladders = new Map<string, { spatial: number; temporal: number; bps: number }[]>();
       const candidates = [...byMid.values()]
         .filter((s) => !s.paused && this.streams.has(s.publisherId))
-        .sort((a, b) => rank(a.publisherId) - rank(b.publisherId))
-        .map((s) => ({ id: s.publisherId, bps: this.layerBitrateBps(s.publisherId, s.layers.targetSpatial, s.layers.targetTemporal) }));
+        .sort((a, b) => priority(b.publisherId) - priority(a.publisherId) || rank(a.publisherId) - rank(b.publisherId))
+        .map((s): AllocationCandidate => {
+          const layers = this.streams.get(s.publisherId)!.layers;
+          if (!adapt || !layers.layered) return { id: s.publisherId, bps: this.layerBitrateBps(s.publisherId, s.layers.targetSpatial, s.layers.targetTemporal) };
+          // The server chooses: the ladder up to the most this subscriber wants of it.
+          const target = prefs?.get(s.publisherId)?.targetBps ?? 0;
+          const ladder = layers.ladder(now).filter((step, i) => i === 0 || target <= 0 || step.bps <= target);
+          ladders.set(s.publisherId, ladder);
+          return { id: s.publisherId, bps: ladder.at(-1)!.bps, steps: ladder.map((step) => step.bps) };
+        });
       const { paused, resumed } = allocator.allocate(candidates, this.allocationFigure(subscriberId, candidates));
-      if (paused.length === 0 && resumed.length === 0) continue;
       for (const subscription of byMid.values()) {
         if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
         if (resumed.includes(subscription.publisherId) && subscription.serverPaused) {
           subscription.serverPaused = false;
           subscription.waitingKeyframe = true;
-          this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
+          this.streams.get(subscription.publisherId)?.requestKeyframe(now);
         }
+        const ladder = ladders.get(subscription.publisherId);
+        const step = ladder && allocator.stepOf(subscription.publisherId);
+        if (ladder && step !== undefined) subscription.setLayerTarget(ladder[step]!.spatial, ladder[step]!.temporal);
       }
-      changes.push({ subscriberId, paused, resumed });
+      if (paused.length > 0 || resumed.length > 0) changes.push({ subscriberId, paused, resumed });
     }
     return changes;
+  }
+
+  /** Whether the server chooses `subscriberId`'s layers (it asked for server-side adaptation and JOIN_ACK granted it). */
+  setServerAdaptation(subscriberId: string, on: boolean): void {
+    if (on) this.serverAdapted.add(subscriberId);
+    else this.serverAdapted.delete(subscriberId);
+  }
+
+  /** `subscriberId`'s VideoPreferences, by publisher: merged over what it said before unless `replace`. */
+  setPreferences(subscriberId: string, preferences: ReadonlyMap<string, VideoPreferenceSpec>, replace: boolean): void {
+    const current = replace ? new Map<string, VideoPreferenceSpec>() : (this.preferences.get(subscriberId) ?? new Map<string, VideoPreferenceSpec>());
+    for (const [publisherId, preference] of preferences) current.set(publisherId, preference);
+    this.preferences.set(subscriberId, current);
   }
 
   /**
