@@ -26,7 +26,10 @@ afterAll(async () => {
 const tileOf = (s: HarnessSnapshot, attendeeId: string) => s.remote.find((r) => r.attendeeId === attendeeId && !r.isContent);
 
 describe('SVC with the real SDK (enableSVC, VP9)', () => {
-  it('three cameras in VP9 L3T3: a viewer asking for a small tile gets a lower spatial layer while another gets full size, without reconnecting', async () => {
+  it.each([
+    ['the server chooses (server-side adaptation, the policy\'s default)', 'priority'],
+    ['the client chooses (its policy set to no server-side adaptation)', 'priority-client'],
+  ] as const)('three cameras in VP9 L3T3, %s: a viewer asking for a small tile gets a lower spatial layer while another gets full size, without reconnecting', async (_how, downlinkPolicy) => {
     const { meeting, attendees } = await createMeetingWithAttendees(t.client, `svc-${Date.now()}`, userIds('svc', 3));
     const pages: Page[] = await Promise.all(attendees.map(() => h.newPage()));
     const [small, large, publisher] = pages as [Page, Page, Page];
@@ -34,7 +37,7 @@ describe('SVC with the real SDK (enableSVC, VP9)', () => {
     const otherId = attendees[1]!.AttendeeId!;
     try {
       for (const [i, page] of pages.entries()) {
-        await harness(page, 'join', meeting, attendees[i], { video: true, svc: true, sendCodecs: ['vp9'], downlinkPolicy: 'priority', logLevel: 'WARN' });
+        await harness(page, 'join', meeting, attendees[i], { video: true, svc: true, sendCodecs: ['vp9'], downlinkPolicy, logLevel: 'WARN' });
       }
       for (const page of pages) await waitForSnapshot(page, (s) => s.remote.length === 2 && s.remote.every((r) => r.frames > 5 && r.width > 0), 90_000);
       // The publisher encodes layers: VP9 with a scalability mode of three spatial layers.
@@ -53,7 +56,7 @@ describe('SVC with the real SDK (enableSVC, VP9)', () => {
         return tile !== undefined && tile.height > 0 && tile.height < fullHeight;
       }, 45_000);
       const smallTile = tileOf(reduced, publisherId)!;
-      console.log(`svc: the viewer asking for a small tile decodes ${smallTile.width}x${smallTile.height}, the other ${tileOf(full, publisherId)!.width}x${fullHeight}`);
+      console.log(`svc (${downlinkPolicy}): the viewer asking for a small tile decodes ${smallTile.width}x${smallTile.height}, the other ${tileOf(full, publisherId)!.width}x${fullHeight}`);
       // Still decoding, at the smaller size, a few seconds on; and the full-size viewer still full.
       await new Promise((r) => setTimeout(r, 5_000));
       const [laterSmall, laterLarge] = await Promise.all([snapshot(small), snapshot(large)]);

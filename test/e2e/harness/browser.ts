@@ -90,7 +90,7 @@ export interface HarnessSnapshot {
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[]; downlinkPolicy?: 'priority' }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[]; downlinkPolicy?: 'priority' | 'priority-client' }): Promise<void>;
   rtcStats(): Promise<Record<string, unknown>[]>;
   preferVideos(preferences: { attendeeId: string; priority: number; size: 'Low' | 'Medium' | 'High' | 'Maximum' }[]): void;
   sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;

@@ -11,6 +11,8 @@ import {
   MeetingSessionConfiguration,
   VideoCodecCapability,
   VideoPriorityBasedPolicy,
+  VideoPriorityBasedPolicyConfig,
+  ServerSideNetworkAdaption,
   VideoPreference,
   VideoPreferences,
   TargetDisplaySize,
@@ -95,8 +97,11 @@ interface JoinOptions {
   svc?: boolean;
   /** audioVideo.setVideoCodecSendPreferences, in order. */
   sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
-  /** MeetingSessionConfiguration.videoDownlinkBandwidthPolicy: 'priority' is VideoPriorityBasedPolicy (the default with simulcast or SVC). */
-  downlinkPolicy?: 'priority';
+  /**
+   * MeetingSessionConfiguration.videoDownlinkBandwidthPolicy: 'priority' is VideoPriorityBasedPolicy (the default with
+   * simulcast or SVC), which asks for server-side adaptation; 'priority-client' is the same policy set to choose layers itself.
+   */
+  downlinkPolicy?: 'priority' | 'priority-client';
 }
 
 const CODEC_CAPABILITIES = {
@@ -118,8 +123,10 @@ async function join(
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
   configuration.enableSimulcastForUnifiedPlanChromiumBasedBrowsers = options.simulcast ?? false;
   configuration.enableSVC = options.svc ?? false;
-  if (options.downlinkPolicy === 'priority') {
-    const policy = new VideoPriorityBasedPolicy(logger);
+  if (options.downlinkPolicy) {
+    const config = new VideoPriorityBasedPolicyConfig();
+    if (options.downlinkPolicy === 'priority-client') config.serverSideNetworkAdaption = ServerSideNetworkAdaption.None;
+    const policy = new VideoPriorityBasedPolicy(logger, config);
     // What the app would show as "paused for bandwidth": recorded as events, with the page time.
     policy.addObserver({
       tileWillBePausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthPaused:${tileId}@${Math.round(performance.now())}`),
