@@ -13,6 +13,7 @@ import { opusDtxRequested } from '../server/media/peer/sdp.js';
 import { startSpeaking, toneMicrophone, type Microphone } from './microphone.js';
 import { applyAnswer, withoutCandidates } from './sdp-exchange.js';
 import type { PinnedTls } from './pinned-tls.js';
+import { ReceptionStats } from './reception-report.js';
 import { SignalingChannel } from './signaling-channel.js';
 import { readLatencyTag, SENT_AT, SyntheticVideo, type SyntheticCodec } from './synthetic-video.js';
 
@@ -54,6 +55,12 @@ export interface HeadlessOptions {
   videoSendLoss?: { rate: number; seed: number };
   /** Offer urn:3gpp:video-orientation with this id on every video m-section; publishers then send it. */
   videoOrientationId?: number;
+  /** Offer abs-send-time with this id on every video m-section: the server stamps it on what it sends. */
+  absSendTimeId?: number;
+  /** Local address for ICE (default 127.0.0.1); a client in a network namespace uses its own. */
+  bindAddress?: string;
+  /** Send a receiver report about each received video every second, as if `lossRate` of its packets were lost. */
+  receiverReports?: { lossRate: number };
   /** Benchmarks: a paced audio source that replaces `microphone` (the same one drives other servers' clients). */
   audioSender?: MediaSenderFactory;
   /** Benchmarks: a paced video source that replaces the synthetic packets; PLI/FIR ask it for a keyframe. */
@@ -112,6 +119,9 @@ export class HeadlessClient {
   /** The synthetic camera, when publishing one (its loss and resend counters). */
   syntheticVideo: SyntheticVideo | undefined;
   private readonly audioSsrc = randomSsrc();
+  /** Per receive mid, when receiverReports is on. */
+  private readonly reception = new Map<string, { stats: ReceptionStats; track: Track }>();
+  private reportTimer: NodeJS.Timeout | undefined;
 
   private constructor(url: string, token: string, private readonly options: HeadlessOptions) {
     this.channel = new SignalingChannel(url, token, { ignoreAudioMetadata: options.ignoreAudioMetadata, tls: options.tls });
@@ -235,7 +245,7 @@ export class HeadlessClient {
   }
 
   private createPeerConnection(slots: number): PeerConnection {
-    const pc = new PeerConnection('headless', { iceServers: [], bindAddress: '127.0.0.1', disableAutoNegotiation: true });
+    const pc = new PeerConnection('headless', { iceServers: [], bindAddress: this.options.bindAddress ?? '127.0.0.1', disableAutoNegotiation: true });
     this.pc = pc;
     // The state log explains failures. Registering this callback also matters: without any
     // callback on it, a client PeerConnection was seen closing on its own before its answer arrived.
@@ -282,9 +292,16 @@ export class HeadlessClient {
     this.addCodecs(video);
     const track = pc.addTrack(video);
     this.tracks.push(track);
+    const reports = this.options.receiverReports;
+    const stats = reports ? new ReceptionStats(reports.lossRate) : undefined;
+    if (stats) {
+      this.reception.set(mid, { stats, track });
+      this.reportTimer ??= setInterval(() => this.sendReceiverReports(), 1000);
+    }
     track.onMessage((msg: Buffer) => {
       try {
         if (isRtcpPacket(msg)) return this.onRtcp(msg);
+        if (stats && msg.length >= 12 && !stats.onPacket(msg.readUInt32BE(8), msg.readUInt16BE(2))) return;
         this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
         this.options.onRtp?.('video', mid, msg);
         const info = parseRtp(msg);
@@ -305,6 +322,7 @@ export class HeadlessClient {
       else video.addH264Codec(CODEC_PT.H264);
     }
     if (this.options.videoOrientationId !== undefined) video.parseSdpLine(`a=extmap:${this.options.videoOrientationId} urn:3gpp:video-orientation`);
+    if (this.options.absSendTimeId !== undefined) video.parseSdpLine(`a=extmap:${this.options.absSendTimeId} http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time`);
   }
 
   private onRtcp(msg: Buffer): void {
@@ -382,7 +400,25 @@ export class HeadlessClient {
     this.channel.send(frame);
   }
 
+  /** Changes the loss receiver reports pretend (tests: the link gets better). */
+  setReceiveLoss(lossRate: number): void {
+    for (const entry of this.reception.values()) entry.stats.lossRate = lossRate;
+  }
+
+  private sendReceiverReports(): void {
+    for (const { stats, track } of this.reception.values()) {
+      const rr = stats.report(this.videoSsrc);
+      if (!rr) continue;
+      try {
+        if (track.isOpen()) track.sendMessageBinary(rr);
+      } catch {
+        // a closing track: the next report goes elsewhere or nowhere
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.reportTimer) clearInterval(this.reportTimer);
     this.stopSpeaking?.();
     this.audioSource?.stop();
     this.videoSource?.stop();

@@ -32,6 +32,7 @@ import type { PasscodeLimits } from './app-api/attempt-limiter.js';
 import type { AppLimits } from './app-api/app-meetings.js';
 import { DEFAULT_DATA_MESSAGE_LIMITS, type DataMessageLimits } from './signaling/data-messages.js';
 import { warmUpOpus } from './media/audio/opus-codec.js';
+import { EgressBudget } from './media/bwe/egress-budget.js';
 import { MeetingMedia } from './media/meeting-media.js';
 import type { MediaSettings } from './media/media-settings.js';
 import { systemClock, type Clock } from './runtime/clock.js';
@@ -72,6 +73,8 @@ export interface ChorusServerConfig {
   /** Every meeting event is POSTed to each of these, signed, at least once (see src-main/server/events). */
   webhookUrls?: string[];
   webhookRetry?: Partial<WebhookRetryPolicy>;
+  /** A cap on all the video this host sends, in Mbit/s, shared fairly by every subscriber of every meeting; 0 or unset: none. */
+  maxEgressMbps?: number;
   /** Media tuning merged over DEFAULT_MEDIA_SETTINGS (src-main/server/defaults.ts). */
   media?: DeepPartial<MediaSettings>;
   /** Timeouts and connection caps (see src-main/server/http/connection-limits.ts); unset ones take their defaults. */
@@ -197,11 +200,12 @@ export async function startChorusServer(config: ChorusServerConfig, deps: Chorus
     maxWebHostedMeetings: config.allowWebHosting ? (config.maxWebHostedMeetings ?? DEFAULT_MAX_WEB_HOSTED_MEETINGS) : 0,
     lifecycle: { ...DEFAULT_LIFECYCLE_TIMEOUTS, ...config.lifecycle },
   });
+  const egress = new EgressBudget((config.maxEgressMbps ?? 0) * 1_000_000);
   const activity: RoomActivity = new TypedEmitter((error) => logger.error('activity_listener_failed', { error }));
   const gateway = new SignalingGateway({
     service,
     logger,
-    createMedia: (meetingId) => new MeetingMedia({ id: meetingId, ice, logger, clock, settings: media }),
+    createMedia: (meetingId) => new MeetingMedia({ id: meetingId, ice, logger, clock, settings: media, egress }),
     publishCaps: { cameraMaxKbps: media.cameraMaxKbps, contentMaxKbps: media.contentMaxKbps },
     silenceTimeoutMs: config.signalingSilenceTimeoutMs,
     activity,

@@ -37,6 +37,8 @@ export const USAGE = `Usage: npm run server -- [options]
                            a listed meeting's passcode needs at least 8 characters, an unlisted one's 4
   --allow-web-hosting      let anyone who can open the web app create meetings (off by default)
   --max-web-meetings N     meetings started from the web without the bearer token, on top of --max-meetings (default 20)
+  --max-egress-mbps N      cap all the video this host sends at N Mbit/s, shared fairly by every viewer;
+                           videos that do not fit a viewer's share are paused for it (default: no cap)
   --max-joins-per-address N  app joins without the host key per client address per minute (default 30;
                            raise it when many people join from behind one NAT address)
   --webhook-url URL        POST every meeting event to URL, signed; repeat for several receivers
@@ -61,6 +63,7 @@ const VALUED = new Set([
   '--meeting', '--passcode', '--webhook-max-backoff',
   '--header-timeout', '--request-timeout', '--idle-timeout', '--join-timeout',
   '--max-connections', '--max-connections-per-address', '--max-sockets-per-token', '--max-web-meetings', '--max-joins-per-address',
+  '--max-egress-mbps',
 ]);
 /** Options that may be given more than once. */
 const REPEATABLE = new Set(['--webhook-url', '--allowed-origin']);
@@ -177,6 +180,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       udpPort: values.has('--udp-port') ? integer('--udp-port', values.get('--udp-port')!, 0, 65535) : undefined,
       maxActiveMeetings: integer('--max-meetings', values.get('--max-meetings') ?? '100', 1, 100_000),
       ...(values.has('--max-joins-per-address') ? { appLimits: { joinsPerAddress: integer('--max-joins-per-address', values.get('--max-joins-per-address')!, 1, 1_000_000) } } : {}),
+      ...(values.has('--max-egress-mbps') ? { maxEgressMbps: integer('--max-egress-mbps', values.get('--max-egress-mbps')!, 0, 100_000) } : {}),
       ...(values.has('--max-web-meetings') ? { maxWebHostedMeetings: integer('--max-web-meetings', values.get('--max-web-meetings')!, 0, 100_000) } : {}),
       ...(webhookUrls.length > 0 ? { webhookUrls } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),

@@ -15,6 +15,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
   audioMetadataIntervalMs: 200,
   lateTickMs: 10,
   mixerStatsIntervalMs: 5000,
+  // BITRATES to every subscriber: the SDK expects one every 2-4 s; its priority policy re-evaluates each second.
+  bitratesIntervalMs: 1500,
   video: {
     // At most one PLI per publisher stream per 500 ms; another if no keyframe came within 1 s.
     keyframes: { minIntervalMs: 500, retryMs: 1000 },
@@ -24,6 +26,19 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     retransmitSlots: 512,
     retransmitWindowMs: 1500,
     bitrateCapIntervalMs: 1000,
+    // Each incoming stream's rate, for INDEX and BITRATES: 2 s in 100 ms buckets.
+    meter: { windowMs: 2000, bucketMs: 100 },
+    // A subscriber's downlink figure (bwe/downlink-estimate.ts): starts at the SDK's own startup
+    // assumption, grows 8% a second (libwebrtc's AIMD rate) to 15 Mbps (the SDK's cap) while neither
+    // loss over 10% nor a falling REMB under 90% of what was sent says congestion; then drops to the
+    // REMB and holds 10 s. REMB and receiver reports older than 5 s are forgotten.
+    downlink: {
+      initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000, recutAfterMs: 3000,
+      rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
+      sentWindowMs: 2000, sentBucketMs: 100,
+    },
+    // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s.
+    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000 },
   },
 };
 
@@ -39,6 +54,9 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       ...v,
       keyframes: { ...d.video.keyframes, ...v.keyframes },
       nack: { ...d.video.nack, ...v.nack },
+      meter: { ...d.video.meter, ...v.meter },
+      downlink: { ...d.video.downlink, ...v.downlink },
+      allocator: { ...d.video.allocator, ...v.allocator },
     },
   } as MediaSettings;
 }
@@ -117,3 +135,10 @@ export const DEFAULT_APP_LIMITS: AppLimits = {
 
 /** Meetings started from the web app without credentials (`--allow-web-hosting`), on top of the API's --max-meetings. */
 export const DEFAULT_MAX_WEB_HOSTED_MEETINGS = 20;
+
+/**
+ * The desktop app's cap on all the video a laptop hosting a room sends (Mbit/s): about half
+ * of what 5 GHz Wi-Fi really carries to many clients at once, so audio keeps its room when
+ * everyone's cameras are on. The headless server has none unless `--max-egress-mbps` is given.
+ */
+export const DESKTOP_MAX_EGRESS_MBPS = 40;

@@ -114,8 +114,12 @@ export class SignalClient {
     return this.frame(SdkSignalFrame_Type.PING_PONG, (f) => f.pingPong?.type === SdkPingPongType.PONG && f.pingPong.pingId === pingId, timeoutMs);
   }
 
-  /** Sends a JOIN shaped like amazon-chime-sdk-js 3.x sends it. */
-  sendJoin(audioSessionId: bigint = randomAudioSessionId()): void {
+  /** Sends a JOIN shaped like amazon-chime-sdk-js 3.x sends it (`adaption`: as its priority policy asks, or by default). */
+  sendJoin(audioSessionId: bigint = randomAudioSessionId(), adaption: 'default' | 'server' = 'default'): void {
+    const mode = adaption === 'server' ? SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION : SdkServerSideNetworkAdaption.DEFAULT;
+    const supported = adaption === 'server'
+      ? [SdkServerSideNetworkAdaption.NONE, SdkServerSideNetworkAdaption.BANDWIDTH_PROBING, SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION]
+      : [SdkServerSideNetworkAdaption.DEFAULT];
     this.send({
       type: SdkSignalFrame_Type.JOIN,
       join: {
@@ -125,16 +129,16 @@ export class SignalClient {
         clientDetails: { appName: 'chorus-signaling-test', appVersion: '1.0', platformName: 'node', chimeSdkVersion: '3.32.0' },
         audioSessionId,
         wantsCompressedSdp: true,
-        serverSideNetworkAdaption: SdkServerSideNetworkAdaption.DEFAULT,
-        supportedServerSideNetworkAdaptions: [SdkServerSideNetworkAdaption.DEFAULT],
+        serverSideNetworkAdaption: mode,
+        supportedServerSideNetworkAdaptions: supported,
       },
     });
   }
 
   /** JOIN, then the three frames the server answers with: JOIN_ACK, INDEX and the presence snapshot. */
-  async join(audioSessionId?: bigint): Promise<{ joinAck: SdkSignalFrame; index: SdkSignalFrame; snapshot: SdkSignalFrame }> {
+  async join(audioSessionId?: bigint, adaption?: 'default' | 'server'): Promise<{ joinAck: SdkSignalFrame; index: SdkSignalFrame; snapshot: SdkSignalFrame }> {
     const from = this.frames.length;
-    this.sendJoin(audioSessionId);
+    this.sendJoin(audioSessionId, adaption);
     const joinAck = await this.frame(SdkSignalFrame_Type.JOIN_ACK, undefined, DEFAULT_TIMEOUT_MS, from);
     const index = await this.frame(SdkSignalFrame_Type.INDEX, undefined, DEFAULT_TIMEOUT_MS, from);
     const snapshot = await this.frame(SdkSignalFrame_Type.AUDIO_STREAM_ID_INFO, undefined, DEFAULT_TIMEOUT_MS, from);

@@ -10,6 +10,7 @@ import {
   MAX_SIGNAL_FRAME_BYTES,
   SdkAudioStreamIdInfoSchema,
   SdkPingPongType,
+  SdkServerSideNetworkAdaption,
   SdkSignalFrame_Type as T,
   SdkStreamMediaType,
   SdkStreamServiceType,
@@ -136,6 +137,16 @@ describe('handshake', () => {
     expect(c.prefixes.every((p) => p === 0x05)).toBe(true);
     expect(c.garbage).toEqual([]);
     expect(c.closeInfo).toBeUndefined();
+  });
+
+  it('grants server-side network adaptation to a client that asks for it (as the SDK\'s priority policy does), and client mode otherwise', async () => {
+    const { url, attendees: [a, b] } = await meetingWith(2, 'adaption');
+    const asking = await connect(url, { token: a!.JoinToken });
+    const { joinAck: granted } = await asking.join(undefined, 'server');
+    expect(granted.joinack?.defaultServerSideNetworkAdaption).toBe(SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION);
+    const plain = await connect(url, { token: b!.JoinToken });
+    const { joinAck: refused } = await plain.join();
+    expect(refused.joinack?.defaultServerSideNetworkAdaption).toBe(SdkServerSideNetworkAdaption.NONE);
   });
 
   it('accepts the legacy 0x02 frame prefix', async () => {

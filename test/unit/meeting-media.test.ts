@@ -3,7 +3,9 @@ import { TypedEmitter } from '../../src-main/shared/typed-emitter.js';
 import { mediaSettings } from '../../src-main/server/defaults.js';
 import { ChorusError } from '../../src-main/server/errors.js';
 import { createLogger } from '../../src-main/server/logger.js';
-import { MeetingMedia, type MeetingMediaEvents } from '../../src-main/server/media/meeting-media.js';
+import { MeetingMedia, type MeetingMediaEvents, type VideoBitratesReport } from '../../src-main/server/media/meeting-media.js';
+import { buildRemb } from '../../src-main/server/media/rtp/rtcp.js';
+import { buildRtp } from '../../src-main/server/media/rtp/rtp.js';
 import type { AnswerPlan, MediaPeerEvents, MediaPeerPort } from '../../src-main/server/media/peer/media-peer.js';
 import { parseSdp } from '../../src-main/server/media/peer/sdp.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -48,11 +50,12 @@ function setup() {
   const peers: StandInPeer[] = [];
   const ticks: ((lateMs: number) => void)[] = [];
   let stopped = 0;
+  const clock = new ManualClock();
   const media = new MeetingMedia({
     id: 'meeting-1',
     ice: {},
     logger: createLogger({ level: 'error', write: () => undefined }),
-    clock: new ManualClock(),
+    clock,
     settings: mediaSettings(),
     createPeer: () => {
       const peer = new StandInPeer();
@@ -65,15 +68,57 @@ function setup() {
     },
   });
   const events: { type: string; payload: unknown }[] = [];
-  for (const type of ['peerFailed', 'audioLevels'] as const) media.events.on(type, (payload) => events.push({ type, payload }));
+  for (const type of ['peerFailed', 'audioLevels', 'videoBitrates'] as const) media.events.on(type, (payload) => events.push({ type, payload }));
   const negotiate = (id: string, options: { camera?: boolean; receive?: (string | undefined)[] } = {}) => {
     const sdp = offerSdp(options.camera ?? false);
     return media.negotiate(id, { offerSdp: sdp, offer: parseSdp(sdp)!, receive: options.receive ?? [], mayPublishVideo: true, publishMaxBitrateBps: 1_000_000, meetingCodecs: ['VP8'], muted: false, allowed: { sendAudio: true, receiveAudio: true, receiveVideo: true, sendVideo: true } });
   };
-  return { media, peers, ticks, stopped: () => stopped, events, negotiate };
+  return { media, peers, ticks, stopped: () => stopped, events, negotiate, clock };
 }
 
 describe('MeetingMedia', () => {
+  it('reports every 1.5 s each publisher\'s measured rate and each participant\'s downlink figure, fed by REMB on any of its m-sections', async () => {
+    const { media, peers, ticks, events, negotiate, clock } = setup();
+    await negotiate('alice', { camera: true });
+    const bobSsrc = (await negotiate('bob', { receive: [undefined, 'alice'] })).subscriptions[0]!.ssrc;
+    const [alicePeer, bobPeer] = peers;
+    bobPeer!.events.emit('trackOpen', { mid: '2' });
+    let seq = 0;
+    // 20 ms of media per tick: five 1000-byte packets (2 Mbps) from alice's camera.
+    const tick = () => {
+      for (let i = 0; i < 5; i++, seq++) {
+        alicePeer!.events.emit('rtp', { mid: '1', packet: buildRtp({ payloadType: 96, sequenceNumber: seq, timestamp: seq * 900, ssrc: 5555, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(986)]) }) });
+      }
+      clock.advance(20);
+      ticks[0]!(0);
+    };
+    for (let i = 0; i < 74; i++) tick();
+    expect(events.filter((e) => e.type === 'videoBitrates')).toEqual([]);
+    tick();
+    const first = events.filter((e) => e.type === 'videoBitrates').at(-1)!.payload as VideoBitratesReport;
+    expect(first.streams).toHaveLength(1);
+    expect(first.streams[0]!.publisherId).toBe('alice');
+    expect(first.streams[0]!.bps).toBeGreaterThan(1_900_000);
+    expect(first.streams[0]!.bps).toBeLessThan(2_100_000);
+    expect(media.streamBitrateBps('alice')).toBe(first.streams[0]!.bps);
+    const bobFigure = first.downlinks.find((d) => d.participantId === 'bob')!.bps;
+    expect(bobFigure).toBeGreaterThan(2_800_000);
+    // Bob's browser reports over-use on its audio m-section: its figure drops to the REMB at the next report.
+    bobPeer!.events.emit('rtcp', { mid: '0', packet: buildRemb(1, 2_500_000, []) });
+    bobPeer!.events.emit('rtcp', { mid: '0', packet: buildRemb(1, 600_000, []) });
+    // ...with a little loss on the video it is sent (1 of 256), the only kind of REMB drop trusted.
+    const rr = Buffer.alloc(32);
+    rr.set([0x81, 201, 0, 7]);
+    rr.writeUInt32BE(1, 4);
+    rr.writeUInt32BE(bobSsrc, 8);
+    rr[12] = 1;
+    bobPeer!.events.emit('rtcp', { mid: '2', packet: rr });
+    for (let i = 0; i < 75; i++) tick();
+    const second = events.filter((e) => e.type === 'videoBitrates').at(-1)!.payload as VideoBitratesReport;
+    expect(second.downlinks.find((d) => d.participantId === 'bob')!.bps).toBe(600_000);
+    media.close();
+  });
+
   it('negotiates publishers and subscribers by participant id, with our SSRC per mid stable across renegotiations', async () => {
     const { media, negotiate } = setup();
     const alice = await negotiate('alice', { camera: true });

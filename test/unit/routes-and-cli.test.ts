@@ -48,9 +48,9 @@ describe('parseCliArgs', () => {
   it('reads every option in both --flag value and --flag=value forms', () => {
     const { config } = parseCliArgs([
       '--host', '0.0.0.0', '--port=0', '--tls', '--public-url', 'https://h:1', '--data-dir', '/d',
-      '--max-meetings', '3', '--no-join-timeout', '10', '--empty-timeout=20', '--max-duration', '30',
+      '--max-meetings', '3', '--no-join-timeout', '10', '--empty-timeout=20', '--max-duration', '30', '--max-egress-mbps', '25',
     ], {});
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 0, tls: true, publicUrl: 'https://h:1', dataDir: '/d', maxActiveMeetings: 3 });
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 0, tls: true, publicUrl: 'https://h:1', dataDir: '/d', maxActiveMeetings: 3, maxEgressMbps: 25 });
     expect(config.lifecycle).toEqual({ noJoinMs: 10_000, emptyMs: 20_000, maxDurationMs: 30_000 });
   });
 
@@ -65,6 +65,7 @@ describe('parseCliArgs', () => {
     [['--public-url', 'ftp://x'], /http:\/\/ or https:\/\//],
     [['--log-level', 'loud'], /--log-level/],
     [['--max-meetings', '0'], /--max-meetings/],
+    [['--max-egress-mbps', '-1'], /--max-egress-mbps/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCliArgs(argv as string[], {})).toThrow(message);
   });

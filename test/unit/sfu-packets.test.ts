@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isH264KeyframeStart, isVp8KeyframeStart } from '../../src-main/server/media/video/keyframes.js';
 import { buildFir, buildNack, buildPli, buildRemb, parseRtcp } from '../../src-main/server/media/rtp/rtcp.js';
-import { buildRtp, isRtcpPacket, parseRtp, readExtensionByte, readHeaderExtensions, rewriteRtp, seqDelta } from '../../src-main/server/media/rtp/rtp.js';
+import { absSendTimeOf, buildRtp, isRtcpPacket, parseRtp, readExtensionByte, readHeaderExtensions, rewriteRtp, rewrittenRtpBound, seqDelta, writeRewrittenRtp } from '../../src-main/server/media/rtp/rtp.js';
 import { findCodec, parseSdp, stripTransportCc, TRANSPORT_CC_URI } from '../../src-main/server/media/peer/sdp.js';
 import { isCodec } from '../../src-main/server/media/video/codecs.js';
 import { prng } from '../helpers/prng.js';
@@ -32,6 +32,51 @@ describe('RTP', () => {
     expect(parseRtp(packet)!.ssrc).toBe(0xdeadbeef);
     const bare = rewriteRtp(packet, info, { ssrc: 1, payloadType: 96, sequenceNumber: 1, timestamp: 1 });
     expect(parseRtp(bare)!.extension).toBeUndefined();
+  });
+
+  it('stamps abs-send-time (6.18 fixed-point seconds, 24 bits) under the receiver\'s id, with or without forwarded extensions', () => {
+    expect(absSendTimeOf(0)).toBe(0);
+    expect(absSendTimeOf(1000)).toBe(1 << 18);
+    expect(absSendTimeOf(250)).toBe(1 << 16);
+    // 64 s wraps to 0: the receiver only looks at differences.
+    expect(absSendTimeOf(64_000)).toBe(0);
+    expect(absSendTimeOf(64_000 + 500)).toBe(1 << 17);
+    const info = parseRtp(packet)!;
+    const value = absSendTimeOf(12_345.678);
+    const out = rewriteRtp(packet, info, { ssrc: 42, payloadType: 100, sequenceNumber: 7, timestamp: 1, extensionIds: new Map([[13, 4]]), absSendTime: { id: 3, value } });
+    const o = parseRtp(out)!;
+    expect(o.extension!.profile).toBe(0xbede);
+    expect(readHeaderExtensions(out, o).map((e) => [e.id, [...e.data]])).toEqual([[4, [4]], [3, [value >> 16, (value >> 8) & 0xff, value & 0xff]]]);
+    expect(out.subarray(o.payloadOffset)).toEqual(payload);
+    // No other extension: the block holds abs-send-time alone.
+    const alone = rewriteRtp(packet, info, { ssrc: 1, payloadType: 96, sequenceNumber: 1, timestamp: 1, absSendTime: { id: 2, value: 0xabcdef } });
+    const a = parseRtp(alone)!;
+    expect(readHeaderExtensions(alone, a).map((e) => [e.id, [...e.data]])).toEqual([[2, [0xab, 0xcd, 0xef]]]);
+    expect(alone.subarray(a.payloadOffset)).toEqual(payload);
+    // An id past 14 needs the two-byte form, for every element.
+    const two = rewriteRtp(packet, info, { ssrc: 1, payloadType: 96, sequenceNumber: 1, timestamp: 1, extensionIds: new Map([[2, 5]]), absSendTime: { id: 20, value: 0x010203 } });
+    const t = parseRtp(two)!;
+    expect(t.extension!.profile).toBe(0x1000);
+    expect(readHeaderExtensions(two, t).map((e) => [e.id, [...e.data]])).toEqual([[5, [1, 2, 3]], [20, [1, 2, 3]]]);
+  });
+
+  it('never writes past rewrittenRtpBound, whatever the extensions', () => {
+    const random = prng(7);
+    const out = Buffer.alloc(4096);
+    for (let i = 0; i < 2000; i++) {
+      const extensions = Array.from({ length: Math.floor(random() * 6) }, () => ({ id: 4 + Math.floor(random() * 11), data: Buffer.alloc(1 + Math.floor(random() * 16)) }));
+      const p = buildRtp({ payloadType: 96, sequenceNumber: i, timestamp: i, ssrc: 1, payload: Buffer.alloc(Math.floor(random() * 100)), extensions });
+      const info = parseRtp(p)!;
+      const ids = new Map(extensions.map((e) => [e.id, random() < 0.3 ? 15 + e.id : e.id] as [number, number]));
+      const absSendTime = random() < 0.7 ? { id: random() < 0.5 ? 3 : 200, value: 0xffffff } : undefined;
+      out.fill(0xee);
+      const length = writeRewrittenRtp(out, p, info, { ssrc: 1, payloadType: 96, sequenceNumber: 1, timestamp: 1, extensionIds: ids, absSendTime });
+      expect(length).toBeLessThanOrEqual(rewrittenRtpBound(p, info));
+      expect(out[rewrittenRtpBound(p, info)]).toBe(0xee);
+      const o = parseRtp(out.subarray(0, length))!;
+      expect(o.payloadLength).toBe(info.payloadLength);
+      if (absSendTime) expect(readExtensionByte(out.subarray(0, length), o, absSendTime.id)).toBe(0xff);
+    }
   });
 
   it('reads one extension byte in place (the audio level), one-byte or two-byte form', () => {

@@ -76,3 +76,24 @@ describe('choosing the codec a client publishes in', () => {
     expect(plan(offer([CHROME_ORDER[1]!]), ['VP8']).publishRefused).toBe(true);
   });
 });
+
+describe('header extensions on the answer', () => {
+  const ABS = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
+  const twoSections = [
+    'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:1', 'a=sendrecv', 'a=ssrc:5555 cname:c', 'a=rtpmap:96 VP8/90000',
+    `a=extmap:2 ${ABS}`, 'a=extmap:13 urn:3gpp:video-orientation',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:2', 'a=recvonly', 'a=rtpmap:96 VP8/90000',
+    `a=extmap:2 ${ABS}`, 'a=extmap:13 urn:3gpp:video-orientation', '',
+  ].join('\r\n');
+
+  it('negotiates abs-send-time on the m-sections the server sends on (for the receiver\'s REMB), not on the camera it receives', () => {
+    const result = planAnswer({
+      offer: parseSdp(twoSections)!, receive: [undefined, 'pub'], mayPublishVideo: true, meetingCodecs: ['VP8'], sourceCodec: () => 'VP8', ssrcForMid: () => 1, audioSsrc: 2,
+    });
+    expect(result.plan.sendVideos[0]!.extensions.map((e) => e.uri).sort()).toEqual([ABS, 'urn:3gpp:video-orientation']);
+    expect(result.subscriptions[0]!.extensions.find((e) => e.uri === ABS)?.id).toBe(2);
+    expect(result.plan.receiveVideos[0]!.extensions.map((e) => e.uri)).toEqual(['urn:3gpp:video-orientation']);
+    expect(result.publish!.extensions.map((e) => e.uri)).toEqual(['urn:3gpp:video-orientation']);
+  });
+});

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
 import { createLogger } from '../../src-main/server/logger.js';
-import { buildNack, buildPli, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
+import { buildNack, buildPli, buildRemb, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
+import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
 import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
 
 /** The video router with a recording transport and a hand-moved clock: no sockets, no timers. */
@@ -183,5 +184,165 @@ describe('VideoRouter', () => {
     router.onPublisherRtp('alice', vp8(false, 3));
     router.onPublisherRtp('alice', vp8(true, 4));
     expect(rtp('bob').map((p) => p.body)).toEqual([4]);
+  });
+});
+
+describe('VideoRouter bandwidth figures', () => {
+  /** A compound RTCP packet as Chrome sends it: a receiver report on our SSRC, then REMB. */
+  const rr = (reporter: number, about: number, fractionLost: number): Buffer => {
+    const b = Buffer.alloc(32);
+    b[0] = 0x81;
+    b[1] = 201;
+    b.writeUInt16BE(7, 2);
+    b.writeUInt32BE(reporter, 4);
+    b.writeUInt32BE(about, 8);
+    b[12] = fractionLost;
+    return b;
+  };
+
+  it('feeds each subscriber\'s estimate with its REMB (on whichever m-section it arrives), loss on our video, and what it was sent', () => {
+    const { router, advance } = setup();
+    router.publish('alice', PUB);
+    open(router, 'bob', 2001);
+    open(router, 'carol', 3001);
+    expect(router.downlinkEstimateBps('bob')).toBe(2_800_000);
+    expect(router.downlinkEstimateBps('dave')).toBe(0);
+    // 1.6 Mbps of video to bob and carol (200-byte packets every millisecond).
+    const big = (seq: number) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc: 1111, marker: true, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(186)]) });
+    let seq = 0;
+    const flow = (ms: number) => {
+      for (let t = 0; t < ms; t++, seq++) {
+        router.onPublisherRtp('alice', big(seq));
+        advance(1);
+      }
+    };
+    router.onSubscriberRtcp('bob', '2', Buffer.concat([rr(1, 2001, 0), buildRemb(1, 3_000_000, [2001])]));
+    flow(2000);
+    router.updateDownlinks();
+    expect(router.downlinkEstimateBps('bob')).toBeGreaterThan(2_800_000);
+    // Over-use: REMB falls under what bob is sent. It arrives on the audio m-section (libdatachannel routes RTCP by SSRC); it is per connection.
+    router.onSubscriberRtcp('bob', '0', Buffer.concat([rr(1, 2001, 3), buildRemb(1, 1_000_000, [2001])]));
+    // Loss on an SSRC that is not video we send carol (her audio) is not video loss; 25% on her video is.
+    router.onSubscriberRtcp('carol', '0', rr(1, 777, 200));
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.downlinkEstimateBps('bob')).toBe(1_000_000);
+    expect(router.downlinkEstimateBps('carol')).toBeGreaterThan(2_800_000);
+    router.onSubscriberRtcp('carol', '2', rr(1, 3001, 64));
+    flow(1500);
+    router.updateDownlinks();
+    // No REMB from carol: the rate that got through (1.6 Mbps), less half the loss.
+    expect(router.downlinkEstimateBps('carol')).toBeGreaterThan(1_300_000);
+    expect(router.downlinkEstimateBps('carol')).toBeLessThan(1_500_000);
+    router.removeParticipant('bob');
+    expect(router.downlinkEstimateBps('bob')).toBe(0);
+  });
+
+  it('pauses for a subscriber the lower-priority video its downlink cannot carry, and resumes it on a keyframe once it fits again', () => {
+    const { router, advance, rtp } = setup();
+    router.publish('alice', PUB);
+    router.publish('carol', { ...PUB, ssrc: 3333 });
+    router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+    router.subscriberTrackOpened('bob', '2');
+    router.subscriberTrackOpened('bob', '3');
+    // Each publisher sends 800 kbps: 100-byte packets every millisecond.
+    const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
+    let seq = 0;
+    const flow = (ms: number, keyAt = -1) => {
+      for (let t = 0; t < ms; t++, seq++) {
+        router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || t === keyAt));
+        router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || t === keyAt));
+        advance(1);
+      }
+    };
+    const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.allocateDownlinks(rank)).toEqual([]);
+    // 40% loss on what bob gets from carol: its figure drops to 1.6 Mbps x 0.8 = 1.28 Mbps, 1.15 for video.
+    router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
+    flow(1500);
+    router.updateDownlinks();
+    expect(router.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    const before = rtp('bob').filter((p) => p.ssrc === 2002).length;
+    flow(500);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(before);
+    expect(rtp('bob').filter((p) => p.ssrc === 2001).length).toBeGreaterThan(0);
+    // The loss goes, the figure grows after its 10 s hold, and carol comes back 5 s after fitting again.
+    router.onSubscriberRtcp('bob', '2', rr(1, 2002, 0));
+    const resumedAt: number[] = [];
+    for (let i = 0; i < 20 && resumedAt.length === 0; i++) {
+      flow(1500);
+      router.updateDownlinks();
+      if (router.allocateDownlinks(rank).some((c) => c.resumed.includes('carol'))) resumedAt.push(i);
+    }
+    expect(resumedAt).toHaveLength(1);
+    const paused = rtp('bob').filter((p) => p.ssrc === 2002).length;
+    flow(100);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused);
+    flow(100, 10);
+    expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused + 90);
+  });
+
+  it('measures each publisher\'s forwarded rate over the last two seconds', () => {
+    const { router, advance } = setup();
+    router.publish('alice', PUB);
+    expect(router.streamBitrateBps('alice')).toBe(0);
+    // 100 packets a second of 16 bytes (12 of header, 4 of payload): 12.8 kbps.
+    for (let s = 0; s < 300; s++) {
+      router.onPublisherRtp('alice', vp8(s === 0, s));
+      advance(10);
+    }
+    expect(router.streamBitrateBps('alice')).toBeGreaterThan(12_000);
+    expect(router.streamBitrateBps('alice')).toBeLessThan(13_500);
+    // Not counted: another SSRC (RTX) or garbage.
+    for (let s = 0; s < 300; s++) {
+      router.onPublisherRtp('alice', buildRtp({ payloadType: 97, sequenceNumber: s, timestamp: 0, ssrc: 9999, payload: Buffer.alloc(1000) }));
+      advance(10);
+    }
+    expect(router.streamBitrateBps('alice')).toBe(0);
+    expect(router.streamBitrateBps('nobody')).toBe(0);
+  });
+});
+
+describe('VideoRouter under the host\'s egress budget', () => {
+  it('holds each subscriber to its fair share of the host\'s cap, across meetings: what does not fit is paused for it', () => {
+    let now = 0;
+    const budget = new EgressBudget(2_000_000);
+    const make = (scope: string) =>
+      new VideoRouter({ send: () => true }, DEFAULT_MEDIA_SETTINGS.video, createLogger({ level: 'error', write: () => undefined }), () => now, undefined, { budget, scope });
+    const one = make('meeting-1');
+    const two = make('meeting-2');
+    one.publish('alice', PUB);
+    one.publish('carol', { ...PUB, ssrc: 3333 });
+    two.publish('erin', { ...PUB, ssrc: 5555 });
+    one.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+    two.setSubscriptions('dan', [sub('erin', 4001, '2')]);
+    // Every publisher sends 800 kbps: bob would take 1.6 Mbps, dan 0.8 Mbps; the host may send 2 Mbps in all.
+    const packet = (ssrc: number, seq: number) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(86)]) });
+    let seq = 0;
+    const flow = (ms: number) => {
+      for (let end = seq + ms; seq < end; seq++, now++) {
+        one.onPublisherRtp('alice', packet(1111, seq));
+        one.onPublisherRtp('carol', packet(3333, seq));
+        two.onPublisherRtp('erin', packet(5555, seq));
+      }
+    };
+    flow(1500);
+    const rank = (id: string) => ['alice', 'carol', 'erin'].indexOf(id);
+    // No downlink estimates at all (no REMB yet): the budget alone decides.
+    expect(two.allocateDownlinks(rank)).toEqual([]);
+    expect(one.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    // dan asks for less than an equal share and gets it; bob gets the 1.2 Mbps left, which carries one video.
+    expect(budget.capFor('meeting-2/dan')).toBe(1_200_000);
+    // dan leaves: bob's share grows to the whole budget, and carol comes back once it has fitted for 5 s.
+    two.removeParticipant('dan');
+    const resumed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      flow(1500);
+      resumed.push(...one.allocateDownlinks(rank).map((c) => `${c.resumed.join()}@${i}`));
+    }
+    // Fitting (1.6 of 2 Mbps, its margin included) from the first round after, back 5 s later.
+    expect(resumed).toEqual(['carol@4']);
   });
 });

@@ -121,12 +121,12 @@ describe('SequenceRewriter', () => {
 });
 
 describe('VideoSubscription', () => {
-  function subscription() {
+  function subscription(extensions = [{ id: 3, uri: 'urn:3gpp:video-orientation' }], now = () => 0) {
     const sent: Buffer[] = [];
     let keyframeRequests = 0;
     const scratch = Buffer.alloc(2048);
     const views: Buffer[] = [];
-    const sub = new VideoSubscription('viewer', { mid: '2', publisherId: 'pub', payloadType: 100, ssrc: 4242, extensions: [{ id: 3, uri: 'urn:3gpp:video-orientation' }] }, {
+    const sub = new VideoSubscription('viewer', { mid: '2', publisherId: 'pub', payloadType: 100, ssrc: 4242, extensions }, {
       send: (packet) => {
         sent.push(Buffer.from(packet));
         return true;
@@ -134,6 +134,7 @@ describe('VideoSubscription', () => {
       requestKeyframe: () => keyframeRequests++,
       scratch,
       view: (length) => (views[length] ??= scratch.subarray(0, length)),
+      now,
     });
     sub.attach([{ id: 7, uri: 'urn:3gpp:video-orientation' }, { id: 9, uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time' }]);
     sub.open = true;
@@ -159,6 +160,24 @@ describe('VideoSubscription', () => {
     // Only the orientation extension is negotiated with the viewer, under its id 3.
     expect(readHeaderExtensions(sent[0]!, out[0]!).map((e) => [e.id, [...e.data]])).toEqual([[3, [1]]]);
     expect(sent[1]!.subarray(out[1]!.payloadOffset)).toEqual(Buffer.from([0x10, 0x01, 0xaa, 502 & 0xff]));
+  });
+
+  it('stamps abs-send-time at send time under the viewer\'s id when the viewer negotiated it, never the publisher\'s value', () => {
+    let now = 10_000;
+    const abs = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
+    const { sub, sent } = subscription([{ id: 3, uri: 'urn:3gpp:video-orientation' }, { id: 5, uri: abs }], () => now);
+    const packet = new VideoPacket('VP8');
+    const ext = [{ id: 7, data: Buffer.from([1]) }, { id: 9, data: Buffer.from([0xaa, 0xbb, 0xcc]) }];
+    sub.input(load(packet, vp8(true, 501, undefined, ext)));
+    now += 250;
+    sub.input(load(packet, vp8(false, 502, undefined, ext)));
+    const stamps = sent.map((b) => readHeaderExtensions(b, parseRtp(b)!).map((e) => [e.id, [...e.data]]));
+    // 10 s and 10.25 s in 6.18 fixed point: 0x280000 and 0x290000.
+    expect(stamps).toEqual([[[3, [1]], [5, [0x28, 0, 0]]], [[3, [1]], [5, [0x29, 0, 0]]]]);
+    // A renegotiation without it stops the stamp.
+    sub.update({ ...sub.spec, extensions: [{ id: 3, uri: 'urn:3gpp:video-orientation' }] }, undefined);
+    sub.input(load(packet, vp8(false, 503, undefined, ext)));
+    expect(readHeaderExtensions(sent[2]!, parseRtp(sent[2]!)!).map((e) => e.id)).toEqual([3]);
   });
 
   it('pauses, and resumes only on a keyframe; a NACKed packet is resent under the number it had', () => {

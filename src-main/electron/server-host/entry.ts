@@ -1,6 +1,7 @@
 import { deriveBearerToken } from '../../server/auth/bearer-token.js';
 import { startChorusServer, type ChorusServer } from '../../server/chorus-server.js';
 import { createLogger, type Logger } from '../../server/logger.js';
+import { DESKTOP_MAX_EGRESS_MBPS } from '../../server/defaults.js';
 import { lanAddresses } from '../../server/runtime/network.js';
 import { advertiseChorus, type Advertisement } from './mdns.js';
 import { parseHostCommand, type HostCommand, type HostedServerInfo, type HostReply, type HostStartOptions } from './messages.js';
@@ -48,7 +49,7 @@ export function runServerHost(port: ParentPortLike, deps: ServerHostDeps = defau
 
   async function start(options: HostStartOptions): Promise<HostedServerInfo> {
     if (running) return running.info;
-    const config = { host: options.host, dataDir: options.dataDir, tls: true, ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}) };
+    const config = { host: options.host, dataDir: options.dataDir, tls: true, maxEgressMbps: DESKTOP_MAX_EGRESS_MBPS, ...(options.rendererDir ? { rendererDir: options.rendererDir } : {}) };
     let server: ChorusServer;
     try {
       server = await deps.start({ ...config, port: options.port }, { logger });

@@ -1,4 +1,4 @@
-import type { IncomingStreamSettings } from './video/incoming-stream.js';
+import type { VideoRouterSettings } from './video/video-router.js';
 
 /**
  * Everything a meeting's media layer can be tuned with. The values live in
@@ -17,6 +17,8 @@ export interface MediaSettings {
   lateTickMs: number;
   /** How often mixer cost is logged at debug level. */
   mixerStatsIntervalMs: number;
-  /** Per incoming video stream: keyframe merging, upstream NACK, retransmission buffer, bitrate cap. */
-  video: IncomingStreamSettings;
+  /** How often each subscriber gets BITRATES: measured stream rates and its downlink estimate. */
+  bitratesIntervalMs: number;
+  /** Per incoming video stream (keyframe merging, upstream NACK, retransmission buffer, bitrate cap and meter) and per subscriber (downlink estimate). */
+  video: VideoRouterSettings;
 }

@@ -5,13 +5,15 @@ import type { Clock } from '../runtime/clock.js';
 import { AudioMixer } from './audio/audio-mixer.js';
 import { createOpusDecoder, createOpusEncoder } from './audio/opus-codec.js';
 import { TickStats } from './audio/tick-stats.js';
+import type { EgressBudget } from './bwe/egress-budget.js';
 import { FrameClock, type Ticker } from './frame-clock.js';
 import type { MediaSettings } from './media-settings.js';
 import { planAnswer, type PlanResult } from './peer/answer-planner.js';
 import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } from './peer/media-peer.js';
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/codecs.js';
-import { VideoRouter, type VideoRouterStats } from './video/video-router.js';
+import { VideoRouter, type VideoPreferenceSpec, type VideoRouterStats } from './video/video-router.js';
+import type { LayerStructure } from './video/stream-layers.js';
 
 /**
  * One meeting's media: every participant's WebRTC peer, the video router, the
@@ -30,6 +32,8 @@ export interface MeetingMediaOptions {
   settings: MediaSettings;
   createPeer?: (id: string) => MediaPeerPort;
   createMixer?: (logger: Logger) => AudioMixer;
+  /** The host's cap on all video it sends, shared by every meeting; none when absent. */
+  egress?: EgressBudget;
   /** Starts the media clock; tests pass a manual ticker. */
   startTicker?: (periodMs: number, onTick: (lateMs: number) => void) => Ticker;
 }
@@ -46,6 +50,19 @@ export interface MeetingMediaEvents extends Record<string, unknown> {
   peerFailed: { participantId: string; state: string; hadPublication: boolean };
   /** Every participant's audio level, audioMetadataIntervalMs apart. */
   audioLevels: { levels: AudioLevelReport[] };
+  /** Measured video rates and every participant's downlink estimate, bitratesIntervalMs apart. */
+  videoBitrates: VideoBitratesReport;
+  /** The server stopped or restarted sending `participantId` these publishers' videos, to fit its downlink. */
+  videoPausedByServer: { participantId: string; paused: string[]; resumed: string[] };
+  /** `participantId`'s SVC video showed new layers (or resolutions): subscribers choose among them in INDEX. */
+  videoLayersChanged: { participantId: string };
+}
+
+export interface VideoBitratesReport {
+  /** What each publisher's video has carried lately, in bps. */
+  streams: { publisherId: string; bps: number }[];
+  /** What the server may send each participant, in bps (its REMB, cut by loss); 0 while unknown. */
+  downlinks: { participantId: string; bps: number }[];
 }
 
 export interface NegotiateInput {
@@ -133,6 +150,8 @@ export class MeetingMedia {
       settings.video,
       logger,
       () => clock.monotonic(),
+      { layersChanged: (participantId) => this.events.emit('videoLayersChanged', { participantId }) },
+      options.egress && { budget: options.egress, scope: options.id },
     );
     this.mixer = (options.createMixer ?? defaultMixer)(logger);
   }
@@ -305,8 +324,9 @@ export class MeetingMedia {
       if (mid === participant.publishMid) this.router.onPublisherRtp(participant.id, packet);
       else if (mid === participant.audioMid && current()) this.mixer.onRtp(participant.id, packet);
     });
+    // Every m-section's RTCP: REMB concerns the whole connection and may arrive on any of them.
     peer.events.on('rtcp', ({ mid, packet }) => {
-      if (participant.sendMids.has(mid)) this.router.onSubscriberRtcp(participant.id, mid, packet);
+      if (current()) this.router.onSubscriberRtcp(participant.id, mid, packet);
     });
     peer.events.on('trackOpen', ({ mid }) => {
       if (participant.sendMids.has(mid)) this.router.subscriberTrackOpened(participant.id, mid);
@@ -396,9 +416,67 @@ export class MeetingMedia {
         const levels = this.mixer.levels().map((l) => ({ participantId: l.id, level: l.level, muted: l.muted }));
         if (levels.length > 0) this.events.emit('audioLevels', { levels });
       }
+      if (this.ticks % Math.max(1, Math.round(settings.bitratesIntervalMs / settings.frameMs)) === 0) this.reportBitrates();
     } catch (error) {
       logger.error('media_tick_failed', { meetingId: this.options.id, error });
     }
+  }
+
+  private reportBitrates(): void {
+    this.router.updateDownlinks();
+    // Content shares first, then publishers in the order they joined.
+    const order = [...this.participants.keys()];
+    const rank = (id: string) => (id.endsWith('#content') ? -1 : order.indexOf(id));
+    for (const change of this.router.allocateDownlinks(rank)) {
+      this.events.emit('videoPausedByServer', { participantId: change.subscriberId, paused: change.paused, resumed: change.resumed });
+    }
+    const streams: VideoBitratesReport['streams'] = [];
+    const downlinks: VideoBitratesReport['downlinks'] = [];
+    for (const id of this.participants.keys()) {
+      if (this.router.hasPublication(id)) streams.push({ publisherId: id, bps: this.router.streamBitrateBps(id) });
+      downlinks.push({ participantId: id, bps: this.router.downlinkEstimateBps(id) });
+    }
+    this.options.logger.debug('video_bitrates', {
+      meetingId: this.options.id,
+      streams: streams.map((x) => `${x.publisherId}:${Math.round(x.bps / 1000)}`),
+      downlinks: downlinks.map((d) => {
+        const signals = this.router.downlinkSignals(d.participantId);
+        return signals
+          ? `${d.participantId}:${Math.round(d.bps / 1000)} remb=${Math.round(signals.rembBps / 1000)} sent=${Math.round(signals.sentBps / 1000)} loss=${signals.lossFraction.toFixed(2)}${signals.holding ? ' hold' : ''}`
+          : `${d.participantId}:-`;
+      }),
+    });
+    this.events.emit('videoBitrates', { streams, downlinks });
+  }
+
+  /** `publisherId`'s SVC layers, once its packets showed them; undefined for a single-layer video. */
+  videoLayers(publisherId: string): LayerStructure | undefined {
+    return this.router.layersOf(publisherId);
+  }
+
+  /** What a subscriber taking `publisherId`'s layers up to (spatial, temporal) receives, bps. */
+  layerBitrateBps(publisherId: string, spatial: number, temporal: number): number {
+    return this.router.layerBitrateBps(publisherId, spatial, temporal);
+  }
+
+  /** Whether the server chooses `participantId`'s video layers and pauses (server-side network adaptation). */
+  setServerAdaptation(participantId: string, on: boolean): void {
+    this.router.setServerAdaptation(participantId, on);
+  }
+
+  /** `subscriberId`'s VideoPreferences by publisher (merged over earlier ones unless `replace`). */
+  setVideoPreferences(subscriberId: string, preferences: ReadonlyMap<string, VideoPreferenceSpec>, replace: boolean): void {
+    this.router.setPreferences(subscriberId, preferences, replace);
+  }
+
+  /** `subscriberId` takes `publisherId`'s SVC video up to these layers (it chose a layer's stream in INDEX). */
+  setVideoLayers(subscriberId: string, publisherId: string, spatial: number, temporal: number): void {
+    this.router.setLayerTarget(subscriberId, publisherId, spatial, temporal);
+  }
+
+  /** What `publisherId`'s video has carried lately, in bps (0 when it publishes nothing). */
+  streamBitrateBps(publisherId: string): number {
+    return this.router.streamBitrateBps(publisherId);
   }
 
   /** Late ticks are counted and logged at most once a second; they are never skipped. */

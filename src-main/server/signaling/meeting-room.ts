@@ -9,19 +9,23 @@ import {
   serverFrame,
   type SdkDataMessageFrame,
   type SdkJoinFrame,
+  type SdkRemoteVideoUpdateFrame,
   type SdkSubscribeFrame,
+  type SdkVideoSubscriptionConfiguration,
 } from '../../shared/signaling/frames.js';
 import type { MeetingService } from '../control-plane/meeting-service.js';
 import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult } from '../media/meeting-media.js';
+import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult, VideoBitratesReport } from '../media/meeting-media.js';
+import type { VideoPreferenceSpec } from '../media/video/video-router.js';
 import { parseSdp } from '../media/peer/sdp.js';
 import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
 import { DataMessageRelay, describeRejections, type DataMessageLimits } from './data-messages.js';
 import type { Participant, SessionPort, VideoPublication } from './participant.js';
 import type { RoomActivity } from './room-activity.js';
+import { inBlock, layersOfStream, layerStreams, STREAM_ID_BLOCK } from './video-layer-streams.js';
 import { AUDIO_STATUS, CLOSE_CODES, SignalingProtocolError } from './signaling-errors.js';
 
 export interface MeetingRoomDeps {
@@ -66,6 +70,15 @@ function permissionsOf(participant: Participant): MediaPermissions {
  * describe it to every client. Sessions call in through methods; it translates
  * them into MeetingMedia calls and MeetingMedia's events into frames.
  */
+/** The client asked for server-side network adaptation with video quality adaptation (Chime's mode 4), and supports it. */
+function wantsServerAdaptation(join: SdkJoinFrame): boolean {
+  const mode = SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION;
+  return join.serverSideNetworkAdaption === mode && join.supportedServerSideNetworkAdaptions.includes(mode);
+}
+
+/** The frame rate INDEX gives every camera: Chime's 15 fps. */
+const STREAM_FRAMERATE = 15;
+
 export class MeetingRoom {
   private readonly participants = new Map<string, Participant>();
   /** Attendees removed by DeleteAttendee; a socket they opened earlier must not JOIN afterwards. Ids are never reused. */
@@ -90,6 +103,12 @@ export class MeetingRoom {
     this.dataMessages = new DataMessageRelay(deps.dataMessageLimits);
     this.media.events.on('audioLevels', ({ levels }) => this.broadcastAudioMetadata(levels));
     this.media.events.on('peerFailed', ({ participantId }) => this.peerFailed(participantId));
+    this.media.events.on('videoBitrates', (report) => this.sendBitrates(report));
+    this.media.events.on('videoPausedByServer', (change) => this.sendServerPauses(change));
+    this.media.events.on('videoLayersChanged', ({ participantId }) => {
+      this.deps.logger.info('video_layers', { meetingId: this.meeting.MeetingId, participantId, layers: this.media.videoLayers(participantId) });
+      this.broadcastIndex();
+    });
   }
 
   get size(): number {
@@ -151,6 +170,9 @@ export class MeetingRoom {
       publication: reconnected?.publication,
       // Until its first offer says what it decodes, a participant is assumed to decode everything.
       receivableCodecs: reconnected?.receivableCodecs ?? [...VIDEO_CODECS],
+      wantsTemporalLayers: join.wantsAllTemporalLayersInIndex,
+      serverAdaptation: wantsServerAdaptation(join),
+      chosenStreams: reconnected?.chosenStreams ?? new Map(),
     };
     this.participants.set(id, participant);
     this.deps.service.participantJoined(this.meeting.MeetingId, id);
@@ -159,9 +181,12 @@ export class MeetingRoom {
     session.send(serverFrame.joinAck({
       videoSubscriptionLimit: MEETING_LIMITS.maxVideoPublishers,
       wantsCompressedSdp: false,
-      defaultServerSideNetworkAdaption: SdkServerSideNetworkAdaption.NONE,
+      // Granted when asked for (the SDK's VideoPriorityBasedPolicy asks by default): the server then chooses
+      // layers and pauses from its estimate and the client's preferences. Anything else runs in client mode.
+      defaultServerSideNetworkAdaption: participant.serverAdaptation ? SdkServerSideNetworkAdaption.BANDWIDTH_PROBING_AND_VIDEO_QUALITY_ADAPTION : SdkServerSideNetworkAdaption.NONE,
     }));
-    session.send(this.indexFrame());
+    this.media.setServerAdaptation(id, participant.serverAdaptation);
+    session.send(this.indexFrame(participant.wantsTemporalLayers));
     // The first presence frame a session gets is a full snapshot, itself included.
     session.send(serverFrame.audioStreamIdInfo({ streams: [...this.participants.values()].map((p) => this.presenceEntry(p)) }));
     this.broadcast(serverFrame.audioStreamIdInfo({ streams: [this.presenceEntry(participant)] }), participant);
@@ -206,6 +231,8 @@ export class MeetingRoom {
     }
     if (!this.isCurrent(participant)) return;
 
+    this.chooseLayers(participant, subscribe.receiveStreamIds);
+    this.notePreferences(participant, subscribe.videoSubscriptionConfiguration, true);
     const codecsBefore = meetingCodecs.join();
     participant.receivableCodecs = result.receivableCodecs.length > 0 ? result.receivableCodecs : participant.receivableCodecs;
     const publicationsChanged = this.applyPublication(participant, result.published, maxBitrateKbps);
@@ -215,7 +242,11 @@ export class MeetingRoom {
       duplex: subscribe.duplex,
       sdpAnswer: result.answerSdp.replace(/\r?\n/g, '\r\n'),
       allocations: publication ? [{ trackLabel: 'AmazonChimeExpressVideo', streamId: publication.streamId, groupId: publication.groupId }] : [],
-      tracks: result.subscriptions.map((s) => ({ streamId: this.participants.get(s.publisherId)?.publication?.streamId ?? 0, ssrc: s.ssrc, trackLabel: `v_${s.mid}` })),
+      tracks: result.subscriptions.map((s) => ({
+        streamId: participant.chosenStreams.get(s.publisherId) ?? this.participants.get(s.publisherId)?.publication?.streamId ?? 0,
+        ssrc: s.ssrc,
+        trackLabel: `v_${s.mid}`,
+      })),
     };
     // A refused camera rides on the frame's error status: 206 makes the client drop its local video and stay.
     participant.session.send(result.publishRefused && wantsVideo
@@ -250,6 +281,41 @@ export class MeetingRoom {
       const message = describeRejections(outcome.rejected, frame.messages.length);
       participant.session.send(serverFrame.notification({ level: SdkNotificationFrame_NotificationLevel.ERROR, message }));
       this.deps.logger.debug('data_message_rejected', { participantId: participant.id, codes: outcome.rejected.map((r) => r.code) });
+    }
+  }
+
+  /**
+   * REMOTE_VIDEO_UPDATE: a client choosing another layer of a video it receives (its
+   * priority policy switching within a group, without a new offer). Entries naming a
+   * stream that is not a layer of a current publication are left for the next SUBSCRIBE.
+   */
+  remoteVideoUpdate(participant: Participant, update: SdkRemoteVideoUpdateFrame): void {
+    if (!this.isCurrent(participant)) return;
+    this.chooseLayers(participant, update.addedOrUpdatedVideoSubscriptions.map((s) => s.streamId));
+    this.notePreferences(participant, update.addedOrUpdatedVideoSubscriptions, false);
+  }
+
+  /** VideoPreferences (priority and target size per attendee) for the server's own allocation. */
+  private notePreferences(participant: Participant, configs: readonly SdkVideoSubscriptionConfiguration[], replace: boolean): void {
+    if (configs.length === 0 && !replace) return;
+    const preferences = new Map<string, VideoPreferenceSpec>();
+    for (const c of configs) {
+      const publisherId = this.participants.has(c.attendeeId) ? c.attendeeId : this.publisherOfStream(c.streamId);
+      if (publisherId === undefined) continue;
+      preferences.set(publisherId, { priority: c.priority, targetBps: c.targetBitrateKbps * 1000 });
+    }
+    this.media.setVideoPreferences(participant.id, preferences, replace);
+  }
+
+  /** Records which stream (layer) of each SVC publisher `participant` asked for, and tells the media layer. */
+  private chooseLayers(participant: Participant, streamIds: readonly number[]): void {
+    for (const streamId of streamIds) {
+      const publisherId = this.publisherOfStream(streamId);
+      const base = publisherId === undefined ? undefined : this.participants.get(publisherId)?.publication?.streamId;
+      if (publisherId === undefined || base === undefined) continue;
+      participant.chosenStreams.set(publisherId, streamId);
+      const { spatial, temporal } = layersOfStream(streamId, base);
+      this.media.setVideoLayers(participant.id, publisherId, spatial, temporal);
     }
   }
 
@@ -399,7 +465,7 @@ export class MeetingRoom {
     // and a higher group id, which is how the client tells the newest publication of an attendee.
     const same = previous && previous.mid === published.mid;
     const publication: VideoPublication = {
-      streamId: same ? previous.streamId : this.nextStreamId++,
+      streamId: same ? previous.streamId : this.allocateVideoStreamIds(),
       groupId: same ? previous.groupId : this.nextGroupId++,
       mid: published.mid,
       codec: published.codec,
@@ -454,11 +520,18 @@ export class MeetingRoom {
     return n;
   }
 
-  /** The participant whose publication has this stream id (undefined for 0 or an unknown id). */
+  /** The participant whose publication has this stream id, or one of its layers' (undefined for 0 or an unknown id). */
   private publisherOfStream(streamId: number): string | undefined {
     if (streamId <= 0) return undefined;
-    for (const p of this.participants.values()) if (p.publication?.streamId === streamId) return p.id;
+    for (const p of this.participants.values()) if (p.publication && inBlock(streamId, p.publication.streamId)) return p.id;
     return undefined;
+  }
+
+  /** A new publication's stream ids: its base and a block after it for its SVC layers. */
+  private allocateVideoStreamIds(): number {
+    const base = this.nextStreamId;
+    this.nextStreamId += STREAM_ID_BLOCK;
+    return base;
   }
 
   /** Codecs every participant can receive; VP8 when they have none in common. */
@@ -468,21 +541,43 @@ export class MeetingRoom {
     return codecs.length > 0 ? codecs : ['VP8'];
   }
 
-  private indexFrame(): Uint8Array {
+  private indexFrame(allTemporal: boolean): Uint8Array {
     const sources = [];
     for (const p of this.participants.values()) {
       const pub = p.publication;
       if (!pub) continue;
-      sources.push({
-        streamId: pub.streamId,
-        groupId: pub.groupId,
-        attendeeId: p.id,
-        externalUserId: p.attendee.ExternalUserId,
-        mediaType: SdkStreamMediaType.VIDEO,
-        maxBitrateKbps: pub.maxBitrateKbps,
-        avgBitrateBps: pub.maxBitrateKbps * 500,
-        framerate: 15,
-      });
+      const common = { groupId: pub.groupId, attendeeId: p.id, externalUserId: p.attendee.ExternalUserId, mediaType: SdkStreamMediaType.VIDEO };
+      const layers = this.media.videoLayers(p.id);
+      if (!layers) {
+        sources.push({
+          ...common,
+          streamId: pub.streamId,
+          maxBitrateKbps: pub.maxBitrateKbps,
+          // Each INDEX replaces the client's averages, BITRATES' included: it carries the measured rate too.
+          // Before anything was measured, half the cap (the priority policy would read 0 as the whole cap).
+          avgBitrateBps: this.media.streamBitrateBps(p.id) || pub.maxBitrateKbps * 500,
+          framerate: STREAM_FRAMERATE,
+        });
+        continue;
+      }
+      // An SVC camera: one stream per layer a subscriber may choose, each with its rate, size and frame rate.
+      const totalBps = this.media.streamBitrateBps(p.id);
+      const streams = layerStreams(pub.streamId, layers, STREAM_FRAMERATE, allTemporal);
+      for (const layer of streams) {
+        const bps = this.media.layerBitrateBps(p.id, layer.spatial, layer.temporal);
+        // The cap shared by measured rate; before any, by the layer's place in the structure.
+        const share = totalBps > 0 ? bps / totalBps : ((layer.spatial + 1) * (layer.temporal + 1)) / (layers.spatial * layers.temporal);
+        const maxBitrateKbps = Math.max(1, Math.round(pub.maxBitrateKbps * Math.min(1, share)));
+        sources.push({
+          ...common,
+          streamId: layer.streamId,
+          maxBitrateKbps,
+          avgBitrateBps: bps || maxBitrateKbps * 500,
+          framerate: layer.framerate,
+          width: layer.width,
+          height: layer.height,
+        });
+      }
     }
     return serverFrame.index({
       atCapacity: this.cameraCount() >= MEETING_LIMITS.maxVideoPublishers,
@@ -492,12 +587,60 @@ export class MeetingRoom {
     });
   }
 
+  /** INDEX to everyone, in the form each asked for (with or without every temporal layer). */
   private broadcastIndex(): void {
-    this.broadcast(this.indexFrame());
+    let plain: Uint8Array | undefined;
+    let temporal: Uint8Array | undefined;
+    for (const p of this.participants.values()) {
+      p.session.send(p.wantsTemporalLayers ? (temporal ??= this.indexFrame(true)) : (plain ??= this.indexFrame(false)));
+    }
   }
 
   private broadcast(frame: Uint8Array, except?: Participant, mayDrop = false): void {
     for (const p of this.participants.values()) if (p !== except) p.session.send(frame, mayDrop);
+  }
+
+  /**
+   * BITRATES to everyone: the measured rate of every video but its own, and the server's estimate of
+   * its downlink in kbps (server_available_outgoing_bitrate, which the SDK's priority policy takes over
+   * its own figure). With no estimate yet the field is left out: the SDK keeps a value once given.
+   */
+  private sendBitrates(report: VideoBitratesReport): void {
+    const streams = [];
+    for (const s of report.streams) {
+      const pub = this.participants.get(s.publisherId)?.publication;
+      if (!pub) continue;
+      const layers = this.media.videoLayers(s.publisherId);
+      if (!layers) {
+        streams.push({ publisherId: s.publisherId, sourceStreamId: pub.streamId, avgBitrateBps: s.bps });
+        continue;
+      }
+      // Every layer's rate under every id INDEX may have given it (with and without the temporal layers).
+      for (const layer of layerStreams(pub.streamId, layers, STREAM_FRAMERATE, true)) {
+        streams.push({ publisherId: s.publisherId, sourceStreamId: layer.streamId, avgBitrateBps: this.media.layerBitrateBps(s.publisherId, layer.spatial, layer.temporal) });
+      }
+    }
+    const downlinks = new Map(report.downlinks.map((d) => [d.participantId, d.bps]));
+    for (const p of this.participants.values()) {
+      if (!p.session.isOpen) continue;
+      const estimateKbps = Math.floor((downlinks.get(p.id) ?? 0) / 1000);
+      p.session.send(serverFrame.bitrates({
+        bitrates: streams.filter((s) => s.publisherId !== p.id).map(({ sourceStreamId, avgBitrateBps }) => ({ sourceStreamId, avgBitrateBps })),
+        ...(estimateKbps > 0 ? { serverAvailableOutgoingBitrate: estimateKbps } : {}),
+      }));
+    }
+  }
+
+  /** The server paused or resumed videos to fit a participant's downlink: PAUSE/RESUME by group, as Chime does. */
+  private sendServerPauses(change: { participantId: string; paused: string[]; resumed: string[] }): void {
+    const p = this.participants.get(change.participantId);
+    if (!p?.session.isOpen) return;
+    const groups = (ids: string[]) => ids.map((id) => this.participants.get(id)?.publication?.groupId).filter((g): g is number => g !== undefined);
+    const paused = groups(change.paused);
+    const resumed = groups(change.resumed);
+    if (paused.length > 0) p.session.send(serverFrame.pauseGroups(paused));
+    if (resumed.length > 0) p.session.send(serverFrame.resumeGroups(resumed));
+    this.deps.logger.info('video_paused_for_bandwidth', { meetingId: this.meeting.MeetingId, participantId: p.id, paused: change.paused, resumed: change.resumed });
   }
 
   /** Volumes for the SDK's indicators: dB below full scale per audio stream, muted flags, full signal strength. */

@@ -38,4 +38,10 @@ export interface Participant {
   muted: boolean;
   publication?: VideoPublication;
   receivableCodecs: VideoCodec[];
+  /** The server chooses this participant's video layers and pauses (it asked in JOIN; JOIN_ACK granted it). */
+  serverAdaptation: boolean;
+  /** JOIN wants_all_temporal_layers_in_index: INDEX lists each SVC layer at each frame rate. */
+  wantsTemporalLayers: boolean;
+  /** The stream id this participant chose of each SVC publisher it receives (a layer, or the base: all), by publisher. */
+  chosenStreams: Map<string, number>;
 }

@@ -206,8 +206,10 @@ export class SignalingSession implements SessionPort {
       case 'dataMessage':
         this.room.dataMessage(this.requireJoined('DATA_MESSAGE'), frame.dataMessage);
         return;
-      case 'clientMetric':
       case 'remoteVideoUpdate':
+        this.room.remoteVideoUpdate(this.requireJoined('REMOTE_VIDEO_UPDATE'), frame.remoteVideoUpdate);
+        return;
+      case 'clientMetric':
       case 'primaryMeetingJoin':
       case 'primaryMeetingLeave':
       case 'ignored':

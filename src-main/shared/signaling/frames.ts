@@ -369,6 +369,9 @@ export const serverFrame = {
     encodeSignalFrame({ type: SdkSignalFrame_Type.AUDIO_METADATA, audioMetadata }),
   dataMessage: (dataMessage: Init<typeof SdkDataMessageFrameSchema>): Uint8Array =>
     encodeSignalFrame({ type: SdkSignalFrame_Type.DATA_MESSAGE, dataMessage }),
+  /** Server-side PAUSE/RESUME name whole groups (publications); the client pauses or resumes those tiles. */
+  pauseGroups: (groupIds: number[]): Uint8Array => encodeSignalFrame({ type: SdkSignalFrame_Type.PAUSE, pause: { groupIds } }),
+  resumeGroups: (groupIds: number[]): Uint8Array => encodeSignalFrame({ type: SdkSignalFrame_Type.RESUME, pause: { groupIds } }),
   bitrates: (bitrates: Init<typeof SdkBitrateFrameSchema>): Uint8Array =>
     encodeSignalFrame({ type: SdkSignalFrame_Type.BITRATES, bitrates }),
   notification: (notification: Init<typeof SdkNotificationFrameSchema>): Uint8Array =>

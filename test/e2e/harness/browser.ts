@@ -80,7 +80,7 @@ export interface HarnessSnapshot {
   videoSendUnavailable: boolean;
   presence: Record<string, boolean>;
   localTile: boolean;
-  remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number; firstFrameAt?: number }[];
+  remote: { tileId: number; attendeeId: string; isContent: boolean; width: number; height: number; frames: number; firstFrameAt?: number }[];
   /** performance.now() in the page when audioVideo.start() was called. */
   startCalledAt?: number;
   events: string[];
@@ -90,8 +90,9 @@ export interface HarnessSnapshot {
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[] }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[]; downlinkPolicy?: 'priority' | 'priority-client' }): Promise<void>;
   rtcStats(): Promise<Record<string, unknown>[]>;
+  preferVideos(preferences: { attendeeId: string; priority: number; size: 'Low' | 'Medium' | 'High' | 'Maximum' }[]): void;
   sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;
   dataMessages(): import('./harness-data.js').ReceivedDataMessage[];
   setMuted(muted: boolean): void;

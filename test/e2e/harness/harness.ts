@@ -10,6 +10,12 @@ import {
   LogLevel,
   MeetingSessionConfiguration,
   VideoCodecCapability,
+  VideoPriorityBasedPolicy,
+  VideoPriorityBasedPolicyConfig,
+  ServerSideNetworkAdaption,
+  VideoPreference,
+  VideoPreferences,
+  TargetDisplaySize,
   type AudioVideoObserver,
   type MeetingSessionStatus,
   type VideoTileState,
@@ -42,6 +48,8 @@ const state = {
 };
 
 let session: DefaultMeetingSession | undefined;
+/** The priority policy this page joined with, for VideoPreferences. */
+let priorityPolicy: VideoPriorityBasedPolicy | undefined;
 
 /**
  * Every RTCPeerConnection the page creates, newest last. The SDK builds a new one for each
@@ -89,6 +97,11 @@ interface JoinOptions {
   svc?: boolean;
   /** audioVideo.setVideoCodecSendPreferences, in order. */
   sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
+  /**
+   * MeetingSessionConfiguration.videoDownlinkBandwidthPolicy: 'priority' is VideoPriorityBasedPolicy (the default with
+   * simulcast or SVC), which asks for server-side adaptation; 'priority-client' is the same policy set to choose layers itself.
+   */
+  downlinkPolicy?: 'priority' | 'priority-client';
 }
 
 const CODEC_CAPABILITIES = {
@@ -110,6 +123,18 @@ async function join(
   const configuration = new MeetingSessionConfiguration(meeting, attendee);
   configuration.enableSimulcastForUnifiedPlanChromiumBasedBrowsers = options.simulcast ?? false;
   configuration.enableSVC = options.svc ?? false;
+  if (options.downlinkPolicy) {
+    const config = new VideoPriorityBasedPolicyConfig();
+    if (options.downlinkPolicy === 'priority-client') config.serverSideNetworkAdaption = ServerSideNetworkAdaption.None;
+    const policy = new VideoPriorityBasedPolicy(logger, config);
+    // What the app would show as "paused for bandwidth": recorded as events, with the page time.
+    policy.addObserver({
+      tileWillBePausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthPaused:${tileId}@${Math.round(performance.now())}`),
+      tileWillBeUnpausedByDownlinkPolicy: (tileId: number) => state.events.push(`bandwidthResumed:${tileId}@${Math.round(performance.now())}`),
+    });
+    configuration.videoDownlinkBandwidthPolicy = policy;
+    priorityPolicy = policy;
+  }
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
   if (options.sendCodecs) av.setVideoCodecSendPreferences!(options.sendCodecs.map((c) => CODEC_CAPABILITIES[c]()));
@@ -181,6 +206,13 @@ async function join(
   }
 }
 
+/** VideoPriorityBasedPolicy.chooseRemoteVideoSources, as an app's layout would call it. */
+function preferVideos(preferences: { attendeeId: string; priority: number; size: 'Low' | 'Medium' | 'High' | 'Maximum' }[]): void {
+  const mutable = VideoPreferences.prepare();
+  for (const p of preferences) mutable.add(new VideoPreference(p.attendeeId, p.priority, TargetDisplaySize[p.size]));
+  priorityPolicy?.chooseRemoteVideoSources(mutable.build());
+}
+
 function startVideo(): void {
   session?.audioVideo.startLocalVideoTile();
 }
@@ -217,7 +249,7 @@ async function leave(): Promise<void> {
 }
 
 /** Decoding facts for each remote tile, from its video element. */
-function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; frames: number; firstFrameAt?: number }[] {
+function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean; width: number; height: number; frames: number; firstFrameAt?: number }[] {
   return [...state.tiles.values()].filter((t) => !t.local).map((t) => {
     const el = document.getElementById(`tile-${t.tileId}`) as HTMLVideoElement | null;
     return {
@@ -225,6 +257,7 @@ function remoteTiles(): { tileId: number; attendeeId: string; isContent: boolean
       attendeeId: t.attendeeId,
       isContent: t.isContent,
       width: el?.videoWidth ?? 0,
+      height: el?.videoHeight ?? 0,
       frames: el?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
       firstFrameAt: state.firstFrameAt.get(t.tileId),
     };
@@ -242,11 +275,13 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
     if (s.type === 'codec') codecs.set(String(s.id), `${String(s.mimeType)}${s.sdpFmtpLine ? ` ${String(s.sdpFmtpLine)}` : ''}`);
   });
   report?.forEach((s: Record<string, unknown>) => {
-    if (s.type === 'candidate-pair' && s.nominated) out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state });
+    if (s.type === 'candidate-pair' && s.nominated) {
+      out.push({ pair: `${candidates.get(String(s.localCandidateId))} -> ${candidates.get(String(s.remoteCandidateId))}`, selected: s.state, availableIncomingBitrate: s.availableIncomingBitrate });
+    }
     if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp' || (s.type === 'candidate-pair' && s.nominated)) {
-      const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active } = s;
+      const { type, kind, mid, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active, frameWidth, frameHeight, scalabilityMode } = s;
       const codec = s.codecId ? codecs.get(String(s.codecId)) : undefined;
-      out.push({ type, kind, mid, codec, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active });
+      out.push({ type, kind, mid, codec, packetsSent, packetsReceived, framesEncoded, framesDecoded, qualityLimitationReason, targetBitrate, state, pliCount, nackCount, bytesReceived, bytesSent, active, frameWidth, frameHeight, scalabilityMode });
     }
   });
   return out;
@@ -287,4 +322,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, preferVideos, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };

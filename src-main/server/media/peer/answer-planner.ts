@@ -1,6 +1,6 @@
 import { codecOf, isCodec, VIDEO_CODECS, type VideoCodec } from '../video/codecs.js';
 import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
-import { AUDIO_LEVEL_URI, findCodec, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+import { ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, findCodec, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
 
 /**
  * Video header extensions the SFU negotiates on both legs and forwards, renumbered per subscriber.
@@ -10,6 +10,15 @@ export const FORWARDED_VIDEO_EXTENSIONS = [VIDEO_ORIENTATION_URI];
 
 function forwardedExtensions(section: MediaSection): HeaderExtension[] {
   return section.extensions.filter((e) => FORWARDED_VIDEO_EXTENSIONS.includes(e.uri));
+}
+
+/**
+ * Extensions of a video m-section the server sends on: the forwarded ones, plus abs-send-time,
+ * which the server stamps itself as each packet leaves. With it (and no transport-cc, which the
+ * offer loses) the browser runs its receive-side estimator and reports the downlink with REMB.
+ */
+function sendingExtensions(section: MediaSection): HeaderExtension[] {
+  return section.extensions.filter((e) => FORWARDED_VIDEO_EXTENSIONS.includes(e.uri) || e.uri === ABS_SEND_TIME_URI);
 }
 
 /**
@@ -162,7 +171,7 @@ export function planAnswer(input: PlanInput): PlanResult {
         ssrc: input.ssrcForMid(section.mid),
         streamLabel: `v_${section.mid}`,
         trackId: `v_${section.mid}_track`,
-        extensions: forwardedExtensions(section),
+        extensions: sendingExtensions(section),
       };
       plan.sendVideos.push(spec);
       subscriptions.push({ mid: section.mid, publisherId: source!, codec, payloadType: desc.payloadType, extensions: spec.extensions });

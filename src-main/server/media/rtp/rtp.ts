@@ -155,6 +155,19 @@ export interface RtpRewrite {
    * dropped. Undefined drops every extension.
    */
   extensionIds?: ReadonlyMap<number, number>;
+  /**
+   * abs-send-time to write, under the receiver's id: 24 bits of 6.18 fixed-point
+   * seconds, stamped as the packet leaves, so the receiver's bandwidth estimator
+   * (which reports back with REMB) measures this hop. Undefined writes none.
+   */
+  absSendTime?: { id: number; value: number };
+  /** Overrides the packet's marker bit (an SVC subscriber's picture ends at the highest layer it takes); undefined keeps it. */
+  marker?: boolean | undefined;
+}
+
+/** The abs-send-time value (6.18 fixed-point seconds, 24 bits) for a monotonic time in ms. */
+export function absSendTimeOf(ms: number): number {
+  return Math.floor((ms * 262144) / 1000) & 0xffffff;
 }
 
 /** The part of a parsed header the writer needs (RtpPacketInfo, or a reused RtpHeader). */
@@ -224,7 +237,8 @@ export function readExtensionByte(packet: Buffer, layout: RtpLayout, id: number)
 /** Upper bound on the bytes writeRewrittenRtp may write for `packet` (mapping can switch to two-byte elements). */
 export function rewrittenRtpBound(packet: Buffer, layout: RtpLayout): number {
   const elements = layout.extension ? layout.extension.length : 0;
-  return 12 + 4 + 2 * elements + layout.payloadLength;
+  // Mapped elements may double in size in the two-byte form; abs-send-time adds at most 5, padding 3.
+  return 12 + 4 + 2 * elements + 8 + layout.payloadLength;
 }
 
 // State of the extension scan in writeRewrittenRtp, kept outside so the visitors are created once.
@@ -263,26 +277,37 @@ const writeElement = (id: number, offset: number, length: number): void => {
 export function writeRewrittenRtp(out: Buffer, packet: Buffer, layout: RtpLayout, rewrite: RtpRewrite): number {
   let pos = 12;
   const ids = rewrite.extensionIds;
+  const abs = rewrite.absSendTime;
+  scanOneByte = abs === undefined || (abs.id >= 1 && abs.id <= 14);
+  scanCount = 0;
   if (layout.extension && ids && ids.size > 0) {
     scanIds = ids;
-    scanOneByte = true;
-    scanCount = 0;
     forEachExtension(packet, layout.extension, checkElement);
-    if (scanCount > 0) {
-      scanOut = out;
-      scanSource = packet;
-      scanPos = 16;
-      forEachExtension(packet, layout.extension, writeElement);
-      while ((scanPos - 16) % 4 !== 0) out[scanPos++] = 0;
-      out.writeUInt16BE(scanOneByte ? 0xbede : 0x1000, 12);
-      out.writeUInt16BE((scanPos - 16) / 4, 14);
-      pos = scanPos;
-      scanOut = scanSource = EMPTY;
-    }
-    scanIds = undefined;
   }
+  if (scanCount > 0 || abs) {
+    scanOut = out;
+    scanSource = packet;
+    scanPos = 16;
+    if (scanCount > 0) forEachExtension(packet, layout.extension!, writeElement);
+    if (abs) {
+      if (scanOneByte) out[scanPos++] = (abs.id << 4) | 2;
+      else {
+        out[scanPos++] = abs.id;
+        out[scanPos++] = 3;
+      }
+      out[scanPos++] = (abs.value >> 16) & 0xff;
+      out[scanPos++] = (abs.value >> 8) & 0xff;
+      out[scanPos++] = abs.value & 0xff;
+    }
+    while ((scanPos - 16) % 4 !== 0) out[scanPos++] = 0;
+    out.writeUInt16BE(scanOneByte ? 0xbede : 0x1000, 12);
+    out.writeUInt16BE((scanPos - 16) / 4, 14);
+    pos = scanPos;
+    scanOut = scanSource = EMPTY;
+  }
+  scanIds = undefined;
   out[0] = 0x80 | (pos > 12 ? 0x10 : 0);
-  out[1] = (layout.marker ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
+  out[1] = ((rewrite.marker ?? layout.marker) ? 0x80 : 0) | (rewrite.payloadType & 0x7f);
   out.writeUInt16BE(rewrite.sequenceNumber & 0xffff, 2);
   out.writeUInt32BE(rewrite.timestamp >>> 0, 4);
   out.writeUInt32BE(rewrite.ssrc >>> 0, 8);

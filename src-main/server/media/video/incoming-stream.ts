@@ -1,9 +1,11 @@
 import type { HeaderExtension } from '../peer/sdp.js';
+import { BitrateMeter } from '../bwe/bitrate-meter.js';
 import { buildNack, buildPli, buildRemb } from '../rtp/rtcp.js';
 import type { VideoCodec } from './codecs.js';
 import { KeyframeRequester, type KeyframeSettings } from './keyframe-requester.js';
 import { NackGenerator, type NackSettings } from './nack-generator.js';
 import { RetransmissionBuffer } from './retransmission-buffer.js';
+import { StreamLayers } from './stream-layers.js';
 import { VideoPacket } from './video-packet.js';
 import type { VideoSubscription } from './video-subscription.js';
 
@@ -26,6 +28,8 @@ export interface IncomingStreamSettings {
   retransmitSlots: number;
   retransmitWindowMs: number;
   bitrateCapIntervalMs: number;
+  /** The stream's measured rate: bytes over this window, in buckets of this size. */
+  meter: { windowMs: number; bucketMs: number };
 }
 
 export interface IncomingStreamCounters {
@@ -49,6 +53,10 @@ export class IncomingVideoStream {
   readonly counters: IncomingStreamCounters = { packetsIn: 0, packetsDropped: 0 };
   readonly nacks: NackGenerator;
   readonly keyframes: KeyframeRequester;
+  /** What the publisher sends that is forwarded (media packets, headers included). */
+  readonly meter: BitrateMeter;
+  /** SVC (VP9 with layer indices): the layers this stream carries and their rates. */
+  readonly layers: StreamLayers;
   private readonly packet: VideoPacket;
   private readonly resent: VideoPacket;
   private readonly history: RetransmissionBuffer;
@@ -60,11 +68,15 @@ export class IncomingVideoStream {
     private readonly settings: IncomingStreamSettings,
     /** Sends RTCP to the publisher on its m-section. */
     private readonly feedback: (rtcp: Buffer) => void,
+    /** The stream's layer structure changed (subscribers are told through INDEX). */
+    private readonly layersChanged: () => void = () => undefined,
   ) {
     this.packet = new VideoPacket(spec.codec);
     this.resent = new VideoPacket(spec.codec);
     this.history = new RetransmissionBuffer(settings.retransmitSlots, settings.retransmitWindowMs);
     this.nacks = new NackGenerator(settings.nack);
+    this.meter = new BitrateMeter(settings.meter.windowMs, settings.meter.bucketMs);
+    this.layers = new StreamLayers(settings.meter.windowMs, settings.meter.bucketMs);
     this.keyframes = new KeyframeRequester(settings.keyframes, () => this.feedback(buildPli(FEEDBACK_SSRC, this.spec.ssrc)));
   }
 
@@ -78,6 +90,9 @@ export class IncomingVideoStream {
       this.counters.packetsDropped++;
       return;
     }
+    this.meter.add(buffer.length, nowMs);
+    const vp9 = packet.vp9;
+    if (vp9 && this.layers.observe(vp9, buffer.length, nowMs)) this.layersChanged();
     if (!this.nacks.onPacket(header.sequenceNumber, nowMs)) this.keyframes.request(nowMs);
     this.history.store(header.sequenceNumber, buffer, nowMs);
     if (this.keyframes.waiting && packet.keyframe) this.keyframes.keyframeArrived();

@@ -4,6 +4,8 @@ import { seqDelta } from '../rtp/rtp.js';
 const SWITCH_TIMESTAMP_GAP = 3000;
 /** Outgoing packets remembered for NACK translation: as many as a retransmission buffer holds. */
 const HISTORY = 1024;
+/** Deliberately dropped packets remembered, so a late packet from before them still gets the number it was due. */
+const SKIP_HISTORY = 64;
 
 /**
  * One subscriber's sequence numbers and timestamps for one m-section: continuous
@@ -28,6 +30,11 @@ export class SequenceRewriter {
   private readonly historyOut = new Uint16Array(HISTORY);
   private readonly historyTsOffset = new Uint32Array(HISTORY);
   private readonly historyValid = new Uint8Array(HISTORY);
+  /** The newest incoming number of this epoch. */
+  private highestIn = 0;
+  /** Incoming numbers dropped on purpose this epoch, oldest first (a ring), and how many there were. */
+  private readonly skipped = new Uint16Array(SKIP_HISTORY);
+  private skippedCount = 0;
 
   constructor(random: () => number = Math.random) {
     this.lastSeq = Math.floor(random() * 0x8000);
@@ -49,11 +56,20 @@ export class SequenceRewriter {
       this.seqOffset = (this.lastSeq + 1 - inSeq) & 0xffff;
       this.tsOffset = (this.lastTs + (this.started ? SWITCH_TIMESTAMP_GAP : 0) - inTs) >>> 0;
       this.epochStart = inSeq;
+      this.highestIn = inSeq;
+      this.skippedCount = 0;
       this.started = true;
     } else if (seqDelta(this.epochStart, inSeq) < 0) {
       return false;
     }
-    const seq = (inSeq + this.seqOffset) & 0xffff;
+    let late = 0;
+    if (seqDelta(this.highestIn, inSeq) > 0) this.highestIn = inSeq;
+    else if (this.skippedCount > 0) {
+      // A late packet goes out with the offset of its time: before the skips that followed it.
+      late = this.skipsAfter(inSeq);
+      if (late < 0) return false;
+    }
+    const seq = (inSeq + this.seqOffset + late) & 0xffff;
     const ts = (inTs + this.tsOffset) >>> 0;
     if (seqDelta(this.lastSeq, seq) > 0) {
       this.lastSeq = seq;
@@ -67,6 +83,27 @@ export class SequenceRewriter {
     this.sequenceNumber = seq;
     this.timestamp = ts;
     return true;
+  }
+
+  /**
+   * Incoming `inSeq` is dropped on purpose (a layer this subscriber does not take): the
+   * packets after it close up, so the subscriber sees no gap and asks for nothing.
+   * A packet older than the newest seen cannot be closed up (its number may be taken).
+   */
+  skip(inSeq: number): void {
+    if (this.resyncDue || seqDelta(this.highestIn, inSeq) <= 0) return;
+    this.highestIn = inSeq;
+    this.seqOffset = (this.seqOffset - 1) & 0xffff;
+    this.skipped[this.skippedCount % SKIP_HISTORY] = inSeq;
+    this.skippedCount++;
+  }
+
+  /** How many remembered skips came after `inSeq`; -1 when it is older than all remembered ones and more were forgotten. */
+  private skipsAfter(inSeq: number): number {
+    const remembered = Math.min(this.skippedCount, SKIP_HISTORY);
+    let after = 0;
+    while (after < remembered && seqDelta(inSeq, this.skipped[(this.skippedCount - 1 - after) % SKIP_HISTORY]!) > 0) after++;
+    return after === remembered && this.skippedCount > SKIP_HISTORY ? -1 : after;
   }
 
   /** The incoming sequence number behind outgoing `outSeq`, or -1 when it is not remembered. */

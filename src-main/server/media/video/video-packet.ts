@@ -1,6 +1,7 @@
 import { RtpHeader } from '../rtp/rtp.js';
 import type { VideoCodec } from './codecs.js';
 import { isKeyframeStart } from './keyframes.js';
+import { Vp9Descriptor } from './vp9-descriptor.js';
 
 /**
  * One publisher packet on its way through the forwarding stages. There is one of
@@ -17,8 +18,13 @@ export class VideoPacket {
   retransmission = false;
   private keyframeKnown = false;
   private keyframeValue = false;
+  /** VP9 only: the payload descriptor, read once per packet on first use (layers, switching points). */
+  private readonly vp9Descriptor: Vp9Descriptor | undefined;
+  private vp9Known = false;
 
-  constructor(private readonly codec: VideoCodec) {}
+  constructor(private readonly codec: VideoCodec) {
+    this.vp9Descriptor = codec === 'VP9' ? new Vp9Descriptor() : undefined;
+  }
 
   /** Loads `buffer`; false when it is not RTP. */
   load(buffer: Buffer, arrivalMs: number): boolean {
@@ -26,7 +32,18 @@ export class VideoPacket {
     this.arrivalMs = arrivalMs;
     this.retransmission = false;
     this.keyframeKnown = false;
+    this.vp9Known = false;
     return this.header.read(buffer);
+  }
+
+  /** The VP9 payload descriptor of this packet; undefined for other codecs. */
+  get vp9(): Vp9Descriptor | undefined {
+    const d = this.vp9Descriptor;
+    if (d && !this.vp9Known) {
+      d.read(this.buffer, this.header.payloadOffset, this.header.payloadLength);
+      this.vp9Known = true;
+    }
+    return d;
   }
 
   /** Whether this packet starts a keyframe; computed once, on first use. */

@@ -1,11 +1,43 @@
 import type { Logger } from '../../logger.js';
+import { DownlinkAllocator, type AllocationCandidate, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
+import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
+import type { EgressBudget } from '../bwe/egress-budget.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
+import type { LayerStructure } from './stream-layers.js';
 import { VideoSubscription, type SubscriptionSpec } from './video-subscription.js';
 
 export type { PublicationSpec } from './incoming-stream.js';
 export type { SubscriptionSpec } from './video-subscription.js';
+
+export interface VideoRouterSettings extends IncomingStreamSettings {
+  /** Each subscriber's downlink estimate (its REMB and receiver reports). */
+  downlink: DownlinkEstimateSettings;
+  /** Which videos each subscriber keeps when its downlink cannot carry them all. */
+  allocator: DownlinkAllocatorSettings;
+}
+
+/** How much one subscriber wants one publisher's video (Chime's VideoPreference, as SUBSCRIBE and REMOTE_VIDEO_UPDATE carry it). */
+export interface VideoPreferenceSpec {
+  /** Higher is more important (the wire value: 2^32 - 1 minus the SDK's priority). */
+  priority: number;
+  /** The most this video should take, bps (its target display size); 0: no limit. */
+  targetBps: number;
+}
+
+/** Videos the allocator paused or resumed for one subscriber, by publisher. */
+export interface DownlinkChange {
+  subscriberId: string;
+  paused: string[];
+  resumed: string[];
+}
+
+/** What the router tells its owner about. */
+export interface VideoRouterEvents {
+  /** A publisher's SVC layer structure (layers, resolutions) changed: subscribers should be told. */
+  layersChanged(publisherId: string): void;
+}
 
 /** How the router reaches the network: one participant's m-section. Transport-free otherwise. */
 export interface VideoTransport {
@@ -38,22 +70,35 @@ export class VideoRouter {
   private readonly streams = new Map<string, IncomingVideoStream>();
   /** subscriberId -> mid -> subscription */
   private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
+  /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
+  private readonly downlinks = new Map<string, DownlinkEstimate>();
+  private readonly allocators = new Map<string, DownlinkAllocator>();
+  /** Subscribers whose layers the server chooses (Chime's server-side network adaptation). */
+  private readonly serverAdapted = new Set<string>();
+  /** subscriberId -> publisherId -> its VideoPreference: priority (higher first) and the most it should get. */
+  private readonly preferences = new Map<string, Map<string, VideoPreferenceSpec>>();
+  /** subscriberId -> publisherId -> the [spatial, temporal] layers it asked for (SVC sources); absent: all. */
+  private readonly layerTargets = new Map<string, Map<string, readonly [number, number]>>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly views: (Buffer | undefined)[] = new Array(SCRATCH_BYTES + 1);
   private readonly retired = { packetsIn: 0, packetsDropped: 0, forwarded: 0, dropped: 0, retransmitted: 0, keyframeRequests: 0, missing: 0, recovered: 0, nacks: 0, givenUp: 0 };
 
   constructor(
     private readonly transport: VideoTransport,
-    private readonly settings: IncomingStreamSettings,
+    private readonly settings: VideoRouterSettings,
     private readonly logger: Logger,
     private readonly now: () => number,
+    private readonly events: VideoRouterEvents = { layersChanged: () => undefined },
+    /** The host's cap on all video it sends (shared with other meetings' routers), and this router's key prefix in it. */
+    private readonly egress?: { budget: EgressBudget; scope: string },
   ) {}
 
   /** Starts (or replaces) `publisherId`'s video. Its subscribers stay, and restart on the new source's next keyframe. */
   publish(publisherId: string, spec: PublicationSpec): void {
     const previous = this.streams.get(publisherId);
     if (previous) this.retire(previous);
-    const stream = new IncomingVideoStream(publisherId, spec, this.settings, (rtcp) => this.transport.send(publisherId, spec.mid, rtcp));
+    const stream = new IncomingVideoStream(publisherId, spec, this.settings, (rtcp) => this.transport.send(publisherId, spec.mid, rtcp), () =>
+      this.events.layersChanged(publisherId));
     this.streams.set(publisherId, stream);
     for (const byMid of this.subscriptions.values()) {
       for (const subscription of byMid.values()) if (subscription.publisherId === publisherId) this.attach(subscription, stream);
@@ -100,11 +145,17 @@ export class VideoRouter {
         }
       } else {
         if (previous) this.detach(previous);
+        const downlink = this.downlink(subscriberId);
         subscription = new VideoSubscription(subscriberId, spec, {
-          send: (packet) => this.transport.send(subscriberId, spec.mid, packet),
+          send: (packet) => {
+            if (!this.transport.send(subscriberId, spec.mid, packet)) return false;
+            downlink.onSent(packet.length);
+            return true;
+          },
           requestKeyframe: () => this.streams.get(subscription.publisherId)?.requestKeyframe(this.now()),
           scratch: this.scratch,
           view: (length) => (this.views[length] ??= this.scratch.subarray(0, length)),
+          now: this.now,
         });
       }
       next.set(spec.mid, subscription);
@@ -119,6 +170,12 @@ export class VideoRouter {
   /** Stops everything `participantId` receives and, unless kept for a reconnect, what it publishes. */
   removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
     this.setSubscriptions(participantId, []);
+    this.downlinks.delete(participantId);
+    this.allocators.delete(participantId);
+    this.layerTargets.delete(participantId);
+    this.serverAdapted.delete(participantId);
+    this.preferences.delete(participantId);
+    this.egress?.budget.remove(`${this.egress.scope}/${participantId}`);
     if (!options.keepPublication) this.unpublish(participantId);
   }
 
@@ -134,6 +191,35 @@ export class VideoRouter {
     }
   }
 
+  /**
+   * The SVC layers `subscriberId` takes of `publisherId`'s video, highest spatial and temporal
+   * layer (a stream id it chose in INDEX); kept for the pair, so a later subscription starts there.
+   */
+  setLayerTarget(subscriberId: string, publisherId: string, spatial: number, temporal: number): void {
+    let targets = this.layerTargets.get(subscriberId);
+    if (!targets) {
+      targets = new Map();
+      this.layerTargets.set(subscriberId, targets);
+    }
+    targets.set(publisherId, [spatial, temporal]);
+    for (const subscription of this.subscriptions.get(subscriberId)?.values() ?? []) {
+      if (subscription.publisherId === publisherId) subscription.setLayerTarget(spatial, temporal);
+    }
+  }
+
+  /** `publisherId`'s SVC layers, once its packets showed it sends layers; undefined for a single-layer stream. */
+  layersOf(publisherId: string): LayerStructure | undefined {
+    const layers = this.streams.get(publisherId)?.layers;
+    return layers?.layered ? layers.structure() : undefined;
+  }
+
+  /** What a subscriber taking `publisherId`'s layers up to (spatial, temporal) receives, bps. */
+  layerBitrateBps(publisherId: string, spatial: number, temporal: number): number {
+    const stream = this.streams.get(publisherId);
+    if (!stream) return 0;
+    return stream.layers.layered ? stream.layers.bitrateBps(spatial, temporal, this.now()) : stream.meter.bps(this.now());
+  }
+
   /** A subscriber's outgoing track opened: now a keyframe can reach it, so ask for one. */
   subscriberTrackOpened(subscriberId: string, mid: string): void {
     const subscription = this.subscriptions.get(subscriberId)?.get(mid);
@@ -147,12 +233,23 @@ export class VideoRouter {
     this.streams.get(publisherId)?.onRtp(packet, this.now());
   }
 
-  /** RTCP a subscriber sent about a stream we send it. */
+  /**
+   * RTCP a participant sent on any of its m-sections. REMB (its downlink estimate for the whole
+   * connection) counts wherever it arrives; the rest concerns the stream we send it on `mid`.
+   */
   onSubscriberRtcp(subscriberId: string, mid: string, packet: Buffer): void {
     const subscription = this.subscriptions.get(subscriberId)?.get(mid);
-    if (!subscription) return;
-    const stream = this.streams.get(subscription.publisherId);
+    const stream = subscription && this.streams.get(subscription.publisherId);
     for (const message of parseRtcp(packet)) {
+      if (message.kind === 'remb') {
+        this.downlink(subscriberId).onRemb(message.bitrate);
+        continue;
+      }
+      if (message.kind === 'receiver-report') {
+        this.noteReceiverReport(subscriberId, message.reports);
+        continue;
+      }
+      if (!subscription) continue;
       switch (message.kind) {
         case 'pli':
         case 'fir':
@@ -162,9 +259,7 @@ export class VideoRouter {
           if (!stream || stream.subscriptions.has(subscription) === false) break;
           for (const seq of message.sequenceNumbers) subscription.retransmit(seq, (inSeq) => stream.loadForResend(inSeq, this.now()));
           break;
-        case 'remb':
         case 'sender-report':
-        case 'receiver-report':
           break;
         default: {
           const unreachable: never = message;
@@ -172,6 +267,103 @@ export class VideoRouter {
         }
       }
     }
+  }
+
+  /** What `subscriberId` can take, in bps, as of the last updateDownlinks; 0 for one that never received video. */
+  downlinkEstimateBps(subscriberId: string): number {
+    return this.downlinks.get(subscriberId)?.bps ?? 0;
+  }
+
+  /** The signals behind a subscriber's figure, for logs. */
+  downlinkSignals(subscriberId: string): { rembBps: number; sentBps: number; lossFraction: number; holding: boolean } | undefined {
+    const d = this.downlinks.get(subscriberId);
+    return d && { rembBps: d.rembBitrateBps, sentBps: d.sentBps, lossFraction: d.lossFraction, holding: d.holding };
+  }
+
+  /** Moves every subscriber's downlink figure on its REMB, loss and what it was sent; the media clock calls it. */
+  updateDownlinks(): void {
+    for (const downlink of this.downlinks.values()) downlink.update();
+  }
+
+  /** What `publisherId` has been sending lately (forwarded packets, headers included), in bps; 0 when nothing. */
+  streamBitrateBps(publisherId: string): number {
+    return this.streams.get(publisherId)?.meter.bps(this.now()) ?? 0;
+  }
+
+  /**
+   * Fits each subscriber's videos to its downlink figure (call after updateDownlinks): `rank` orders
+   * publishers, most important first. Videos the subscriber paused itself cost nothing and are left out.
+   * A paused video stops at once; a resumed one restarts on a keyframe.
+   */
+  allocateDownlinks(rank: (publisherId: string) => number): DownlinkChange[] {
+    const changes: DownlinkChange[] = [];
+    const now = this.now();
+    for (const [subscriberId, byMid] of this.subscriptions) {
+      let allocator = this.allocators.get(subscriberId);
+      if (!allocator) {
+        allocator = new DownlinkAllocator(this.settings.allocator, this.now);
+        this.allocators.set(subscriberId, allocator);
+      }
+      const adapt = this.serverAdapted.has(subscriberId);
+      const prefs = this.preferences.get(subscriberId);
+      const priority = (publisherId: string) => prefs?.get(publisherId)?.priority ?? 0;
+      const ladders = new Map<string, { spatial: number; temporal: number; bps: number }[]>();
+      const candidates = [...byMid.values()]
+        .filter((s) => !s.paused && this.streams.has(s.publisherId))
+        .sort((a, b) => priority(b.publisherId) - priority(a.publisherId) || rank(a.publisherId) - rank(b.publisherId))
+        .map((s): AllocationCandidate => {
+          const layers = this.streams.get(s.publisherId)!.layers;
+          if (!adapt || !layers.layered) return { id: s.publisherId, bps: this.layerBitrateBps(s.publisherId, s.layers.targetSpatial, s.layers.targetTemporal) };
+          // The server chooses: the ladder up to the most this subscriber wants of it.
+          const target = prefs?.get(s.publisherId)?.targetBps ?? 0;
+          const ladder = layers.ladder(now).filter((step, i) => i === 0 || target <= 0 || step.bps <= target);
+          ladders.set(s.publisherId, ladder);
+          return { id: s.publisherId, bps: ladder.at(-1)!.bps, steps: ladder.map((step) => step.bps) };
+        });
+      const { paused, resumed } = allocator.allocate(candidates, this.allocationFigure(subscriberId, candidates));
+      for (const subscription of byMid.values()) {
+        if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
+        if (resumed.includes(subscription.publisherId) && subscription.serverPaused) {
+          subscription.serverPaused = false;
+          subscription.waitingKeyframe = true;
+          this.streams.get(subscription.publisherId)?.requestKeyframe(now);
+        }
+        const ladder = ladders.get(subscription.publisherId);
+        const step = ladder && allocator.stepOf(subscription.publisherId);
+        if (ladder && step !== undefined) subscription.setLayerTarget(ladder[step]!.spatial, ladder[step]!.temporal);
+      }
+      if (paused.length > 0 || resumed.length > 0) changes.push({ subscriberId, paused, resumed });
+    }
+    return changes;
+  }
+
+  /** Whether the server chooses `subscriberId`'s layers (it asked for server-side adaptation and JOIN_ACK granted it). */
+  setServerAdaptation(subscriberId: string, on: boolean): void {
+    if (on) this.serverAdapted.add(subscriberId);
+    else this.serverAdapted.delete(subscriberId);
+  }
+
+  /** `subscriberId`'s VideoPreferences, by publisher: merged over what it said before unless `replace`. */
+  setPreferences(subscriberId: string, preferences: ReadonlyMap<string, VideoPreferenceSpec>, replace: boolean): void {
+    const current = replace ? new Map<string, VideoPreferenceSpec>() : (this.preferences.get(subscriberId) ?? new Map<string, VideoPreferenceSpec>());
+    for (const [publisherId, preference] of preferences) current.set(publisherId, preference);
+    this.preferences.set(subscriberId, current);
+  }
+
+  /**
+   * What a subscriber's videos may use: its downlink figure, held to its share of the host's
+   * egress budget when there is one (the share is reported as demand first: all it would take).
+   */
+  private allocationFigure(subscriberId: string, candidates: readonly { bps: number }[]): number {
+    const estimate = this.downlinkEstimateBps(subscriberId);
+    if (!this.egress?.budget.limited) return estimate;
+    const key = `${this.egress.scope}/${subscriberId}`;
+    let demand = 0;
+    for (const c of candidates) demand += c.bps;
+    this.egress.budget.setDemand(key, demand);
+    // The allocator keeps a share of its figure for audio and headroom; the budget is for video alone.
+    const cap = this.egress.budget.capFor(key) / this.settings.allocator.budgetShare;
+    return estimate > 0 ? Math.min(estimate, cap) : cap;
   }
 
   /** Periodic work of every incoming stream (NACKs, keyframe retries, bitrate caps); the media clock calls it. */
@@ -206,13 +398,36 @@ export class VideoRouter {
   }
 
   close(): void {
+    if (this.egress) for (const subscriberId of this.subscriptions.keys()) this.egress.budget.remove(`${this.egress.scope}/${subscriberId}`);
     for (const stream of this.streams.values()) stream.close();
     this.streams.clear();
     this.subscriptions.clear();
   }
 
+  private downlink(subscriberId: string): DownlinkEstimate {
+    let estimate = this.downlinks.get(subscriberId);
+    if (!estimate) {
+      estimate = new DownlinkEstimate(this.settings.downlink, this.now);
+      this.downlinks.set(subscriberId, estimate);
+    }
+    return estimate;
+  }
+
+  /** Loss reports about the video SSRCs we send `subscriberId` (its reports on our audio are left out). */
+  private noteReceiverReport(subscriberId: string, reports: readonly { ssrc: number; fractionLost: number }[]): void {
+    const byMid = this.subscriptions.get(subscriberId);
+    if (!byMid) return;
+    for (const report of reports) {
+      for (const subscription of byMid.values()) {
+        if (subscription.spec.ssrc === report.ssrc) this.downlink(subscriberId).onReceiverReport(report.ssrc, report.fractionLost);
+      }
+    }
+  }
+
   private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {
     subscription.attach(stream.spec.extensions);
+    const target = this.layerTargets.get(subscription.subscriberId)?.get(stream.publisherId);
+    if (target) subscription.setLayerTarget(target[0], target[1]);
     stream.subscriptions.add(subscription);
     // A track not open yet asks when it opens (subscriberTrackOpened): a keyframe sent before would be lost.
     if (subscription.open) stream.requestKeyframe(this.now());

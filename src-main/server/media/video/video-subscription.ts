@@ -1,6 +1,7 @@
-import type { HeaderExtension } from '../peer/sdp.js';
-import { rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
+import { ABS_SEND_TIME_URI, type HeaderExtension } from '../peer/sdp.js';
+import { absSendTimeOf, rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
 import { SequenceRewriter } from './sequence-rewriter.js';
+import { LayerVerdict, SvcLayerSelector } from './svc-layer-selector.js';
 import type { PacketSink, VideoPacket } from './video-packet.js';
 
 /** What a subscriber negotiated on one of its receive m-sections. */
@@ -25,6 +26,8 @@ export interface SubscriptionPorts {
   scratch: Buffer;
   /** Views of `scratch` by length, made once each: sending a slice must not allocate either. */
   view(length: number): Buffer;
+  /** Monotonic ms: abs-send-time is stamped from it as each packet leaves. */
+  now(): number;
 }
 
 export interface SubscriptionCounters {
@@ -36,27 +39,36 @@ export interface SubscriptionCounters {
 /**
  * One subscriber's receive m-section, fed by one publisher's incoming stream.
  * The forwarding path is a chain of small stages over a writer:
- * pause gate → keyframe gate → sequence/timestamp rewriter → writer.
+ * pause gate → keyframe gate → layer gate (SVC) → sequence/timestamp rewriter → writer.
  */
 export class VideoSubscription {
   paused = false;
+  /** Paused by the server's allocator: the subscriber's downlink cannot carry it now. */
+  serverPaused = false;
   /** Set until a keyframe starts (or restarts) this subscriber on its source: until one is actually sent. */
   waitingKeyframe = true;
   /** The subscriber's track is open (DTLS up, m-section negotiated): packets can reach it. */
   open = false;
   readonly rewriter = new SequenceRewriter();
+  /** For an SVC source: the spatial and temporal layers this subscriber takes. */
+  readonly layers = new SvcLayerSelector();
   readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0 };
   /** Entry point of the forwarding chain. */
   readonly input: PacketSink;
   private readonly fields: RtpRewrite;
+  /** abs-send-time written on every packet when the subscriber negotiated it, so its REMB measures this hop. */
+  private readonly absSendTime = { id: 0, value: 0 };
+  /** Marker bits as sent, by outgoing sequence number (mod size): a resend repeats what the subscriber was sent. */
+  private readonly sentMarkers = new Uint8Array(1024);
 
   constructor(
     readonly subscriberId: string,
     public spec: SubscriptionSpec,
     private readonly ports: SubscriptionPorts,
   ) {
-    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined };
-    this.input = this.pauseGate(this.keyframeGate(this.rewrite(this.writer())));
+    this.fields = { ssrc: spec.ssrc, payloadType: spec.payloadType, sequenceNumber: 0, timestamp: 0, extensionIds: undefined, absSendTime: undefined, marker: undefined };
+    this.useExtensions(spec.extensions);
+    this.input = this.pauseGate(this.keyframeGate(this.layerGate(this.rewrite(this.writer()))));
   }
 
   get publisherId(): string {
@@ -73,6 +85,7 @@ export class VideoSubscription {
   update(spec: SubscriptionSpec, publisherExtensions: HeaderExtension[] | undefined): void {
     this.spec = spec;
     this.fields.payloadType = spec.payloadType;
+    this.useExtensions(spec.extensions);
     if (publisherExtensions) this.fields.extensionIds = mapExtensions(publisherExtensions, spec.extensions);
   }
 
@@ -81,13 +94,14 @@ export class VideoSubscription {
    * retransmission buffer: `load(inSeq)` fills `packet` with the incoming packet.
    */
   retransmit(outSeq: number, load: (inSeq: number) => VideoPacket | undefined): boolean {
-    if (this.paused) return false;
+    if (this.paused || this.serverPaused) return false;
     const inSeq = this.rewriter.incomingFor(outSeq);
     if (inSeq < 0) return false;
     const packet = load(inSeq);
     if (!packet) return false;
     this.fields.sequenceNumber = outSeq;
     this.fields.timestamp = (packet.header.timestamp + this.rewriter.timestampOffsetFor(outSeq)) >>> 0;
+    this.fields.marker = packet.vp9 ? this.sentMarkers[outSeq % this.sentMarkers.length] === 1 : undefined;
     if (!this.emit(packet)) return false;
     this.counters.retransmitted++;
     return true;
@@ -95,7 +109,7 @@ export class VideoSubscription {
 
   private pauseGate(next: PacketSink): PacketSink {
     return (packet) => {
-      if (this.paused) return;
+      if (this.paused || this.serverPaused) return;
       next(packet);
     };
   }
@@ -110,7 +124,38 @@ export class VideoSubscription {
           return;
         }
         this.rewriter.resync();
+        this.layers.reset();
       }
+      next(packet);
+    };
+  }
+
+  /** Which spatial and temporal layers of an SVC source this subscriber takes (the highest there are by default). */
+  setLayerTarget(spatial: number, temporal: number): void {
+    this.layers.setTarget(spatial, temporal);
+    if (this.layers.wantsKeyframe && this.open && !this.paused && !this.serverPaused) this.ports.requestKeyframe();
+  }
+
+  /**
+   * SVC: drops the layers above the subscriber's target, switching only where the codec
+   * allows; a dropped packet's number is closed up. Other codecs pass with their own marker.
+   */
+  private layerGate(next: PacketSink): PacketSink {
+    return (packet) => {
+      const vp9 = packet.vp9;
+      if (!vp9) {
+        this.fields.marker = undefined;
+        next(packet);
+        return;
+      }
+      const verdict = this.layers.select(vp9, packet.header.marker);
+      // A higher layer that only a keyframe can start: ask (merged and rate-limited per source).
+      if (vp9.beginsPicture && this.layers.wantsKeyframe) this.ports.requestKeyframe();
+      if (verdict === LayerVerdict.Drop) {
+        this.rewriter.skip(packet.header.sequenceNumber);
+        return;
+      }
+      this.fields.marker = verdict === LayerVerdict.ForwardEndOfPicture;
       next(packet);
     };
   }
@@ -129,6 +174,7 @@ export class VideoSubscription {
 
   private writer(): PacketSink {
     return (packet) => {
+      this.sentMarkers[this.fields.sequenceNumber % this.sentMarkers.length] = this.fields.marker ? 1 : 0;
       if (!this.emit(packet)) return;
       this.counters.forwarded++;
       // Started only once a keyframe really went out; a failed send keeps waiting for the next one.
@@ -139,15 +185,26 @@ export class VideoSubscription {
   private emit(packet: VideoPacket): boolean {
     const { scratch } = this.ports;
     if (rewrittenRtpBound(packet.buffer, packet.header) > scratch.length) return false;
+    this.absSendTime.value = absSendTimeOf(this.ports.now());
     const length = writeRewrittenRtp(scratch, packet.buffer, packet.header, this.fields);
     return this.ports.send(this.ports.view(length));
   }
+
+  private useExtensions(extensions: readonly HeaderExtension[]): void {
+    const abs = extensions.find((e) => e.uri === ABS_SEND_TIME_URI);
+    if (abs) this.absSendTime.id = abs.id;
+    this.fields.absSendTime = abs ? this.absSendTime : undefined;
+  }
 }
 
-/** Publisher extension id to subscriber extension id, for the extensions both negotiated. */
+/**
+ * Publisher extension id to subscriber extension id, for the extensions both negotiated.
+ * abs-send-time describes one hop: the server writes its own, never the publisher's.
+ */
 export function mapExtensions(publisher: HeaderExtension[], subscriber: HeaderExtension[]): Map<number, number> {
   const map = new Map<number, number>();
   for (const ext of publisher) {
+    if (ext.uri === ABS_SEND_TIME_URI) continue;
     const theirs = subscriber.find((e) => e.uri === ext.uri);
     if (theirs) map.set(ext.id, theirs.id);
   }

@@ -1,0 +1,106 @@
+import { BitrateMeter } from '../bwe/bitrate-meter.js';
+import type { Vp9Descriptor } from './vp9-descriptor.js';
+
+/** Layers tracked per stream: Chime's cameras use at most L3T3; a publisher sending more is counted in the top layers. */
+export const MAX_TRACKED_LAYERS = 3;
+
+/** One publisher's SVC structure as subscribers are told of it (INDEX): layers and their resolutions. */
+export interface LayerStructure {
+  spatial: number;
+  temporal: number;
+  /** Per spatial layer, 0 when the publisher has not said. */
+  widths: number[];
+  heights: number[];
+}
+
+/**
+ * What one SVC stream carries, learned from its packets: how many spatial layers
+ * (from the scalability structure each keyframe carries, with their resolutions)
+ * and temporal layers (the highest seen; lowered only when a whole keyframe
+ * interval went without the top one, as when the SDK steps down from L3T3 to L1T3),
+ * and the rate of each layer. A stream without layer indices stays `layered === false`.
+ */
+export class StreamLayers {
+  layered = false;
+  spatial = 1;
+  temporal = 1;
+  readonly widths = new Uint16Array(MAX_TRACKED_LAYERS);
+  readonly heights = new Uint16Array(MAX_TRACKED_LAYERS);
+  private highestTemporalSinceKeyframe = 0;
+  /** [spatial * MAX + temporal]: bytes of that layer alone. */
+  private readonly meters: BitrateMeter[];
+
+  constructor(windowMs: number, bucketMs: number) {
+    this.meters = Array.from({ length: MAX_TRACKED_LAYERS * MAX_TRACKED_LAYERS }, () => new BitrateMeter(windowMs, bucketMs));
+  }
+
+  /** Counts one packet; true when the structure changed (subscribers should be told). */
+  observe(d: Vp9Descriptor, bytes: number, nowMs: number): boolean {
+    if (!d.valid || !d.hasLayerIndices) return false;
+    let changed = !this.layered;
+    this.layered = true;
+    const sid = Math.min(d.spatialId, MAX_TRACKED_LAYERS - 1);
+    const tid = Math.min(d.temporalId, MAX_TRACKED_LAYERS - 1);
+    this.meters[sid * MAX_TRACKED_LAYERS + tid]!.add(bytes, nowMs);
+    if (d.ssSpatialLayers > 0) {
+      const spatial = Math.min(d.ssSpatialLayers, MAX_TRACKED_LAYERS);
+      if (spatial !== this.spatial) changed = true;
+      this.spatial = spatial;
+      if (d.ssHasResolutions) {
+        for (let s = 0; s < spatial; s++) {
+          if (this.widths[s] !== d.widths[s] || this.heights[s] !== d.heights[s]) changed = true;
+          this.widths[s] = d.widths[s]!;
+          this.heights[s] = d.heights[s]!;
+        }
+      }
+      if (d.beginsPicture && !d.interPicturePredicted) {
+        // A keyframe: if the interval before it never reached the top temporal layer, there is one fewer.
+        const seen = this.highestTemporalSinceKeyframe + 1;
+        if (seen < this.temporal) {
+          this.temporal = seen;
+          changed = true;
+        }
+        this.highestTemporalSinceKeyframe = tid;
+      }
+    } else if (sid + 1 > this.spatial) {
+      this.spatial = sid + 1;
+      changed = true;
+    }
+    if (tid > this.highestTemporalSinceKeyframe) this.highestTemporalSinceKeyframe = tid;
+    if (tid + 1 > this.temporal) {
+      this.temporal = tid + 1;
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** The rate a subscriber taking layers up to (spatial, temporal) receives, bits per second. */
+  bitrateBps(spatial: number, temporal: number, nowMs: number): number {
+    let bps = 0;
+    for (let s = 0; s <= Math.min(spatial, MAX_TRACKED_LAYERS - 1); s++) {
+      for (let t = 0; t <= Math.min(temporal, MAX_TRACKED_LAYERS - 1); t++) bps += this.meters[s * MAX_TRACKED_LAYERS + t]!.bps(nowMs);
+    }
+    return bps;
+  }
+
+  /**
+   * The ladder the server climbs for a subscriber it chooses layers for, cheapest first: the base
+   * layer at each frame rate, then each higher spatial layer at the full frame rate; with each
+   * step's cumulative rate. (Runs once per allocation round, not per packet.)
+   */
+  ladder(nowMs: number): { spatial: number; temporal: number; bps: number }[] {
+    const steps = [];
+    for (let t = 0; t < this.temporal; t++) steps.push({ spatial: 0, temporal: t, bps: this.bitrateBps(0, t, nowMs) });
+    for (let s = 1; s < this.spatial; s++) steps.push({ spatial: s, temporal: this.temporal - 1, bps: this.bitrateBps(s, this.temporal - 1, nowMs) });
+    return steps;
+  }
+
+  structure(): LayerStructure {
+    return {
+      spatial: this.spatial,
+      temporal: this.temporal,
+      widths: Array.from(this.widths.subarray(0, this.spatial)),
+      heights: Array.from(this.heights.subarray(0, this.spatial)),
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import type { Vp9Descriptor } from './vp9-descriptor.js';
+
+/** VP9 has at most 8 spatial and 8 temporal layers: "all of them". */
+export const MAX_LAYER = 7;
+
+/** What to do with one packet of a layered stream. */
+export const LayerVerdict = {
+  Drop: 0,
+  Forward: 1,
+  /** Forward, with the marker bit set: it ends the highest layer frame this subscriber takes. */
+  ForwardEndOfPicture: 2,
+} as const;
+export type LayerVerdict = (typeof LayerVerdict)[keyof typeof LayerVerdict];
+
+/**
+ * One subscriber's choice of spatial and temporal layers in one SVC stream (VP9
+ * with layer indices, one SSRC), applied only where the codec allows a switch:
+ * - a lower spatial or temporal layer at the start of any picture (nothing below depends on what is dropped);
+ * - a higher temporal layer at a switching-up point (U) of that layer;
+ * - a higher spatial layer at a layer frame that is not inter-picture predicted
+ *   (a keyframe, or a layer sync frame), since its own earlier frames never reached
+ *   this subscriber. Until one comes, `wantsKeyframe` says the subscriber needs one.
+ * Dropped packets are the caller's to skip in its sequence numbering; the marker bit
+ * moves to the end of the highest spatial layer forwarded, where the receiver's
+ * picture now ends.
+ */
+export class SvcLayerSelector {
+  /** Layers asked for (by the subscriber or the allocator); the highest there are by default. */
+  targetSpatial = MAX_LAYER;
+  targetTemporal = MAX_LAYER;
+  /** Layers being forwarded now; -1 before the first keyframe. */
+  currentSpatial = -1;
+  currentTemporal = -1;
+  /** The highest spatial layer the publisher sends, from its scalability structure and its packets. */
+  private highestSpatial = 0;
+  /** Whether the picture under way is one this subscriber takes (its temporal layer is in). */
+  private pictureTaken = false;
+
+  setTarget(spatial: number, temporal: number): void {
+    this.targetSpatial = spatial;
+    this.targetTemporal = temporal;
+  }
+
+  /** Starts over (a new source, or a restart on a keyframe): the next keyframe sets both layers. */
+  reset(): void {
+    this.currentSpatial = -1;
+    this.currentTemporal = -1;
+    this.pictureTaken = false;
+  }
+
+  /** A higher spatial layer is wanted, the publisher sends it, and only a keyframe (or a sync frame) can start it. */
+  get wantsKeyframe(): boolean {
+    return this.currentSpatial >= 0 && this.currentSpatial < this.targetSpatial && this.currentSpatial < this.highestSpatial;
+  }
+
+  select(d: Vp9Descriptor, marker: boolean): LayerVerdict {
+    if (!d.valid || !d.hasLayerIndices) return marker ? LayerVerdict.ForwardEndOfPicture : LayerVerdict.Forward;
+    const sid = d.spatialId;
+    if (d.ssSpatialLayers > 0) this.highestSpatial = d.ssSpatialLayers - 1;
+    else if (sid > this.highestSpatial) this.highestSpatial = sid;
+    if (d.beginsPicture) this.startPicture(d);
+    if (this.currentSpatial < 0 || !this.pictureTaken) return LayerVerdict.Drop;
+    if (sid > this.currentSpatial) {
+      // Up one spatial layer where that layer frame needs nothing this subscriber lacks.
+      if (sid !== this.currentSpatial + 1 || sid > this.targetSpatial || !d.beginsFrame || d.interPicturePredicted) return LayerVerdict.Drop;
+      this.currentSpatial = sid;
+    }
+    return marker || (d.endsFrame && sid === this.currentSpatial) ? LayerVerdict.ForwardEndOfPicture : LayerVerdict.Forward;
+  }
+
+  private startPicture(d: Vp9Descriptor): void {
+    const tid = d.temporalId;
+    if (!d.interPicturePredicted) {
+      // A keyframe: every layer may start here.
+      this.currentSpatial = Math.min(this.targetSpatial, this.highestSpatial);
+      this.currentTemporal = this.targetTemporal;
+    } else if (this.currentSpatial >= 0) {
+      if (this.targetSpatial < this.currentSpatial) this.currentSpatial = this.targetSpatial;
+      if (this.targetTemporal < this.currentTemporal) this.currentTemporal = this.targetTemporal;
+      else if (tid > this.currentTemporal && tid <= this.targetTemporal && d.switchingUp) this.currentTemporal = tid;
+    }
+    this.pictureTaken = tid <= this.currentTemporal;
+  }
+}
