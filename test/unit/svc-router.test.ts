@@ -156,6 +156,24 @@ describe('VideoRouter choosing layers itself (server-side adaptation)', () => {
     expect(new Set(received('bob').filter((p) => p.picture >= 40).map((p) => p.sid))).toEqual(new Set([0, 1, 2]));
   });
 
+  it('keeps its own choice when such a client subscribes again (it always names every layer)', () => {
+    const { router, feed, received, subscribe } = setup();
+    router.publish('alice', PUB);
+    subscribe('carol', 3001);
+    router.setServerAdaptation('carol', true);
+    const stream = l3t3(80, { keyEvery: 40 });
+    feed(stream.filter((p) => p.picture < 20));
+    router.setPreferences('carol', new Map([['alice', { priority: 1, targetBps: router.layerBitrateBps('alice', 0, 2) + 1 }]]), true);
+    router.allocateDownlinks(() => 0);
+    // A renegotiation: the SUBSCRIBE names alice's base stream (every layer), and the subscription is made anew.
+    router.setLayerTarget('carol', 'alice', 7, 7);
+    router.setSubscriptions('carol', [{ mid: '4', publisherId: 'alice', payloadType: 98, ssrc: 3002, extensions: [] }]);
+    router.subscriberTrackOpened('carol', '4');
+    const before = received('carol').length;
+    feed(stream.filter((p) => p.picture >= 20));
+    expect(new Set(received('carol').slice(before).map((p) => p.sid))).toEqual(new Set([0]));
+  });
+
   it('under a tight budget takes lower layers rather than pausing, and climbs back when it grows', () => {
     let now = 1_000;
     const budget = new EgressBudget(1);

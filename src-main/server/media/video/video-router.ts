@@ -77,6 +77,8 @@ export class VideoRouter {
   private readonly serverAdapted = new Set<string>();
   /** subscriberId -> publisherId -> its VideoPreference: priority (higher first) and the most it should get. */
   private readonly preferences = new Map<string, Map<string, VideoPreferenceSpec>>();
+  /** subscriberId -> publisherId -> the [spatial, temporal] layers the server last chose for it (server-adapted subscribers). */
+  private readonly serverLayers = new Map<string, Map<string, readonly [number, number]>>();
   /** subscriberId -> publisherId -> the [spatial, temporal] layers it asked for (SVC sources); absent: all. */
   private readonly layerTargets = new Map<string, Map<string, readonly [number, number]>>();
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
@@ -174,6 +176,7 @@ export class VideoRouter {
     this.allocators.delete(participantId);
     this.layerTargets.delete(participantId);
     this.serverAdapted.delete(participantId);
+    this.serverLayers.delete(participantId);
     this.preferences.delete(participantId);
     this.egress?.budget.remove(`${this.egress.scope}/${participantId}`);
     if (!options.keepPublication) this.unpublish(participantId);
@@ -202,6 +205,8 @@ export class VideoRouter {
       this.layerTargets.set(subscriberId, targets);
     }
     targets.set(publisherId, [spatial, temporal]);
+    // Where the server chooses, its choice stands: a client in that mode subscribes to every layer.
+    if (this.serverAdapted.has(subscriberId)) return;
     for (const subscription of this.subscriptions.get(subscriberId)?.values() ?? []) {
       if (subscription.publisherId === publisherId) subscription.setLayerTarget(spatial, temporal);
     }
@@ -330,7 +335,13 @@ export class VideoRouter {
         }
         const ladder = ladders.get(subscription.publisherId);
         const step = ladder && allocator.stepOf(subscription.publisherId);
-        if (ladder && step !== undefined) subscription.setLayerTarget(ladder[step]!.spatial, ladder[step]!.temporal);
+        if (ladder && step !== undefined) {
+          const { spatial, temporal } = ladder[step]!;
+          subscription.setLayerTarget(spatial, temporal);
+          let chosen = this.serverLayers.get(subscriberId);
+          if (!chosen) this.serverLayers.set(subscriberId, (chosen = new Map()));
+          chosen.set(subscription.publisherId, [spatial, temporal]);
+        }
       }
       if (paused.length > 0 || resumed.length > 0) changes.push({ subscriberId, paused, resumed });
     }
@@ -426,7 +437,8 @@ export class VideoRouter {
 
   private attach(subscription: VideoSubscription, stream: IncomingVideoStream): void {
     subscription.attach(stream.spec.extensions);
-    const target = this.layerTargets.get(subscription.subscriberId)?.get(stream.publisherId);
+    const chosen = this.serverAdapted.has(subscription.subscriberId) ? this.serverLayers : this.layerTargets;
+    const target = chosen.get(subscription.subscriberId)?.get(stream.publisherId);
     if (target) subscription.setLayerTarget(target[0], target[1]);
     stream.subscriptions.add(subscription);
     // A track not open yet asks when it opens (subscriberTrackOpened): a keyframe sent before would be lost.
