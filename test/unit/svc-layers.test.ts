@@ -139,6 +139,35 @@ describe('SVC layer selection', () => {
     expect(pictures).toEqual([0, 4, 6, 7, 8, 9, 10, 11]);
   });
 
+  it('a reordered first packet of an earlier picture changes nothing for the picture under way', () => {
+    const selector = new SvcLayerSelector();
+    selector.setTarget(0, 0);
+    const packets = l3t3(8, { keyEvery: 100 });
+    // Picture 3 (temporal 2, not taken) begins late: between the two base-layer packets of picture 4.
+    const lateStart = packets.find((p) => p.picture === 3 && p.sid === 0 && p.seq % 2 === 0)!;
+    const reordered = packets.filter((p) => p !== lateStart);
+    const at = reordered.findIndex((p) => p.picture === 4) + 1;
+    reordered.splice(at, 0, lateStart);
+    const results = forwarded(run(selector, reordered));
+    // Picture 4's base layer arrives whole, its end marked; picture 3 is still not forwarded.
+    expect(results.filter((r) => r.p.picture === 4).map((r) => r.verdict)).toEqual([LayerVerdict.Forward, LayerVerdict.ForwardEndOfPicture]);
+    expect(results.some((r) => r.p.picture === 3)).toBe(false);
+  });
+
+  it('does not start a higher spatial layer within a picture whose end it already marked', () => {
+    const selector = new SvcLayerSelector();
+    selector.setTarget(0, 2);
+    const packets = l3t3(6, { keyEvery: 100 });
+    // Picture 3's spatial layer 1 is a sync frame (not inter-picture predicted): a switching point in itself.
+    for (const p of packets) if (p.picture === 3 && p.sid === 1) p.payload[0] = p.payload[0]! & ~0x40;
+    const results = run(selector, packets, (p) => {
+      if (p.picture === 3 && p.sid === 0 && p.seq % 2 === 0) selector.setTarget(1, 2);
+    });
+    const picture3 = results.filter((r) => r.p.picture === 3 && r.verdict !== LayerVerdict.Drop);
+    expect(picture3.map((r) => r.p.sid)).toEqual([0, 0]);
+    expect(picture3.filter((r) => r.verdict === LayerVerdict.ForwardEndOfPicture)).toHaveLength(1);
+  });
+
   it('a stream without layer indices passes untouched', () => {
     const selector = new SvcLayerSelector();
     selector.setTarget(0, 0);

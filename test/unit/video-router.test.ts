@@ -346,3 +346,45 @@ describe('VideoRouter under the host\'s egress budget', () => {
     expect(resumed).toEqual(['carol@4']);
   });
 });
+
+describe('VideoRouter server pauses and the subscriber\'s own', () => {
+  it('a video the server paused, then the subscriber paused and resumed itself, is not left paused for good', () => {
+    let now = 0;
+    const sent: { to: string; packet: Buffer }[] = [];
+    const budget = new EgressBudget(1_000_000);
+    const router = new VideoRouter({ send: (to, _mid, packet) => (sent.push({ to, packet: Buffer.from(packet) }), true) }, DEFAULT_MEDIA_SETTINGS.video,
+      createLogger({ level: 'error', write: () => undefined }), () => now, undefined, { budget, scope: 'm' });
+    router.publish('alice', PUB);
+    router.publish('carol', { ...PUB, ssrc: 3333 });
+    router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+    router.subscriberTrackOpened('bob', '2');
+    router.subscriberTrackOpened('bob', '3');
+    const packet = (ssrc: number, seq: number, key: boolean) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
+    let seq = 0;
+    const flow = (ms: number) => {
+      for (let end = seq + ms; seq < end; seq++, now++) {
+        const key = seq % 500 === 0;
+        router.onPublisherRtp('alice', packet(1111, seq, key));
+        router.onPublisherRtp('carol', packet(3333, seq, key));
+      }
+    };
+    const fromCarol = () => sent.filter((s) => s.to === 'bob' && !isRtcpPacket(s.packet) && parseRtp(s.packet)!.ssrc === 2002).length;
+    const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+    flow(1500);
+    // 1 Mbps for two 800 kbps cameras: carol is paused for bob.
+    expect(router.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    // bob pauses and resumes carol himself (a tile scrolled away and back); meanwhile the budget grows.
+    router.setPaused('bob', ['carol'], true);
+    budget.setTotalBps(10_000_000);
+    flow(1500);
+    const changes = router.allocateDownlinks(rank);
+    router.setPaused('bob', ['carol'], false);
+    // The server no longer holds carol paused: it says so, and her video reaches bob again.
+    expect(changes).toEqual([{ subscriberId: 'bob', paused: [], resumed: ['carol'] }]);
+    const before = fromCarol();
+    flow(1000);
+    router.allocateDownlinks(rank);
+    flow(1000);
+    expect(fromCarol()).toBeGreaterThan(before + 500);
+  });
+});

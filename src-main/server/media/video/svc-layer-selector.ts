@@ -1,5 +1,8 @@
 import type { Vp9Descriptor } from './vp9-descriptor.js';
 
+/** A packet this many pictures behind the one under way is a reordered one; further behind, the count started over. */
+const LATE_PICTURES = 32;
+
 /** VP9 has at most 8 spatial and 8 temporal layers: "all of them". */
 export const MAX_LAYER = 7;
 
@@ -35,6 +38,9 @@ export class SvcLayerSelector {
   private highestSpatial = 0;
   /** Whether the picture under way is one this subscriber takes (its temporal layer is in). */
   private pictureTaken = false;
+  /** The picture under way (its picture id; -1 when the stream carries none), and whether its end was marked. */
+  private picture = -1;
+  private pictureEnded = false;
 
   setTarget(spatial: number, temporal: number): void {
     this.targetSpatial = spatial;
@@ -46,6 +52,9 @@ export class SvcLayerSelector {
     this.currentSpatial = -1;
     this.currentTemporal = -1;
     this.pictureTaken = false;
+    this.picture = -1;
+    this.pictureEnded = false;
+    this.highestSpatial = 0;
   }
 
   /** A higher spatial layer is wanted, the publisher sends it, and only a keyframe (or a sync frame) can start it. */
@@ -58,18 +67,41 @@ export class SvcLayerSelector {
     const sid = d.spatialId;
     if (d.ssSpatialLayers > 0) this.highestSpatial = d.ssSpatialLayers - 1;
     else if (sid > this.highestSpatial) this.highestSpatial = sid;
+    if (this.isLate(d)) {
+      // A reordered packet of an earlier picture changes nothing: it goes if its layers are ones being taken.
+      if (this.currentSpatial < 0 || sid > this.currentSpatial || d.temporalId > this.currentTemporal) return LayerVerdict.Drop;
+      return marker || (d.endsFrame && sid === this.currentSpatial) ? LayerVerdict.ForwardEndOfPicture : LayerVerdict.Forward;
+    }
     if (d.beginsPicture) this.startPicture(d);
     if (this.currentSpatial < 0 || !this.pictureTaken) return LayerVerdict.Drop;
     if (sid > this.currentSpatial) {
-      // Up one spatial layer where that layer frame needs nothing this subscriber lacks.
-      if (sid !== this.currentSpatial + 1 || sid > this.targetSpatial || !d.beginsFrame || d.interPicturePredicted) return LayerVerdict.Drop;
+      // Up one spatial layer where that layer frame needs nothing this subscriber lacks, and only
+      // while the picture's end has not been marked yet (the receiver would close it early).
+      if (sid !== this.currentSpatial + 1 || sid > this.targetSpatial || !d.beginsFrame || d.interPicturePredicted || this.pictureEnded) return LayerVerdict.Drop;
       this.currentSpatial = sid;
     }
-    return marker || (d.endsFrame && sid === this.currentSpatial) ? LayerVerdict.ForwardEndOfPicture : LayerVerdict.Forward;
+    if (marker || (d.endsFrame && sid === this.currentSpatial)) {
+      this.pictureEnded = true;
+      return LayerVerdict.ForwardEndOfPicture;
+    }
+    return LayerVerdict.Forward;
+  }
+
+  /**
+   * Whether `d` belongs to one of the few pictures before the one under way (15-bit picture ids,
+   * with wraparound). A keyframe, or an id far behind (an encoder that started its count over), is not late.
+   */
+  private isLate(d: Vp9Descriptor): boolean {
+    if (d.pictureId < 0 || this.picture < 0 || d.pictureId === this.picture) return false;
+    if (d.beginsPicture && !d.interPicturePredicted) return false;
+    const behind = (this.picture - d.pictureId) & 0x7fff;
+    return behind > 0 && behind <= LATE_PICTURES;
   }
 
   private startPicture(d: Vp9Descriptor): void {
     const tid = d.temporalId;
+    this.picture = d.pictureId;
+    this.pictureEnded = false;
     if (!d.interPicturePredicted) {
       // A keyframe: every layer may start here.
       this.currentSpatial = Math.min(this.targetSpatial, this.highestSpatial);

@@ -139,7 +139,11 @@ export class VideoRouter {
       if (previous && previous.spec.ssrc === spec.ssrc) {
         subscription = previous;
         const samePublisher = previous.publisherId === spec.publisherId;
-        if (!samePublisher) this.detach(previous);
+        if (!samePublisher) {
+          this.detach(previous);
+          // A pause the server made for the old publisher is not one for the new: the next round decides.
+          previous.serverPaused = false;
+        }
         subscription.update(spec, samePublisher ? this.streams.get(spec.publisherId)?.spec.extensions : undefined);
         if (samePublisher) {
           next.set(spec.mid, subscription);
@@ -327,11 +331,17 @@ export class VideoRouter {
         });
       const { paused, resumed } = allocator.allocate(candidates, this.allocationFigure(subscriberId, candidates));
       for (const subscription of byMid.values()) {
-        if (paused.includes(subscription.publisherId)) subscription.serverPaused = true;
-        if (resumed.includes(subscription.publisherId) && subscription.serverPaused) {
+        // The flag follows the allocator's own set: a video it no longer holds paused (resumed, or
+        // gone from its candidates while the subscriber paused it itself) is resumed, and said so.
+        const held = allocator.pausedIds.has(subscription.publisherId);
+        if (held) subscription.serverPaused = true;
+        else if (subscription.serverPaused) {
           subscription.serverPaused = false;
-          subscription.waitingKeyframe = true;
-          this.streams.get(subscription.publisherId)?.requestKeyframe(now);
+          if (!resumed.includes(subscription.publisherId)) resumed.push(subscription.publisherId);
+          if (!subscription.paused) {
+            subscription.waitingKeyframe = true;
+            this.streams.get(subscription.publisherId)?.requestKeyframe(now);
+          }
         }
         const ladder = ladders.get(subscription.publisherId);
         const step = ladder && allocator.stepOf(subscription.publisherId);
