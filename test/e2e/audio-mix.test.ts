@@ -1,21 +1,11 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { createMeetingWithAttendees } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, waitForSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 
-let t: TestServer;
-let h: HarnessBrowser;
-
-beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 const TONES = [440, 660, 880] as const;
 
@@ -24,8 +14,8 @@ const heard = (page: Page) => harness(page, 'measureAudio', [...TONES], 1500);
 
 describe('amazon-chime-sdk-js hears the server-side mix', () => {
   it('three browsers with oscillator microphones hear the other two and not themselves; volume indicators follow speaking and mute', async () => {
-    const { meeting: Meeting, attendees: Attendees } = await createMeetingWithAttendees(t.client, `e2e-audio-${Date.now()}`, TONES.map((hz) => `osc-${hz}`));
-    const pages = await Promise.all(TONES.map(() => h.newPage()));
+    const { meeting: Meeting, attendees: Attendees } = await createMeetingWithAttendees(suite.server.client, `e2e-audio-${Date.now()}`, TONES.map((hz) => `osc-${hz}`));
+    const pages = await Promise.all(TONES.map(() => suite.browser.newPage()));
     await Promise.all(pages.map((page, i) => harness(page, 'join', Meeting, Attendees![i], { video: false, toneHz: TONES[i] })));
     await Promise.all(pages.map((page) => waitForSnapshot(page, (s) => s.started, 30_000)));
 
@@ -79,7 +69,7 @@ describe('amazon-chime-sdk-js hears the server-side mix', () => {
     // The server answers audio/red first (as the SDK prefers it), so Chrome sent every voice with RFC 2198
     // redundancy, and the mix heard above was decoded from it. (Chrome's stats name the inner codec, opus.)
     await eventually(() => {
-      const redundancy = t.logs.filter((line) => line.includes('"audio_redundancy"')).map((line) => JSON.parse(line) as { redPackets: number });
+      const redundancy = suite.server.logs.filter((line) => line.includes('"audio_redundancy"')).map((line) => JSON.parse(line) as { redPackets: number });
       expect(redundancy).toHaveLength(3);
       for (const r of redundancy) expect(r.redPackets).toBeGreaterThan(100);
     }, 10_000);

@@ -1,12 +1,12 @@
 import type { Attendee, Meeting } from '@aws-sdk/client-chime-sdk-meetings';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SdkNotificationFrame_NotificationLevel, SdkSignalFrame_Type as T } from '../../src-main/shared/signaling/frames.js';
 import { eventually } from '../helpers/eventually.js';
 import { createMeetingWithAttendees } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signalingUrl, SignalClient } from '../helpers/signaling-client.js';
-import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, waitForSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 import type { ReceivedDataMessage } from './harness/harness-data.js';
 
 /**
@@ -15,17 +15,7 @@ import type { ReceivedDataMessage } from './harness/harness-data.js';
  * of a burst, and a forged bad frame from a headless client that disturbs nobody.
  */
 
-let t: TestServer;
-let h: HarnessBrowser;
-
-beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 const TOPICS = ['chat', 'burst', 'marker'];
 const messages = (page: Page): Promise<ReceivedDataMessage[]> => harness(page, 'dataMessages');
@@ -37,8 +27,8 @@ async function joinAndStart(page: Page, meeting: Meeting, attendee: Attendee): P
 
 describe('data messages with amazon-chime-sdk-js', () => {
   it('relays with sender ids, replays the buffer to a late joiner once, throttles a burst, and shrugs off a forged frame', async () => {
-    const { meeting, attendees: [ann, ben, cat, forger] } = await createMeetingWithAttendees(t.client, `e2e-data-${Date.now()}`, ['ann', 'ben', 'cat', 'forger']);
-    const [pageA, pageB] = await Promise.all([h.newPage(), h.newPage()]);
+    const { meeting, attendees: [ann, ben, cat, forger] } = await createMeetingWithAttendees(suite.server.client, `e2e-data-${Date.now()}`, ['ann', 'ben', 'cat', 'forger']);
+    const [pageA, pageB] = await Promise.all([suite.browser.newPage(), suite.browser.newPage()]);
     await Promise.all([joinAndStart(pageA, meeting, ann!), joinAndStart(pageB, meeting, ben!)]);
 
     // A sends on "chat" with a lifetime; B receives it with A's ids.
@@ -54,7 +44,7 @@ describe('data messages with amazon-chime-sdk-js', () => {
     expect(await messages(pageA)).toEqual([]);
 
     // C joins later and gets the buffered message, exactly once: a marker sent after C joined arrives after any replay.
-    const pageC = await h.newPage();
+    const pageC = await suite.browser.newPage();
     await joinAndStart(pageC, meeting, cat!);
     await harness(pageB, 'sendData', 'marker', 'after C joined', 0);
     const atC = await eventually(async () => {
@@ -103,8 +93,8 @@ describe('data messages with amazon-chime-sdk-js', () => {
   }, 120_000);
 
   it('a client that reconnects gets what it missed with a lifetime, and nothing twice', async () => {
-    const { meeting, attendees: [dee, eli] } = await createMeetingWithAttendees(t.client, `e2e-data-reconnect-${Date.now()}`, ['dee', 'eli']);
-    const [pageD, pageE] = await Promise.all([h.newPage(), h.newPage()]);
+    const { meeting, attendees: [dee, eli] } = await createMeetingWithAttendees(suite.server.client, `e2e-data-reconnect-${Date.now()}`, ['dee', 'eli']);
+    const [pageD, pageE] = await Promise.all([suite.browser.newPage(), suite.browser.newPage()]);
     await Promise.all([joinAndStart(pageD, meeting, dee!), joinAndStart(pageE, meeting, eli!)]);
     const chatAtE = async () => (await messages(pageE)).filter((m) => m.topic === 'chat').map((m) => m.text);
 
@@ -112,7 +102,7 @@ describe('data messages with amazon-chime-sdk-js', () => {
     await eventually(async () => expect(await chatAtE()).toEqual(['before']), 10_000, 100);
 
     // The server drops E's signaling with a 45xx code, which the SDK answers by reconnecting (same audio_session_id).
-    const room = t.server.signaling.room(meeting.MeetingId!)!;
+    const room = suite.server.server.signaling.room(meeting.MeetingId!)!;
     const first = room.participant(eli!.AttendeeId!)!;
     first.session.close(4500, 'test: reconnect please');
     await harness(pageD, 'sendData', 'chat', 'during', 120_000);

@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, snapshot, waitForSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 
 /**
  * The SDK's VideoPriorityBasedPolicy (the default downlink policy with simulcast or SVC) needs a
@@ -15,16 +15,7 @@ const ATTENDEES = Number(process.env.CHORUS_PRIORITY_ATTENDEES ?? 4);
 /** How long every tile must keep decoding with no bandwidth pause, after all of them first decoded. */
 const WATCH_MS = 30_000;
 
-let t: TestServer;
-let h: HarnessBrowser;
-beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 async function estimate(page: Page): Promise<number | undefined> {
   const stats = await harness(page, 'rtcStats');
@@ -34,8 +25,8 @@ async function estimate(page: Page): Promise<number | undefined> {
 
 describe('priority-based downlink policy on loopback', () => {
   it(`pauses no tile for bandwidth in a ${ATTENDEES}-way call, and the downlink estimate reaches the client`, async () => {
-    const { meeting, attendees } = await createMeetingWithAttendees(t.client, `priority-${Date.now()}`, userIds('prio', ATTENDEES));
-    const pages = await Promise.all(attendees.map(() => h.newPage()));
+    const { meeting, attendees } = await createMeetingWithAttendees(suite.server.client, `priority-${Date.now()}`, userIds('prio', ATTENDEES));
+    const pages = await Promise.all(attendees.map(() => suite.browser.newPage()));
     const serverEstimates = pages.map(() => [] as number[]);
     const policyLog = pages.map(() => [] as string[]);
     pages.forEach((page, i) => page.on('console', (m) => {
@@ -70,7 +61,7 @@ describe('priority-based downlink policy on loopback', () => {
       }
       // Chromium's REMB (receive-side estimator over the server's abs-send-time) reached the server from every page.
       const rembs = new Map<string, number[]>();
-      for (const line of t.logs.filter((l) => l.includes('"video_bitrates"'))) {
+      for (const line of suite.server.logs.filter((l) => l.includes('"video_bitrates"'))) {
         for (const entry of (JSON.parse(line) as { downlinks: string[] }).downlinks) {
           const match = /^(.+?):\d+ remb=(\d+)/.exec(entry);
           if (match && Number(match[2]) > 0) rembs.set(match[1]!, [...(rembs.get(match[1]!) ?? []), Number(match[2])]);
@@ -82,7 +73,7 @@ describe('priority-based downlink policy on loopback', () => {
       })));
       expect(attendees.every((a) => (rembs.get(a.AttendeeId!) ?? []).length > 0)).toBe(true);
       // Nor did the server pause anything to fit a downlink.
-      expect(t.logs.filter((l) => l.includes('video_paused_for_bandwidth'))).toEqual([]);
+      expect(suite.server.logs.filter((l) => l.includes('video_paused_for_bandwidth'))).toEqual([]);
       // The server's estimate arrived in BITRATES, on every page, and it is a loopback figure: well over a megabit.
       for (const [i, e] of serverEstimates.entries()) {
         expect(e.length, `page ${i} BITRATES with server_available_outgoing_bitrate`).toBeGreaterThan(0);
@@ -90,7 +81,7 @@ describe('priority-based downlink policy on loopback', () => {
       }
     } catch (error) {
       diagnose();
-      console.log(t.logs.filter((l) => l.includes('video_bitrates')).slice(-40).join('\n'));
+      console.log(suite.server.logs.filter((l) => l.includes('video_bitrates')).slice(-40).join('\n'));
       throw error;
     } finally {
       await Promise.all(pages.map((p) => p.context().close()));

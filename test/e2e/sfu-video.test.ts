@@ -1,25 +1,14 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { createMeetingWithAttendees } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, snapshot, waitForSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 
-let t: TestServer;
-let h: HarnessBrowser;
-
-beforeAll(async () => {
-  // The UDP port is left at its default, the TCP port's number, so every peer shares one muxed UDP port.
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 async function meetingWith(names: string[]) {
-  return createMeetingWithAttendees(t.client, `e2e-${Date.now()}`, names);
+  return createMeetingWithAttendees(suite.server.client, `e2e-${Date.now()}`, names);
 }
 
 async function join(page: Page, meeting: unknown, attendee: unknown, video: boolean): Promise<void> {
@@ -32,7 +21,7 @@ const decoding = (minTiles: number) => (s: Awaited<ReturnType<typeof snapshot>>)
 describe('amazon-chime-sdk-js against the Chorus SFU', () => {
   it('three attendees each see the other two cameras decoding, and a stopped camera disappears', async () => {
     const { meeting, attendees } = await meetingWith(['ann', 'ben', 'cat']);
-    const pages = await Promise.all(attendees.map(() => h.newPage()));
+    const pages = await Promise.all(attendees.map(() => suite.browser.newPage()));
     await Promise.all(pages.map((page, i) => join(page, meeting, attendees[i], true)));
 
     for (const [i, page] of pages.entries()) {
@@ -51,7 +40,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
       const stats = (await page.evaluate(() => (window as unknown as { harness: { rtcStats(): Promise<{ pair?: string }[]> } }).harness.rtcStats())) as { pair?: string }[];
       const pairs = stats.filter((x) => x.pair).map((x) => x.pair!);
       expect(pairs.length).toBeGreaterThan(0);
-      for (const pair of pairs) expect(pair).toMatch(new RegExp(`-> host:127\\.0\\.0\\.1:${t.server.port}$`));
+      for (const pair of pairs) expect(pair).toMatch(new RegExp(`-> host:127\\.0\\.0\\.1:${suite.server.server.port}$`));
     }
 
     await harness(pages[0]!, 'stopVideo');
@@ -65,7 +54,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
   it('content share appears to the others as <id>#content, a third share is refused, and leave/rejoin work', async () => {
     const { meeting, attendees } = await meetingWith(['dan', 'eve', 'fay']);
     const [dan, eve, fay] = attendees;
-    const pages = await Promise.all(attendees.map(() => h.newPage()));
+    const pages = await Promise.all(attendees.map(() => suite.browser.newPage()));
     await Promise.all(pages.map((page, i) => join(page, meeting, attendees[i], false)));
     await Promise.all(pages.map((page) => waitForSnapshot(page, (x) => x.started)));
     const [danPage, evePage, fayPage] = pages as [Page, Page, Page];
@@ -77,7 +66,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
       expect(s.presence[`${dan!.AttendeeId}#content`]).toBe(true);
     }
     // The sharer's own content tile is the SDK's local preview: the server sends its main session no video at all.
-    const room = t.server.signaling.room(meeting.MeetingId!)!;
+    const room = suite.server.server.signaling.room(meeting.MeetingId!)!;
     expect(room.videosSentTo(dan!.AttendeeId!)).toBe(0);
     expect(room.videosSentTo(eve!.AttendeeId!)).toBe(1);
 
@@ -93,7 +82,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
     await harness(evePage, 'leave');
     const afterLeave = await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === false && !x.remote.some((r) => r.attendeeId.startsWith(eve!.AttendeeId!)), 2_000);
     expect(afterLeave.presence[eve!.AttendeeId!]).toBe(false);
-    const rejoined = await h.newPage();
+    const rejoined = await suite.browser.newPage();
     await join(rejoined, meeting, eve, true);
     await waitForSnapshot(rejoined, (x) => x.started && x.remote.some((r) => r.attendeeId === `${dan!.AttendeeId}#content` && r.frames > 5));
     await waitForSnapshot(danPage, (x) => x.presence[eve!.AttendeeId!] === true && x.remote.some((r) => r.attendeeId === eve!.AttendeeId && r.frames > 5));
@@ -105,7 +94,7 @@ describe('amazon-chime-sdk-js against the Chorus SFU', () => {
     // Chrome refuse the whole answer ("Incompatible receive direction"), and every viewer reconnected.
     const { meeting, attendees } = await meetingWith(['gus', 'hal']);
     const [gus, hal] = attendees;
-    const [gusPage, halPage] = await Promise.all(attendees.map(() => h.newPage())) as [Page, Page];
+    const [gusPage, halPage] = await Promise.all(attendees.map(() => suite.browser.newPage())) as [Page, Page];
     await Promise.all([join(gusPage, meeting, gus, true), join(halPage, meeting, hal, false)]);
     const content = `${gus!.AttendeeId}#content`;
     const settled = async () => {

@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser, type HarnessSnapshot } from './harness/browser.js';
+import { harness, snapshot, waitForSnapshot, type HarnessSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 
 /**
  * SVC as a Chime developer turns it on: `enableSVC` with VP9 preferred. With three or more
@@ -12,16 +12,7 @@ import { harness, launchHarness, snapshot, waitForSnapshot, type HarnessBrowser,
  * another for the largest: the first is forwarded a lower spatial layer, the second all of them.
  */
 
-let t: TestServer;
-let h: HarnessBrowser;
-beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 const tileOf = (s: HarnessSnapshot, attendeeId: string) => s.remote.find((r) => r.attendeeId === attendeeId && !r.isContent);
 
@@ -30,8 +21,8 @@ describe('SVC with the real SDK (enableSVC, VP9)', () => {
     ['the server chooses (server-side adaptation, the policy\'s default)', 'priority'],
     ['the client chooses (its policy set to no server-side adaptation)', 'priority-client'],
   ] as const)('three cameras in VP9 L3T3, %s: a viewer asking for a small tile gets a lower spatial layer while another gets full size, without reconnecting', async (_how, downlinkPolicy) => {
-    const { meeting, attendees } = await createMeetingWithAttendees(t.client, `svc-${Date.now()}`, userIds('svc', 3));
-    const pages: Page[] = await Promise.all(attendees.map(() => h.newPage()));
+    const { meeting, attendees } = await createMeetingWithAttendees(suite.server.client, `svc-${Date.now()}`, userIds('svc', 3));
+    const pages: Page[] = await Promise.all(attendees.map(() => suite.browser.newPage()));
     const [small, large, publisher] = pages as [Page, Page, Page];
     const publisherId = attendees[2]!.AttendeeId!;
     const otherId = attendees[1]!.AttendeeId!;
@@ -45,7 +36,7 @@ describe('SVC with the real SDK (enableSVC, VP9)', () => {
       await expect.poll(async () => (await outbound())?.scalabilityMode, { timeout: 30_000 }).toBe('L3T3');
       expect(String((await outbound())?.codec)).toContain('VP9');
       // The server saw the layers and lists them.
-      await expect.poll(() => t.logs.some((l) => l.includes('"video_layers"') && l.includes(publisherId)), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => suite.server.logs.some((l) => l.includes('"video_layers"') && l.includes(publisherId)), { timeout: 15_000 }).toBe(true);
 
       await harness(small, 'preferVideos', [{ attendeeId: publisherId, priority: 1, size: 'Low' }, { attendeeId: otherId, priority: 1, size: 'Maximum' }]);
       await harness(large, 'preferVideos', [{ attendeeId: publisherId, priority: 1, size: 'Maximum' }, { attendeeId: attendees[0]!.AttendeeId!, priority: 1, size: 'Maximum' }]);

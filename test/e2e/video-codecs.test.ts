@@ -1,21 +1,12 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMeetingWithAttendees, userIds } from '../helpers/meetings.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { harness, launchHarness, waitForSnapshot, type HarnessBrowser } from './harness/browser.js';
+import { harness, waitForSnapshot } from './harness/browser.js';
+import { useServerAndHarness } from './harness/suite.js';
 
 /** Codec preferences set with the SDK's setVideoCodecSendPreferences are honoured, and every receiver decodes. */
 
-let t: TestServer;
-let h: HarnessBrowser;
-beforeAll(async () => {
-  t = await startTestServer({ iceHost: '127.0.0.1' });
-  h = await launchHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await t?.close();
-});
+const suite = useServerAndHarness();
 
 async function outboundVideoCodec(page: Page): Promise<string | undefined> {
   const stats = await harness(page, 'rtcStats');
@@ -24,9 +15,9 @@ async function outboundVideoCodec(page: Page): Promise<string | undefined> {
 
 describe('video codec preferences', () => {
   it('each camera goes out in its own first choice (VP9, H.264, AV1) and the others decode it', async () => {
-    const { meeting, attendees } = await createMeetingWithAttendees(t.client, `codecs-${Date.now()}`, userIds('codec', 3));
+    const { meeting, attendees } = await createMeetingWithAttendees(suite.server.client, `codecs-${Date.now()}`, userIds('codec', 3));
     const prefs = [['vp9', 'vp8'], ['h264', 'vp8'], ['av1', 'vp8']] as const;
-    const pages = await Promise.all(attendees.map(() => h.newPage()));
+    const pages = await Promise.all(attendees.map(() => suite.browser.newPage()));
     try {
       for (const [i, page] of pages.entries()) await harness(page, 'join', meeting, attendees[i], { video: true, sendCodecs: [...prefs[i]!] });
       for (const [i, page] of pages.entries()) {

@@ -1,17 +1,17 @@
-import type { LayerStructure } from '../media/video/stream-layers.js';
+import { MAX_TRACKED_LAYERS as LAYERS, type LayerStructure } from '../media/video/stream-layers.js';
+import { MAX_LAYER } from '../media/video/svc-layer-selector.js';
 
 /**
  * How the protocol names the layers of an SVC camera: each layer a subscriber can
  * choose is a stream of its own in INDEX, all in the publisher's group. A publication
  * owns a block of STREAM_ID_BLOCK stream ids from its base id: the base is the whole
  * stream (every layer: what a client that knows nothing of layers subscribes to),
- * and layer (spatial s, temporal t) is base + 1 + s * 3 + t.
+ * and layer (spatial s, temporal t) is base + 1 + s * 3 + t (3: the layers tracked per stream).
  */
 export const STREAM_ID_BLOCK = 16;
-const LAYERS = 3;
 
 /** "Every layer there is" as a layer target. */
-export const ALL_LAYERS = { spatial: 7, temporal: 7 } as const;
+export const ALL_LAYERS = { spatial: MAX_LAYER, temporal: MAX_LAYER } as const;
 
 export interface LayerChoice {
   spatial: number;

@@ -54,12 +54,6 @@ export class EgressBudget {
     return Math.max(0, this.demands.get(key) ?? 0) + this.sparePerSubscriber;
   }
 
-  /** The share level: every subscriber wanting more than this gets exactly this (Infinity when all fit). */
-  get shareLevelBps(): number {
-    if (this.stale) this.recompute();
-    return this.level;
-  }
-
   private recompute(): void {
     this.stale = false;
     const sorted = [...this.demands.values()].map((d) => Math.max(0, d)).sort((a, b) => a - b);
