@@ -48,11 +48,12 @@ describe('SVC with the real SDK (enableSVC, VP9)', () => {
       }, 45_000);
       const smallTile = tileOf(reduced, publisherId)!;
       console.log(`svc (${downlinkPolicy}): the viewer asking for a small tile decodes ${smallTile.width}x${smallTile.height}, the other ${tileOf(full, publisherId)!.width}x${fullHeight}`);
-      // Still decoding, at the smaller size, a few seconds on; and the full-size viewer still full.
+      // Still decoding a few seconds on; and the full-size viewer still full.
       await new Promise((r) => setTimeout(r, 5_000));
       const [laterSmall, laterLarge] = await Promise.all([snapshot(small), snapshot(large)]);
       expect(tileOf(laterSmall, publisherId)!.frames).toBeGreaterThan(smallTile.frames + 10);
-      expect(tileOf(laterSmall, publisherId)!.height).toBeLessThan(fullHeight);
+      // (Its size a few seconds on is not asserted: Low means "at most 300 kbps", and when the fake camera's whole
+      // stream costs less than that, the policy rightly climbs back to it; seen once in client mode.)
       expect(tileOf(laterLarge, publisherId)!.height).toBe(fullHeight);
       for (const page of pages) expect((await snapshot(page)).events.filter((e) => e === 'reconnecting' || e.startsWith('stopped'))).toEqual([]);
     } finally {
