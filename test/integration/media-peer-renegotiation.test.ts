@@ -147,3 +147,44 @@ describe('MediaPeer audio answer', () => {
     expect(codecs.some((l) => l.startsWith('a=rtpmap:111 opus/48000/2'))).toBe(true);
   });
 });
+
+describe('MediaPeer answer to a camera sent as RID simulcast', () => {
+  const MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+  const RID = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+  const RRID = 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id';
+  /** The offer with the camera (mid 1) as Chrome writes it for the SDK's SimulcastTransceiverController. */
+  const withCamera = (sdp: string, direction: string, simulcast: boolean) => sdp.replace('a=mid:1\r\na=inactive', [
+    'a=mid:1', `a=${direction}`, `a=extmap:4 ${MID}`, `a=extmap:10 ${RID}`, `a=extmap:11 ${RRID}`,
+    ...(simulcast ? ['a=msid:client-stream client-camera', 'a=rid:low send', 'a=rid:mid send', 'a=rid:hi send', 'a=simulcast:send low;mid;hi'] : []),
+  ].join('\r\n'));
+  /** The camera m-section of an answer. */
+  const camera = (sdp: string) => sdp.split(/\r?\nm=/).find((s) => /^a=mid:1$/m.test(s)) ?? '';
+
+  it('refuses it inactive, rejecting the simulcast, and keeps the RID extension so that Chrome can offer it again', async () => {
+    const peer = new MediaPeer('simulcast', { host: '127.0.0.1' }, createLogger({ level: 'error', write: () => undefined }));
+    peers.push(peer);
+    const answer = async (sdp: string) => {
+      const result = planAnswer({
+        offer: parseSdp(sdp)!, receive: [undefined, 'publisher-7'], mayPublishVideo: true, meetingCodecs: ['VP8'],
+        sourceCodec: () => 'VP8', ssrcForMid: () => 5000, audioSsrc: 4242,
+      });
+      return { refusal: result.publishRefusal, publish: result.publish, camera: camera(await peer.answer(sdp, result.plan)) };
+    };
+
+    // Camera off: the SDK's camera transceiver is inactive, and offers the extensions.
+    const off = await answer(withCamera(offer([['2', 'recvonly']]), 'inactive', false));
+    expect(off.refusal).toBeUndefined();
+    expect(off.camera).toMatch(/^a=inactive$/m);
+    // Dropping the RID extension here made Chrome's next offer, with the camera on, fail to apply.
+    expect(off.camera).toContain(`a=extmap:10 ${RID}`);
+
+    // Camera on, as low, mid and hi with no SSRCs: refused (the SDK hears 206) and answered inactive.
+    const on = await answer(withCamera(offer([['2', 'recvonly']]), 'sendrecv', true));
+    expect(on.refusal).toBe('rid-simulcast');
+    expect(on.publish).toBeUndefined();
+    expect(on.camera).toMatch(/^a=inactive$/m);
+    expect(on.camera).toContain(`a=extmap:10 ${RID}`);
+    expect(on.camera).toContain(`a=extmap:4 ${MID}`);
+    expect(on.camera).not.toMatch(/^a=(simulcast|rid):/m);
+  });
+});

@@ -73,7 +73,7 @@ describe('choosing the codec a client publishes in', () => {
     const vp9First = offer([CHROME_ORDER[1]!, CHROME_ORDER[2]!, CHROME_ORDER[0]!]);
     expect(plan(vp9First, ['VP8', 'H264']).publish?.codec).toBe('H264');
     expect(plan(vp9First, ['VP8']).publish?.codec).toBe('VP8');
-    expect(plan(offer([CHROME_ORDER[1]!]), ['VP8']).publishRefused).toBe(true);
+    expect(plan(offer([CHROME_ORDER[1]!]), ['VP8']).publishRefusal).toBe('not-allowed');
   });
 });
 

@@ -8,7 +8,9 @@ import { TickStats } from './audio/tick-stats.js';
 import type { EgressBudget } from './bwe/egress-budget.js';
 import { FrameClock, type Ticker } from './frame-clock.js';
 import type { MediaSettings } from './media-settings.js';
-import { planAnswer, type PlanResult } from './peer/answer-planner.js';
+import { planAnswer, type PlanResult, type PublishRefusal } from './peer/answer-planner.js';
+
+export type { PublishRefusal };
 import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } from './peer/media-peer.js';
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/codecs.js';
@@ -97,8 +99,8 @@ export interface NegotiateResult {
   answerSdp: string;
   /** What the participant now publishes (undefined: no video). */
   published?: { mid: string; codec: VideoCodec };
-  /** It offered video but may not publish it now; the answer refused that m-section. */
-  publishRefused: boolean;
+  /** It offered video but may not publish it now (the answer refused that m-section), and why. */
+  publishRefusal?: PublishRefusal;
   /** The videos it now receives: our SSRC on each mid. */
   subscriptions: { mid: string; publisherId: string; ssrc: number }[];
   /** Video codecs its offer can receive. */
@@ -247,7 +249,7 @@ export class MeetingMedia {
     return {
       answerSdp,
       published: plan.publish ? { mid: plan.publish.mid, codec: plan.publish.codec } : undefined,
-      publishRefused: plan.publishRefused,
+      publishRefusal: plan.publishRefusal,
       subscriptions: plan.subscriptions.map((s) => ({ mid: s.mid, publisherId: s.publisherId, ssrc: participant.videoSsrcs.get(s.mid)! })),
       receivableCodecs: plan.receivableCodecs,
     };

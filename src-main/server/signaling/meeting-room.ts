@@ -18,7 +18,7 @@ import { DEFAULT_SIGNALING_LIMITS } from '../defaults.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { ChimeApiError, ChorusError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult, VideoBitratesReport } from '../media/meeting-media.js';
+import type { AudioLevelReport, MediaPermissions, MeetingMedia, NegotiateResult, PublishRefusal, VideoBitratesReport } from '../media/meeting-media.js';
 import type { VideoPreferenceSpec } from '../media/video/video-router.js';
 import { parseSdp } from '../media/peer/sdp.js';
 import { VIDEO_CODECS, type VideoCodec } from '../media/video/codecs.js';
@@ -78,6 +78,21 @@ function wantsServerAdaptation(join: SdkJoinFrame): boolean {
 
 /** The frame rate INDEX gives every camera: Chime's 15 fps. */
 const STREAM_FRAMERATE = 15;
+
+/** What the SUBSCRIBE_ACK that refuses a camera tells the client (the SDK logs it). */
+function refusalDescription(refusal: PublishRefusal): string {
+  switch (refusal) {
+    case 'not-allowed':
+      return 'Video capacity reached: this meeting already has its maximum number of videos';
+    case 'rid-simulcast':
+      return 'This server cannot receive simulcast video (enableSimulcastForUnifiedPlanChromiumBasedBrowsers): '
+        + 'join without it, or with enableSVC for layered video';
+    default: {
+      const unknown: never = refusal;
+      return unknown;
+    }
+  }
+}
 
 export class MeetingRoom {
   private readonly participants = new Map<string, Participant>();
@@ -249,11 +264,11 @@ export class MeetingRoom {
       })),
     };
     // A refused camera rides on the frame's error status: 206 makes the client drop its local video and stay.
-    participant.session.send(result.publishRefused && wantsVideo
+    participant.session.send(result.publishRefusal !== undefined && wantsVideo
       ? encodeSignalFrame({
         type: SdkSignalFrame_Type.SUBSCRIBE_ACK,
         suback,
-        error: { status: AUDIO_STATUS.videoViewOnly, description: 'Video capacity reached: this meeting already has its maximum number of videos' },
+        error: { status: AUDIO_STATUS.videoViewOnly, description: refusalDescription(result.publishRefusal) },
       })
       : serverFrame.subscribeAck(suback));
     if (publicationsChanged || codecsBefore !== this.meetingCodecs().join()) this.broadcastIndex();

@@ -1,6 +1,6 @@
 import { codecOf, isCodec, VIDEO_CODECS, type VideoCodec } from '../video/codecs.js';
 import type { AnswerPlan, ReceiveVideoSpec, SendVideoSpec } from './media-peer.js';
-import { ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, findCodec, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
+import { ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, findCodec, MID_URI, REPAIRED_RID_URI, RID_URI, VIDEO_ORIENTATION_URI, type HeaderExtension, type MediaSection, type ParsedSdp, type RtpCodecDesc } from './sdp.js';
 
 /**
  * Video header extensions the SFU negotiates on both legs and forwards, renumbered per subscriber.
@@ -62,11 +62,19 @@ export interface PlanInput {
   audioSsrc: number;
 }
 
+/**
+ * Why the answer refuses a camera the client offered to send:
+ * - `not-allowed`: the meeting's video capacity, the attendee's capabilities, or no codec every participant decodes;
+ * - `rid-simulcast`: the camera is sent as RID simulcast (`enableSimulcastForUnifiedPlanChromiumBasedBrowsers`),
+ *   whose streams carry SSRCs no description lists, and libdatachannel drops RTP of unlisted SSRCs.
+ */
+export type PublishRefusal = 'not-allowed' | 'rid-simulcast';
+
 export interface PlanResult {
   plan: AnswerPlan;
   publish?: PublishCandidate;
-  /** The client offered video but may not publish it now (the answer refuses that m-section). */
-  publishRefused: boolean;
+  /** The client offered video but may not publish it now (the answer refuses that m-section), and why. */
+  publishRefusal?: PublishRefusal;
   subscriptions: PlannedSubscription[];
   /** Video codecs this client can receive, from its offer. */
   receivableCodecs: VideoCodec[];
@@ -99,10 +107,23 @@ function preferredCodec(section: MediaSection, meetingCodecs: readonly VideoCode
   return undefined;
 }
 
-/** How to answer a refused m-section: inactive, with the first media codec the offer listed for it. */
+/** Extensions an inactive video answer keeps, so that the camera's RID simulcast can be offered later. */
+const SIMULCAST_EXTENSIONS = [MID_URI, RID_URI, REPAIRED_RID_URI];
+
+/**
+ * How to answer a refused m-section: inactive, with the first media codec the offer listed for it.
+ * A video one keeps the MID and RID extensions the offer had. Chrome offers a later renegotiation only
+ * the extensions the last answer kept, and a camera sent as RID simulcast without the RID extension
+ * cannot be offered at all ("negotiates simulcast but does not negotiate the RID RTP header
+ * extension"): the SDK would reconnect over it, forever. The camera's m-section is answered inactive
+ * while it is off, and when it is refused as RID simulcast (which rejects the simulcast: Chrome keeps
+ * one encoding and, inactive, sends nothing).
+ */
 function inactive(section: MediaSection, kind: 'audio' | 'video'): AnswerPlan['inactive'][number] {
   const codec = section.codecs.find((c) => c.name && !/^(rtx|red|ulpfec|flexfec-03|CN|telephone-event)$/i.test(c.name)) ?? section.codecs[0];
-  return { mid: section.mid, kind, payloadType: codec?.payloadType ?? (kind === 'audio' ? 111 : 96), codecName: codec?.name || (kind === 'audio' ? 'opus' : 'VP8') };
+  const answer = { mid: section.mid, kind, payloadType: codec?.payloadType ?? (kind === 'audio' ? 111 : 96), codecName: codec?.name || (kind === 'audio' ? 'opus' : 'VP8') };
+  const extensions = kind === 'video' ? section.extensions.filter((e) => SIMULCAST_EXTENSIONS.includes(e.uri)) : [];
+  return extensions.length > 0 ? { ...answer, extensions } : answer;
 }
 
 /** The offer's audio/red whose blocks are all this Opus payload type (`a=fmtp:<red> 111/111`), if any. */
@@ -115,7 +136,7 @@ export function planAnswer(input: PlanInput): PlanResult {
   const plan: AnswerPlan = { sendVideos: [], receiveVideos: [], inactive: [] };
   const subscriptions: PlannedSubscription[] = [];
   let publish: PublishCandidate | undefined;
-  let publishRefused = false;
+  let publishRefusal: PublishRefusal | undefined;
   let videoIndex = 0;
   let audioDone = false;
 
@@ -143,6 +164,11 @@ export function planAnswer(input: PlanInput): PlanResult {
     if (section.port === 0) continue;
 
     const sending = section.direction === 'sendrecv' || section.direction === 'sendonly';
+    if (sending && !publish && section.ssrcs.length === 0 && section.sendRids.length > 0) {
+      publishRefusal = 'rid-simulcast';
+      plan.inactive.push(inactive(section, 'video'));
+      continue;
+    }
     if (sending && !publish && section.ssrcs.length > 0) {
       const chosen = preferredCodec(section, input.meetingCodecs);
       if (input.mayPublishVideo && chosen) {
@@ -154,7 +180,7 @@ export function planAnswer(input: PlanInput): PlanResult {
         plan.receiveVideos.push(spec);
         continue;
       }
-      publishRefused = true;
+      publishRefusal = 'not-allowed';
       plan.inactive.push(inactive(section, 'video'));
       continue;
     }
@@ -180,5 +206,5 @@ export function planAnswer(input: PlanInput): PlanResult {
     }
   }
 
-  return { plan, publish, publishRefused, subscriptions, receivableCodecs: receivableCodecs(input.offer) };
+  return { plan, publish, publishRefusal, subscriptions, receivableCodecs: receivableCodecs(input.offer) };
 }

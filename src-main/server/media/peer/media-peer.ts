@@ -59,7 +59,7 @@ export interface AnswerPlan {
   sendVideos: SendVideoSpec[];
   receiveVideos: ReceiveVideoSpec[];
   /** Refused m-sections, answered inactive with a codec the offer listed (libdatachannel rejects unknown ones). */
-  inactive: { mid: string; kind: 'audio' | 'video'; payloadType: number; codecName: string }[];
+  inactive: { mid: string; kind: 'audio' | 'video'; payloadType: number; codecName: string; extensions?: HeaderExtension[] }[];
 }
 
 export interface MediaPeerEvents extends Record<string, unknown> {
@@ -226,6 +226,7 @@ export class MediaPeer implements MediaPeerPort {
         }
         const video = new Video(spec.mid, 'Inactive');
         video.addVideoCodec(spec.payloadType, spec.codecName);
+        if (spec.extensions) addExtensions(video, spec.extensions);
         return video;
       });
     }

@@ -27,7 +27,8 @@ export interface MediaSection {
   /** Primary SSRC to RTX SSRC, from `a=ssrc-group:FID`. */
   rtxSsrcs: Map<number, number>;
   msid?: string;
-  hasSimulcast: boolean;
+  /** The rids the offerer sends as RID simulcast (`a=rid:<id> send`), in offer order; empty for none. */
+  sendRids: string[];
 }
 
 export interface ParsedSdp {
@@ -44,6 +45,9 @@ export const TRANSPORT_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-trans
 export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 export const ABS_SEND_TIME_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
 export const VIDEO_ORIENTATION_URI = 'urn:3gpp:video-orientation';
+export const MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+export const RID_URI = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+export const REPAIRED_RID_URI = 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id';
 
 export interface HeaderExtension {
   id: number;
@@ -74,7 +78,7 @@ export function parseSdp(sdp: string): ParsedSdp | undefined {
         extensions: [],
         ssrcs: [],
         rtxSsrcs: new Map(),
-        hasSimulcast: false,
+        sendRids: [],
       };
       for (const f of formats) {
         const pt = Number(f);
@@ -125,8 +129,9 @@ export function parseSdp(sdp: string): ParsedSdp | undefined {
       if (semantics === 'FID' && primary && rtx) current.rtxSsrcs.set(Number(primary), Number(rtx));
     } else if (name === 'msid') {
       current.msid = value;
-    } else if (name === 'simulcast' || name === 'rid') {
-      current.hasSimulcast = true;
+    } else if (name === 'rid') {
+      const rid = /^([\w-]+) send\b/.exec(value)?.[1];
+      if (rid !== undefined && !current.sendRids.includes(rid)) current.sendRids.push(rid);
     }
   }
   return { sections, iceUfrag, fingerprint };
