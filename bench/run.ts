@@ -3,6 +3,8 @@
  * `npm run bench mixer [-- --attendees N --speakers K --seconds S]`,
  * `npm run bench compare [-- --quick] [--reps N] [--seconds S] [--only id,id] [--no-pin]` (Chorus vs Janus;
  * `-- --render bench/results/compare.json` redraws its markdown and chart from stored results).
+ * `npm run bench constrained [-- --publishers N --rates 500kbit,1mbit,2mbit,5mbit --warmup S --seconds S --only chorus|janus]`
+ * (viewers behind real rate-limited links, Chorus against Janus; needs root),
  * `npm run bench idle` (memory before anyone joins, against Janus), `npm run bench join [-- --joins N]`
  * (Chromium join to first frame), `npm run bench soak [-- --minutes M --size N]` (memory over time).
  * Each scenario starts its own server process so its CPU and memory can be read from /proc.
@@ -10,6 +12,7 @@
 // The AWS SDK's once-per-process notice about Node 20 (see vite.config.ts); its own switch, nothing else.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { renderStored, runCompare } from './compare/compare.js';
+import { runConstrainedBench } from './constrained/constrained.js';
 import { runIdleBench } from './idle.js';
 import { runJoinBench } from './join.js';
 import { runMixerBench } from './mixer.js';
@@ -59,6 +62,18 @@ switch (scenario) {
     });
     break;
   }
+  case 'constrained': {
+    const only = flags.get('only');
+    await runConstrainedBench({
+      publishers: num('publishers', 8),
+      rates: (flags.get('rates') ?? '500kbit,1mbit,2mbit,5mbit').split(',').filter(Boolean),
+      warmupS: num('warmup', 15),
+      measureS: num('seconds', 30),
+      servers: only === 'chorus' || only === 'janus' ? [only] : ['chorus', 'janus'],
+      outDir: 'bench/results',
+    });
+    break;
+  }
   case 'idle':
     await runIdleBench();
     break;
@@ -69,7 +84,7 @@ switch (scenario) {
     await runSoakBench({ minutes: num('minutes', 10), size: num('size', 16) });
     break;
   default:
-    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare, idle, join, soak`);
+    console.error(`unknown benchmark '${scenario}'; available: sfu, mixer, compare, constrained, idle, join, soak`);
     process.exit(2);
 }
 process.exit(0);

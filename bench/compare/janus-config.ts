@@ -26,6 +26,8 @@ export interface JanusConfigOptions {
    * machine's own IPv4 address; traffic between two local addresses still stays in the kernel.
    */
   iceAddress: string;
+  /** Where the HTTP API listens (default 127.0.0.1; the constrained bench's viewers reach it from their namespaces). */
+  httpAddress?: string;
   debugLevel?: number;
 }
 
@@ -70,7 +72,7 @@ events: {
 \tbase_path = "/janus"
 \thttp = true
 \tport = ${o.httpPort}
-\tip = "127.0.0.1"
+\tip = ${str(o.httpAddress ?? '127.0.0.1')}
 \thttps = false
 }
 admin: {

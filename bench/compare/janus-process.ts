@@ -25,10 +25,10 @@ export function localIceAddress(): string {
   throw new Error('no non-loopback IPv4 address for Janus ICE');
 }
 
-export async function startJanus(options: { httpPort: number; rtpBase: number; iceAddress: string; cpus?: string }): Promise<JanusProcess> {
+export async function startJanus(options: { httpPort: number; rtpBase: number; iceAddress: string; httpAddress?: string; cpus?: string }): Promise<JanusProcess> {
   const configDir = await mkdtemp(join(tmpdir(), 'chorus-bench-janus-'));
   const files = janusConfigFiles({
-    configDir, httpPort: options.httpPort, iceAddress: options.iceAddress,
+    configDir, httpPort: options.httpPort, iceAddress: options.iceAddress, httpAddress: options.httpAddress,
     rtpPortRange: [options.rtpBase, options.rtpBase + 1999], audioBridgeRtpRange: [options.rtpBase + 2000, options.rtpBase + 2999],
   });
   for (const [name, text] of Object.entries(files)) await writeFile(join(configDir, name), text);
@@ -50,7 +50,7 @@ export async function startJanus(options: { httpPort: number; rtpBase: number; i
     proc.once('exit', () => resolve());
     proc.once('error', () => resolve());
   });
-  const apiUrl = `http://127.0.0.1:${options.httpPort}/janus`;
+  const apiUrl = `http://${options.httpAddress ?? '127.0.0.1'}:${options.httpPort}/janus`;
   const stop = async (): Promise<void> => {
     if (!spawnError && proc.exitCode === null && proc.signalCode === null) {
       process.kill(proc.pid!, 'SIGTERM');
