@@ -58,9 +58,14 @@ export class VideoReception {
 
   onPacket(packet: Buffer): void {
     const h = this.header;
-    if (!h.read(packet) || h.payloadLength < 1) return;
-    const at = this.now();
+    if (!h.read(packet)) return;
     let s = this.streams.get(h.ssrc);
+    if (h.payloadLength < 1) {
+      // Padding-only (a server probing the link): not video, but it takes a sequence number.
+      if (s && s.lastSeq >= 0 && h.sequenceNumber === ((s.lastSeq + 1) & 0xffff)) s.lastSeq = h.sequenceNumber;
+      return;
+    }
+    const at = this.now();
     if (!s) {
       s = { packets: 0, bytes: 0, lastSeq: -1, frameTimestamp: -1, frameWhole: false, frameKey: undefined, broken: true, shown: 0, lastPacketAt: at, freezeFrom: at, frozenMs: 0, width: 0, height: 0 };
       this.streams.set(h.ssrc, s);

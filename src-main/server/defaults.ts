@@ -39,6 +39,13 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     },
     // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s.
     allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000 },
+    // With videos paused, padding for 1.5 s up to what the next one needs. The receiver reports that arrive
+    // from 1 s on (a report covers the second before it; by then a router's queue, 200 ms deep here, has
+    // overflowed if the link cannot take it), waited for up to 2.5 s after the padding, decide: loss up to
+    // 2% resumes the video at once, and the next may be probed for straight away. The first probe comes 2 s
+    // after a pause or a cut; each failure doubles the wait, to 6 s, and its loss for 1.2 s after is the
+    // padding draining.
+    prober: { durationMs: 1500, reportDelayMs: 1000, verdictTimeoutMs: 2500, firstIntervalMs: 2000, maxIntervalMs: 6000, maxLossFraction: 0.02, drainMs: 1200 },
   },
 };
 
@@ -57,6 +64,7 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       meter: { ...d.video.meter, ...v.meter },
       downlink: { ...d.video.downlink, ...v.downlink },
       allocator: { ...d.video.allocator, ...v.allocator },
+      prober: { ...d.video.prober, ...v.prober },
     },
   } as MediaSettings;
 }

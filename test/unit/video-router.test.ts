@@ -284,6 +284,98 @@ describe('VideoRouter bandwidth figures', () => {
     expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused + 90);
   });
 
+  describe('probing a paused video\'s link with padding', () => {
+    /** bob gets alice and carol (800 kbps each); 40% loss on carol has just paused her. */
+    const pausedCarol = () => {
+      const t = setup();
+      const { router, advance } = t;
+      router.publish('alice', PUB);
+      router.publish('carol', { ...PUB, ssrc: 3333 });
+      router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
+      router.subscriberTrackOpened('bob', '2');
+      router.subscriberTrackOpened('bob', '3');
+      const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
+      let seq = 0;
+      /** `ms` of media, the media clock ticking every 20 ms; a keyframe at `keyAt`. */
+      const flow = (ms: number, keyAt = -1) => {
+        for (let t2 = 0; t2 < ms; t2++, seq++) {
+          router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || t2 === keyAt));
+          router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || t2 === keyAt));
+          advance(1);
+          if (t2 % 20 === 19) router.tick();
+        }
+      };
+      const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+      const round = () => {
+        router.updateDownlinks();
+        return router.allocateDownlinks(rank);
+      };
+      flow(1500);
+      round();
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
+      flow(1500);
+      expect(round()).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+      // The loss goes with her.
+      router.onSubscriberRtcp('bob', '2', rr(1, 2002, 0));
+      return { ...t, flow, round };
+    };
+    const padding = <T extends { ssrc: number; payloadLength: number; paddingLength: number }>(packets: T[]) => packets.filter((p) => p.ssrc === 2002 && p.payloadLength === 0 && p.paddingLength > 0);
+
+    it('pads on the paused m-section, numbered on from its video, and resumes it at once when the padding got through', () => {
+      const { router, rtp, flow, round } = pausedCarol();
+      const before = rtp('bob').filter((p) => p.ssrc === 2002);
+      const figure = router.downlinkEstimateBps('bob');
+      // Rounds every 1.5 s: the first probe starts 2 s after the cut.
+      flow(1500);
+      expect(round()).toEqual([]);
+      flow(1500);
+      expect(round()).toEqual([]);
+      flow(1500);
+      const pads = padding(rtp('bob'));
+      // About what carol needs with margin, less what bob gets: 1.2 x 0.8 Mbps + 0.8, over 0.9, x1.05, minus 0.8.
+      const bytes = pads.reduce((n, p) => n + 12 + p.paddingLength, 0);
+      expect(bytes * 8 / 1.5).toBeGreaterThan(1_000_000);
+      expect(bytes * 8 / 1.5).toBeLessThan(1_400_000);
+      const numbers = [...before, ...pads].map((p) => p.sequenceNumber);
+      expect(numbers.every((n, i) => i === 0 || n === ((numbers[i - 1]! + 1) & 0xffff))).toBe(true);
+      // bob's report after the padding: nothing lost. Carol resumes in this round, not 5 s after fitting.
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 0));
+      expect(round()).toEqual([{ subscriberId: 'bob', paused: [], resumed: ['carol'] }]);
+      expect(router.downlinkEstimateBps('bob')).toBeGreaterThan(figure);
+      // Her video goes on after the padding's numbers, from a keyframe.
+      flow(100, 10);
+      const after = rtp('bob').filter((p) => p.ssrc === 2002 && p.payloadLength > 0).slice(before.length);
+      expect(after[0]!.sequenceNumber).toBe((pads.at(-1)!.sequenceNumber + 1) & 0xffff);
+    });
+
+    it('leaves the video paused and the figure where it was when the padding was lost, and probes again later', () => {
+      const { router, rtp, flow, round } = pausedCarol();
+      flow(1500);
+      round();
+      flow(1500);
+      round();
+      flow(1500);
+      const figure = router.downlinkEstimateBps('bob');
+      expect(padding(rtp('bob')).length).toBeGreaterThan(0);
+      // Half the padding lost: no resume, and the padding's loss cuts nothing.
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 128));
+      router.onSubscriberRtcp('bob', '2', rr(1, 2001, 40));
+      expect(round()).toEqual([]);
+      flow(1500);
+      expect(round()).toEqual([]);
+      expect(router.downlinkEstimateBps('bob')).toBe(figure);
+      // No padding while the next probe waits (4 s after the failure), then some again.
+      const count = padding(rtp('bob')).length;
+      flow(1500);
+      round();
+      expect(padding(rtp('bob')).length).toBe(count);
+      flow(3000);
+      round();
+      flow(1500);
+      expect(padding(rtp('bob')).length).toBeGreaterThan(count);
+    });
+  });
+
   it('measures each publisher\'s forwarded rate over the last two seconds', () => {
     const { router, advance } = setup();
     router.publish('alice', PUB);

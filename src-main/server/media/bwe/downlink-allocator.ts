@@ -53,9 +53,11 @@ export class DownlinkAllocator {
 
   /**
    * Re-allocates `budgetBps` (the downlink figure; 0 for unknown, which pauses nothing) over
-   * `candidates`, most important first. Returns what changed.
+   * `candidates`, most important first. `proven`: a probe just showed the link carries this figure,
+   * so a paused video that fits with margin resumes now rather than after `resumeAfterMs`.
+   * Returns what changed.
    */
-  allocate(candidates: readonly AllocationCandidate[], figureBps: number): { paused: string[]; resumed: string[] } {
+  allocate(candidates: readonly AllocationCandidate[], figureBps: number, options: { proven?: boolean } = {}): { paused: string[]; resumed: string[] } {
     const changes = { paused: [] as string[], resumed: [] as string[] };
     const now = this.now();
     const present = new Set(candidates.map((c) => c.id));
@@ -94,7 +96,7 @@ export class DownlinkAllocator {
       }
       const since = this.fittingSince.get(c.id) ?? now;
       this.fittingSince.set(c.id, since);
-      if (now - since >= this.settings.resumeAfterMs) {
+      if (options.proven || now - since >= this.settings.resumeAfterMs) {
         this.paused.delete(c.id);
         this.fittingSince.delete(c.id);
         changes.resumed.push(c.id);

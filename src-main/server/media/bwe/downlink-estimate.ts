@@ -71,6 +71,10 @@ export class DownlinkEstimate {
   private figure: number;
   private lastUpdateMs: number;
   private congestedAtMs = -Infinity;
+  /** When the figure was last cut for congestion. */
+  private cutAtMs = -Infinity;
+  /** Until then loss says nothing about the videos (a probe's padding is being lost): no cut, no growth. */
+  private suspendedUntilMs = -Infinity;
 
   constructor(
     private readonly settings: DownlinkEstimateSettings,
@@ -137,6 +141,53 @@ export class DownlinkEstimate {
     return this.figure;
   }
 
+  /** When the figure was last cut for congestion (-Infinity: never). */
+  get lastCutMs(): number {
+    return this.cutAtMs;
+  }
+
+  /** The worst loss in receiver reports that arrived at or after `sinceMs`; undefined when none did. */
+  worstLossSince(sinceMs: number): number | undefined {
+    let worst: number | undefined;
+    for (const entry of this.losses.values()) if (entry.atMs >= sinceMs && (worst === undefined || entry.fraction > worst)) worst = entry.fraction;
+    return worst;
+  }
+
+  /** A probe's padding goes out until `untilMs`, and its loss is reported after: neither cut nor grow until then. */
+  suspendUntil(untilMs: number): void {
+    this.suspendedUntilMs = Math.max(this.suspendedUntilMs, untilMs);
+  }
+
+  /** A probe got `bps` through without loss: the figure is at least that, and growth may go on. */
+  probeSucceeded(bps: number): void {
+    this.figure = Math.ceil(Math.min(this.settings.maxBps, Math.max(this.figure, bps)));
+    this.congestedAtMs = -Infinity;
+    this.endSuspension();
+  }
+
+  /**
+   * A probe was lost: the figure stays (the videos fitted before it), and does not grow for the hold
+   * time. The queue the padding built drains for a moment after it, so the reports of the next
+   * `drainMs` are not taken for congestion of the videos either.
+   */
+  probeFailed(drainMs: number): void {
+    this.congestedAtMs = this.now();
+    this.endSuspension();
+    this.suspendedUntilMs = this.now() + drainMs;
+  }
+
+  /** A probe told nothing (no report came): the figure moves again as before it. */
+  probeInconclusive(): void {
+    this.endSuspension();
+  }
+
+  /** The reports so far describe the probe, not the videos: forgotten, and the figure moves again. */
+  private endSuspension(): void {
+    this.suspendedUntilMs = -Infinity;
+    this.losses.clear();
+    this.rembFell = false;
+  }
+
   /** Re-reads the signals and moves the figure; call it regularly (each BITRATES report). */
   update(): number {
     const s = this.settings;
@@ -146,6 +197,7 @@ export class DownlinkEstimate {
     const remb = this.rembBitrateBps;
     const loss = this.lossFraction;
     const sent = this.sentBps;
+    if (now < this.suspendedUntilMs) return this.figure;
     const lossy = loss > s.lossCutFraction;
     const rembLow = remb > 0 && this.rembFell && loss > 0 && sent >= s.minSentBpsForRemb && remb < s.rembCongestedRatio * sent;
     if ((lossy || rembLow) && now - this.congestedAtMs < s.recutAfterMs) {
@@ -154,6 +206,7 @@ export class DownlinkEstimate {
       const base = remb > 0 ? Math.min(remb, this.figure) : Math.min(sent, this.figure);
       this.figure = lossy ? base * (1 - loss / 2) : base;
       this.congestedAtMs = now;
+      this.cutAtMs = now;
     } else if (!this.holding) {
       this.figure = Math.max(this.figure, remb) * (1 + s.increasePerSecond * elapsedS);
     }

@@ -170,6 +170,39 @@ export function absSendTimeOf(ms: number): number {
   return Math.floor((ms * 262144) / 1000) & 0xffffff;
 }
 
+/** Most padding one packet can carry: RTP's padding count is one byte. */
+export const MAX_RTP_PADDING = 255;
+
+/**
+ * Writes a padding-only RTP packet into `out` (RFC 3550 5.1: P set, no payload, the last
+ * byte counts the padding), with abs-send-time when given, so a receiver's estimator counts
+ * it. For probing a link: receivers discard it but count its sequence number and bytes.
+ * Returns its length.
+ */
+export function writePaddingRtp(out: Buffer, fields: Pick<RtpRewrite, 'ssrc' | 'payloadType' | 'sequenceNumber' | 'timestamp' | 'absSendTime'>, paddingBytes: number): number {
+  const padding = Math.max(1, Math.min(MAX_RTP_PADDING, Math.floor(paddingBytes)));
+  const abs = fields.absSendTime && fields.absSendTime.id >= 1 && fields.absSendTime.id <= 14 ? fields.absSendTime : undefined;
+  out[0] = 0x80 | 0x20 | (abs ? 0x10 : 0);
+  out[1] = fields.payloadType & 0x7f;
+  out.writeUInt16BE(fields.sequenceNumber & 0xffff, 2);
+  out.writeUInt32BE(fields.timestamp >>> 0, 4);
+  out.writeUInt32BE(fields.ssrc >>> 0, 8);
+  let pos = 12;
+  if (abs) {
+    // One-byte header block of one word: the element (id, 3 bytes) in it.
+    out.writeUInt16BE(0xbede, pos);
+    out.writeUInt16BE(1, pos + 2);
+    out[pos + 4] = (abs.id << 4) | 2;
+    out[pos + 5] = (abs.value >> 16) & 0xff;
+    out[pos + 6] = (abs.value >> 8) & 0xff;
+    out[pos + 7] = abs.value & 0xff;
+    pos += 8;
+  }
+  out.fill(0, pos, pos + padding - 1);
+  out[pos + padding - 1] = padding;
+  return pos + padding;
+}
+
 /** The part of a parsed header the writer needs (RtpPacketInfo, or a reused RtpHeader). */
 export type RtpLayout = Pick<RtpPacketInfo, 'marker' | 'payloadOffset' | 'payloadLength' | 'extension'>;
 

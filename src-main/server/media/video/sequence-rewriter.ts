@@ -41,6 +41,11 @@ export class SequenceRewriter {
     this.lastTs = Math.floor(random() * 0x80000000);
   }
 
+  /** Whether any packet went out yet (before that there is no numbering to continue). */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
   /** The next packet passed to rewrite() starts a new epoch (a new source, or a restart on a keyframe). */
   resync(): void {
     this.resyncDue = true;
@@ -104,6 +109,20 @@ export class SequenceRewriter {
     let after = 0;
     while (after < remembered && seqDelta(inSeq, this.skipped[(this.skippedCount - 1 - after) % SKIP_HISTORY]!) > 0) after++;
     return after === remembered && this.skippedCount > SKIP_HISTORY ? -1 : after;
+  }
+
+  /**
+   * Takes the next outgoing number for a packet of the server's own (padding while the
+   * subscription is paused), at the last timestamp; -1 before any packet went out. The
+   * next forwarded packet starts a new epoch after it, so the numbering stays continuous.
+   */
+  reserve(): number {
+    if (!this.started) return -1;
+    this.lastSeq = (this.lastSeq + 1) & 0xffff;
+    this.sequenceNumber = this.lastSeq;
+    this.timestamp = this.lastTs;
+    this.resyncDue = true;
+    return this.lastSeq;
   }
 
   /** The incoming sequence number behind outgoing `outSeq`, or -1 when it is not remembered. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.js';
 import { DownlinkAllocator, type AllocationCandidate, type DownlinkAllocatorSettings } from '../bwe/downlink-allocator.js';
 import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
+import { DownlinkProber, type DownlinkProberSettings } from '../bwe/downlink-prober.js';
 import type { EgressBudget } from '../bwe/egress-budget.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
@@ -16,6 +17,8 @@ export interface VideoRouterSettings extends IncomingStreamSettings {
   downlink: DownlinkEstimateSettings;
   /** Which videos each subscriber keeps when its downlink cannot carry them all. */
   allocator: DownlinkAllocatorSettings;
+  /** Padding probes before a paused video is resumed. */
+  prober: DownlinkProberSettings;
 }
 
 /** How much one subscriber wants one publisher's video (Chime's VideoPreference, as SUBSCRIBE and REMOTE_VIDEO_UPDATE carry it). */
@@ -73,6 +76,9 @@ export class VideoRouter {
   /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
   private readonly downlinks = new Map<string, DownlinkEstimate>();
   private readonly allocators = new Map<string, DownlinkAllocator>();
+  private readonly probers = new Map<string, DownlinkProber>();
+  /** When padding was last sent (tick), to pace it by elapsed time. */
+  private lastPaddingMs = 0;
   /** Subscribers whose layers the server chooses (Chime's server-side network adaptation). */
   private readonly serverAdapted = new Set<string>();
   /** subscriberId -> publisherId -> its VideoPreference: priority (higher first) and the most it should get. */
@@ -178,6 +184,7 @@ export class VideoRouter {
     this.setSubscriptions(participantId, []);
     this.downlinks.delete(participantId);
     this.allocators.delete(participantId);
+    this.probers.delete(participantId);
     this.layerTargets.delete(participantId);
     this.serverAdapted.delete(participantId);
     this.serverLayers.delete(participantId);
@@ -329,7 +336,11 @@ export class VideoRouter {
           ladders.set(s.publisherId, ladder);
           return { id: s.publisherId, bps: ladder.at(-1)!.bps, steps: ladder.map((step) => step.bps) };
         });
-      const { paused, resumed } = allocator.allocate(candidates, this.allocationFigure(subscriberId, candidates));
+      const prober = this.prober(subscriberId);
+      const proven = this.judgeProbe(subscriberId, prober);
+      const figure = this.allocationFigure(subscriberId, candidates);
+      const { paused, resumed } = allocator.allocate(candidates, figure, { proven });
+      this.maybeProbe(subscriberId, prober, allocator, candidates, figure);
       for (const subscription of byMid.values()) {
         // The flag follows the allocator's own set: a video it no longer holds paused (resumed, or
         // gone from its candidates while the subscriber paused it itself) is resumed, and said so.
@@ -356,6 +367,91 @@ export class VideoRouter {
       if (paused.length > 0 || resumed.length > 0) changes.push({ subscriberId, paused, resumed });
     }
     return changes;
+  }
+
+  private prober(subscriberId: string): DownlinkProber {
+    let prober = this.probers.get(subscriberId);
+    if (!prober) {
+      prober = new DownlinkProber(this.settings.prober, this.now);
+      this.probers.set(subscriberId, prober);
+    }
+    return prober;
+  }
+
+  /** Judges a finished probe: true when it got through, and the figure now carries its rate. */
+  private judgeProbe(subscriberId: string, prober: DownlinkProber): boolean {
+    const downlink = this.downlinks.get(subscriberId);
+    if (!downlink || !prober.active) return false;
+    if (downlink.lastCutMs >= (prober.reportsFromMs ?? Infinity) - this.settings.prober.reportDelayMs) {
+      prober.congested();
+      return false;
+    }
+    if (!prober.due) return false;
+    const loss = downlink.worstLossSince(prober.reportsFromMs ?? 0);
+    // Its reports come about once a second: wait for one that covers the padding.
+    if (loss === undefined && !prober.overdue) return false;
+    const target = prober.targetBps;
+    const verdict = prober.finish(loss);
+    this.logger.debug('downlink_probe', { subscriberId, targetBps: Math.round(target), sentBps: Math.round(downlink.sentBps), loss, verdict });
+    switch (verdict) {
+      case 'succeeded':
+        downlink.probeSucceeded(target);
+        return true;
+      case 'failed':
+        downlink.probeFailed(this.settings.prober.drainMs);
+        return false;
+      case 'inconclusive':
+        downlink.probeInconclusive();
+        return false;
+      default: {
+        const unknown: never = verdict;
+        throw new Error(`unknown probe verdict ${String(unknown)}`);
+      }
+    }
+  }
+
+  /**
+   * With videos paused for want of downlink (not of the host's egress budget), probes whether the
+   * next one would fit: padding on one of the paused m-sections, up to the rate that video needs.
+   */
+  private maybeProbe(subscriberId: string, prober: DownlinkProber, allocator: DownlinkAllocator, candidates: readonly AllocationCandidate[], figure: number): void {
+    const downlink = this.downlinks.get(subscriberId);
+    if (!downlink || prober.active || figure <= 0 || figure < downlink.bps) return;
+    if (this.now() - downlink.lastCutMs < this.settings.prober.firstIntervalMs) return;
+    const next = candidates.find((c) => allocator.pausedIds.has(c.id));
+    if (!next) return;
+    const carrier = this.paddingCarrier(subscriberId);
+    if (!carrier) return;
+    let using = 0;
+    for (const c of candidates) {
+      if (allocator.pausedIds.has(c.id)) continue;
+      const step = allocator.stepOf(c.id);
+      using += c.steps && step !== undefined ? c.steps[step]! : c.bps;
+    }
+    const { budgetShare, resumeMargin } = this.settings.allocator;
+    // 5% over the bare need: the videos' measured rates move a little between rounds, and a probe that
+    // succeeded must leave the next video fitting with its margin at the next one too.
+    const target = ((using + (next.steps?.[0] ?? next.bps) * resumeMargin) / budgetShare) * 1.05;
+    const padding = target - downlink.sentBps;
+    if (prober.start(target, padding)) downlink.suspendUntil(prober.suspendUntilMs);
+  }
+
+  /** A server-paused m-section of `subscriberId` that padding can go out on. */
+  private paddingCarrier(subscriberId: string): VideoSubscription | undefined {
+    for (const subscription of this.subscriptions.get(subscriberId)?.values() ?? []) if (subscription.canPad) return subscription;
+    return undefined;
+  }
+
+  /** Sends the padding of running probes, paced by the media clock. */
+  private pad(now: number): void {
+    const elapsedMs = Math.min(100, now - this.lastPaddingMs);
+    this.lastPaddingMs = now;
+    if (elapsedMs <= 0) return;
+    for (const [subscriberId, prober] of this.probers) {
+      const bps = prober.paddingBps;
+      if (bps <= 0) continue;
+      this.paddingCarrier(subscriberId)?.sendPadding((bps * elapsedMs) / 8000);
+    }
   }
 
   /** Whether the server chooses `subscriberId`'s layers (it asked for server-side adaptation and JOIN_ACK granted it). */
@@ -391,6 +487,7 @@ export class VideoRouter {
   tick(): void {
     const now = this.now();
     for (const stream of this.streams.values()) stream.tick(now);
+    this.pad(now);
   }
 
   get stats(): VideoRouterStats {

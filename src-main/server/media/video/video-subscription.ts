@@ -1,5 +1,5 @@
 import { ABS_SEND_TIME_URI, type HeaderExtension } from '../peer/sdp.js';
-import { absSendTimeOf, rewrittenRtpBound, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
+import { absSendTimeOf, MAX_RTP_PADDING, rewrittenRtpBound, writePaddingRtp, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
 import { SequenceRewriter } from './sequence-rewriter.js';
 import { LayerVerdict, SvcLayerSelector } from './svc-layer-selector.js';
 import type { PacketSink, VideoPacket } from './video-packet.js';
@@ -58,6 +58,8 @@ export class VideoSubscription {
   private readonly fields: RtpRewrite;
   /** abs-send-time written on every packet when the subscriber negotiated it, so its REMB measures this hop. */
   private readonly absSendTime = { id: 0, value: 0 };
+  /** The header of padding packets, reused. */
+  private readonly paddingOut: Pick<RtpRewrite, 'ssrc' | 'payloadType' | 'sequenceNumber' | 'timestamp' | 'absSendTime'> = { ssrc: 0, payloadType: 0, sequenceNumber: 0, timestamp: 0, absSendTime: undefined };
   /** Marker bits as sent, by outgoing sequence number (mod size): a resend repeats what the subscriber was sent. */
   private readonly sentMarkers = new Uint8Array(1024);
 
@@ -105,6 +107,37 @@ export class VideoSubscription {
     if (!this.emit(packet)) return false;
     this.counters.retransmitted++;
     return true;
+  }
+
+  /**
+   * Probing the subscriber's link: padding-only packets worth about `bytes` on this m-section, while
+   * the server holds it paused (then nothing else goes out on it, so the padding takes the next
+   * sequence numbers and the video continues after them when it resumes). Returns the bytes sent.
+   */
+  sendPadding(bytes: number): number {
+    if (!this.serverPaused || this.paused || !this.open) return 0;
+    const { scratch } = this.ports;
+    let sent = 0;
+    while (bytes - sent > 0) {
+      const sequenceNumber = this.rewriter.reserve();
+      if (sequenceNumber < 0) break;
+      this.absSendTime.value = absSendTimeOf(this.ports.now());
+      const out = this.paddingOut;
+      out.ssrc = this.spec.ssrc;
+      out.payloadType = this.spec.payloadType;
+      out.sequenceNumber = sequenceNumber;
+      out.timestamp = this.rewriter.timestamp;
+      out.absSendTime = this.fields.absSendTime;
+      const length = writePaddingRtp(scratch, out, Math.min(MAX_RTP_PADDING, bytes - sent));
+      if (!this.ports.send(this.ports.view(length))) break;
+      sent += length;
+    }
+    return sent;
+  }
+
+  /** Whether padding can go out on this m-section now (see sendPadding). */
+  get canPad(): boolean {
+    return this.serverPaused && !this.paused && this.open && this.rewriter.hasStarted;
   }
 
   private pauseGate(next: PacketSink): PacketSink {

@@ -1,0 +1,113 @@
+/**
+ * Finds out whether a subscriber's link can take more before a paused video is resumed on it.
+ *
+ * The downlink figure only learns from what is sent: while videos are paused nothing tells it
+ * the link got better, and resuming a video to find out costs the viewer a tile that starts and
+ * freezes again. So, when videos are paused and a probe is due, the router sends padding on a
+ * paused m-section for `durationMs`, up to the rate the next video would need. The subscriber's
+ * receiver reports then say whether it got through: with loss at most `maxLossFraction` the
+ * figure is raised to that rate, the video resumes at once and the next one may be probed for
+ * right away; otherwise nothing is resumed and the next probe waits twice as long (up to
+ * `maxIntervalMs`). The padding's own loss must not
+ * count as congestion of the videos: the estimate ignores loss during a probe and its reports.
+ * Pure and clock-injected.
+ */
+
+export interface DownlinkProberSettings {
+  /** How long padding is sent. */
+  durationMs: number;
+  /** A probe is evaluated only on receiver reports that arrived at least this long after it began. */
+  reportDelayMs: number;
+  /** No such report this long after the padding stopped: the probe failed. */
+  verdictTimeoutMs: number;
+  /** Wait before the first probe, after a success, and after congestion. */
+  firstIntervalMs: number;
+  /** The longest wait between failed probes. */
+  maxIntervalMs: number;
+  /** Loss in the reports after a probe up to this fraction is a success. */
+  maxLossFraction: number;
+  /** After a failed probe, loss reported for this long is the padding's queue draining, not congestion. */
+  drainMs: number;
+}
+
+/** `inconclusive`: no receiver report came (a client that sends none): nothing learned either way. */
+export type ProbeVerdict = 'succeeded' | 'failed' | 'inconclusive';
+
+export class DownlinkProber {
+  private probe: { startMs: number; endMs: number; targetBps: number; paddingBps: number } | undefined;
+  private intervalMs: number;
+  private nextAtMs: number;
+
+  constructor(
+    private readonly settings: DownlinkProberSettings,
+    private readonly now: () => number,
+  ) {
+    this.intervalMs = settings.firstIntervalMs;
+    this.nextAtMs = now() + settings.firstIntervalMs;
+  }
+
+  /** Padding to send now, in bps (0 outside a probe's sending window). */
+  get paddingBps(): number {
+    const p = this.probe;
+    return p && this.now() < p.endMs ? p.paddingBps : 0;
+  }
+
+  /** A probe is running, or waits for its verdict. */
+  get active(): boolean {
+    return this.probe !== undefined;
+  }
+
+  /** The rate the running probe tries. */
+  get targetBps(): number {
+    return this.probe?.targetBps ?? 0;
+  }
+
+  /** Since when reports describe the running probe (undefined when none runs). */
+  get reportsFromMs(): number | undefined {
+    return this.probe && this.probe.startMs + this.settings.reportDelayMs;
+  }
+
+  /** Whether the running probe has stopped sending and its reports can be judged. */
+  get due(): boolean {
+    return this.probe !== undefined && this.now() >= this.probe.endMs;
+  }
+
+  /** Whether the running probe has waited for its reports as long as it may. */
+  get overdue(): boolean {
+    return this.probe !== undefined && this.now() >= this.probe.endMs + this.settings.verdictTimeoutMs;
+  }
+
+  /** Until when the running probe's padding and its reports can be lost (the estimate must not count it). */
+  get suspendUntilMs(): number {
+    return this.probe ? this.probe.endMs + this.settings.verdictTimeoutMs + 1 : -Infinity;
+  }
+
+  /** Starts a probe toward `targetBps` with `paddingBps` of padding, if one is allowed now. */
+  start(targetBps: number, paddingBps: number): boolean {
+    const now = this.now();
+    if (this.probe || now < this.nextAtMs || paddingBps <= 0) return false;
+    this.probe = { startMs: now, endMs: now + this.settings.durationMs, targetBps, paddingBps };
+    return true;
+  }
+
+  /** Judges the finished probe on the worst loss reported since `reportsFromMs` (undefined: no report came). */
+  finish(worstLoss: number | undefined): ProbeVerdict {
+    const now = this.now();
+    this.probe = undefined;
+    if (worstLoss !== undefined && worstLoss <= this.settings.maxLossFraction) {
+      // The next paused video may be probed for at once: a link that got better usually has room for all.
+      this.intervalMs = this.settings.firstIntervalMs;
+      this.nextAtMs = now;
+      return 'succeeded';
+    }
+    this.intervalMs = Math.min(this.settings.maxIntervalMs, this.intervalMs * 2);
+    this.nextAtMs = now + this.intervalMs;
+    return worstLoss === undefined ? 'inconclusive' : 'failed';
+  }
+
+  /** The link was congested (the figure was cut): no probe for a while, and the running one is dropped. */
+  congested(): void {
+    this.probe = undefined;
+    this.nextAtMs = Math.max(this.nextAtMs, this.now() + this.settings.firstIntervalMs);
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
+import { DownlinkProber } from '../../src-main/server/media/bwe/downlink-prober.js';
+
+const SETTINGS = { ...DEFAULT_MEDIA_SETTINGS.video.prober, durationMs: 1500, reportDelayMs: 1000, firstIntervalMs: 2000, maxIntervalMs: 6000, maxLossFraction: 0.02 };
+
+describe('DownlinkProber (bwe/downlink-prober.ts)', () => {
+  it('waits its first interval, pads for its duration, and asks for reports from a second in', () => {
+    let now = 0;
+    const prober = new DownlinkProber(SETTINGS, () => now);
+    expect(prober.start(1_800_000, 700_000)).toBe(false);
+    now = 2000;
+    expect(prober.start(1_800_000, 0)).toBe(false);
+    expect(prober.start(1_800_000, 700_000)).toBe(true);
+    expect(prober.start(1_800_000, 700_000)).toBe(false);
+    expect(prober.paddingBps).toBe(700_000);
+    expect(prober.reportsFromMs).toBe(3000);
+    expect(prober.due).toBe(false);
+    now = 3500;
+    expect(prober.paddingBps).toBe(0);
+    expect(prober.due).toBe(true);
+    expect(prober.overdue).toBe(false);
+    now = 6000;
+    expect(prober.overdue).toBe(true);
+  });
+
+  it('after a success may probe again at once; each failure doubles the wait up to the longest; no report learns nothing', () => {
+    let now = 2000;
+    const prober = new DownlinkProber(SETTINGS, () => now);
+    prober.start(1, 1);
+    now += 1500;
+    expect(prober.finish(0.01)).toBe('succeeded');
+    expect(prober.start(1, 1)).toBe(true);
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      now += 1500;
+      expect(prober.finish(0.3)).toBe('failed');
+      const failedAt = now;
+      while (!prober.start(1, 1)) now += 100;
+      waits.push(now - failedAt);
+    }
+    expect(waits).toEqual([4000, 6000, 6000, 6000]);
+    now += 1500;
+    expect(prober.finish(undefined)).toBe('inconclusive');
+    expect(prober.active).toBe(false);
+  });
+
+  it('drops a running probe on congestion and waits its first interval after it', () => {
+    let now = 2000;
+    const prober = new DownlinkProber(SETTINGS, () => now);
+    prober.start(1, 1);
+    now += 500;
+    prober.congested();
+    expect(prober.active).toBe(false);
+    expect(prober.paddingBps).toBe(0);
+    now += 1900;
+    expect(prober.start(1, 1)).toBe(false);
+    now += 100;
+    expect(prober.start(1, 1)).toBe(true);
+  });
+});
