@@ -45,6 +45,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     // 2% resumes the video at once, and the next may be probed for straight away. The first probe comes 2 s
     // after a pause or a cut; each failure doubles the wait, to 6 s, and its loss for 1.2 s after is the
     // padding draining.
+    // Retransmissions to a subscriber: up to a quarter of its figure (at least 150 kbps), in bursts of 300 ms.
+    resend: { shareOfFigure: 0.25, minBps: 150_000, burstMs: 300 },
     prober: { durationMs: 1500, reportDelayMs: 1000, verdictTimeoutMs: 2500, firstIntervalMs: 2000, maxIntervalMs: 6000, maxLossFraction: 0.02, drainMs: 1200 },
   },
 };
@@ -65,6 +67,7 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       downlink: { ...d.video.downlink, ...v.downlink },
       allocator: { ...d.video.allocator, ...v.allocator },
       prober: { ...d.video.prober, ...v.prober },
+      resend: { ...d.video.resend, ...v.resend },
     },
   } as MediaSettings;
 }

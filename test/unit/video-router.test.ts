@@ -72,6 +72,26 @@ describe('VideoRouter', () => {
     expect(sent.length).toBe(before + 1);
   });
 
+  it('answers NACKs only within a quarter of the subscriber\'s figure: a congested viewer NACKing everything gets no retransmission storm', () => {
+    const { router, sent, advance } = setup();
+    router.publish('alice', PUB);
+    open(router, 'bob', 2001);
+    // 1,000 packets of 1,000 bytes, a millisecond apart; bob NACKs every one of them, 100 at a time, over one second.
+    const big = (seq: number) => buildRtp({ payloadType: 96, sequenceNumber: seq, timestamp: seq * 90, ssrc: 1111, marker: true, payload: Buffer.concat([Buffer.from([0x10, seq === 0 ? 0 : 1]), Buffer.alloc(986)]) });
+    for (let s = 0; s < 1000; s++) router.onPublisherRtp('alice', big(s));
+    const out = sent.filter((x) => x.to === 'bob' && !isRtcpPacket(x.packet)).map((x) => parseRtp(x.packet)!.sequenceNumber);
+    const before = sent.length;
+    for (let i = 0; i < 10; i++) {
+      router.onSubscriberRtcp('bob', '2', buildNack(2001, 2001, out.slice(i * 100, i * 100 + 100)));
+      advance(100);
+    }
+    const resentBytes = sent.slice(before).reduce((n, x) => n + x.packet.length, 0);
+    // Its figure is the starting 2.8 Mbps: a quarter is 700 kbps, about 87 KB in that second (plus the first burst).
+    expect(resentBytes).toBeGreaterThan(60_000);
+    expect(resentBytes).toBeLessThan(130_000);
+    expect(router.stats.retransmissions).toBeLessThan(130);
+  });
+
   it('merges keyframe requests from every subscriber into one PLI per 500 ms, and asks again after 1 s without a keyframe', () => {
     const { router, rtcp, advance } = setup();
     router.publish('alice', PUB);

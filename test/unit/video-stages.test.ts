@@ -135,6 +135,7 @@ describe('VideoSubscription', () => {
       scratch,
       view: (length) => (views[length] ??= scratch.subarray(0, length)),
       now,
+      mayResend: () => true,
     });
     sub.attach([{ id: 7, uri: 'urn:3gpp:video-orientation' }, { id: 9, uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time' }]);
     sub.open = true;

@@ -3,6 +3,7 @@ import { DownlinkAllocator, type AllocationCandidate, type DownlinkAllocatorSett
 import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink-estimate.js';
 import { DownlinkProber, type DownlinkProberSettings } from '../bwe/downlink-prober.js';
 import type { EgressBudget } from '../bwe/egress-budget.js';
+import { ResendBudget, type ResendBudgetSettings } from '../bwe/resend-budget.js';
 import { parseRtcp } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
@@ -19,6 +20,8 @@ export interface VideoRouterSettings extends IncomingStreamSettings {
   allocator: DownlinkAllocatorSettings;
   /** Padding probes before a paused video is resumed. */
   prober: DownlinkProberSettings;
+  /** What each subscriber may be sent as retransmissions. */
+  resend: ResendBudgetSettings;
 }
 
 /** How much one subscriber wants one publisher's video (Chime's VideoPreference, as SUBSCRIBE and REMOTE_VIDEO_UPDATE carry it). */
@@ -77,6 +80,7 @@ export class VideoRouter {
   private readonly downlinks = new Map<string, DownlinkEstimate>();
   private readonly allocators = new Map<string, DownlinkAllocator>();
   private readonly probers = new Map<string, DownlinkProber>();
+  private readonly resendBudgets = new Map<string, ResendBudget>();
   /** When padding was last sent (tick), to pace it by elapsed time. */
   private lastPaddingMs = 0;
   /** Subscribers whose layers the server chooses (Chime's server-side network adaptation). */
@@ -158,7 +162,9 @@ export class VideoRouter {
       } else {
         if (previous) this.detach(previous);
         const downlink = this.downlink(subscriberId);
+        const resends = this.resendBudget(subscriberId);
         subscription = new VideoSubscription(subscriberId, spec, {
+          mayResend: (bytes) => resends.take(bytes, downlink.bps),
           send: (packet) => {
             if (!this.transport.send(subscriberId, spec.mid, packet)) return false;
             downlink.onSent(packet.length);
@@ -185,6 +191,7 @@ export class VideoRouter {
     this.downlinks.delete(participantId);
     this.allocators.delete(participantId);
     this.probers.delete(participantId);
+    this.resendBudgets.delete(participantId);
     this.layerTargets.delete(participantId);
     this.serverAdapted.delete(participantId);
     this.serverLayers.delete(participantId);
@@ -369,6 +376,15 @@ export class VideoRouter {
     return changes;
   }
 
+  private resendBudget(subscriberId: string): ResendBudget {
+    let budget = this.resendBudgets.get(subscriberId);
+    if (!budget) {
+      budget = new ResendBudget(this.settings.resend, this.now);
+      this.resendBudgets.set(subscriberId, budget);
+    }
+    return budget;
+  }
+
   private prober(subscriberId: string): DownlinkProber {
     let prober = this.probers.get(subscriberId);
     if (!prober) {
@@ -418,8 +434,8 @@ export class VideoRouter {
     const downlink = this.downlinks.get(subscriberId);
     if (!downlink || prober.active || figure <= 0 || figure < downlink.bps) return;
     if (this.now() - downlink.lastCutMs < this.settings.prober.firstIntervalMs) return;
-    const next = candidates.find((c) => allocator.pausedIds.has(c.id));
-    if (!next) return;
+    const paused = candidates.filter((c) => allocator.pausedIds.has(c.id));
+    if (paused.length === 0) return;
     const carrier = this.paddingCarrier(subscriberId);
     if (!carrier) return;
     let using = 0;
@@ -429,10 +445,20 @@ export class VideoRouter {
       using += c.steps && step !== undefined ? c.steps[step]! : c.bps;
     }
     const { budgetShare, resumeMargin } = this.settings.allocator;
-    // 5% over the bare need: the videos' measured rates move a little between rounds, and a probe that
-    // succeeded must leave the next video fitting with its margin at the next one too.
-    const target = ((using + (next.steps?.[0] ?? next.bps) * resumeMargin) / budgetShare) * 1.05;
-    const padding = target - downlink.sentBps;
+    // What the videos need with the paused ones back, in priority order: at least the next one, and as
+    // many more as fit in twice what is sent now (a link that got better usually has room for several,
+    // and one probe per video would take seconds each). 5% over the bare need: measured rates move a
+    // little between rounds, and what a probe proved must still fit at the next one.
+    const sent = downlink.sentBps;
+    const need = (bps: number) => ((using + bps * resumeMargin) / budgetShare) * 1.05;
+    let wanted = 0;
+    let target = 0;
+    for (const c of paused) {
+      wanted += c.steps?.[0] ?? c.bps;
+      if (target > 0 && need(wanted) > 2 * sent) break;
+      target = need(wanted);
+    }
+    const padding = target - sent;
     if (prober.start(target, padding)) downlink.suspendUntil(prober.suspendUntilMs);
   }
 

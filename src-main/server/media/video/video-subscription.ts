@@ -28,12 +28,16 @@ export interface SubscriptionPorts {
   view(length: number): Buffer;
   /** Monotonic ms: abs-send-time is stamped from it as each packet leaves. */
   now(): number;
+  /** Whether a retransmission of `bytes` may go to this subscriber now (its resend budget). */
+  mayResend(bytes: number): boolean;
 }
 
 export interface SubscriptionCounters {
   forwarded: number;
   dropped: number;
   retransmitted: number;
+  /** NACKed packets not resent: over the subscriber's resend budget. */
+  resendsRefused: number;
 }
 
 /**
@@ -52,7 +56,7 @@ export class VideoSubscription {
   readonly rewriter = new SequenceRewriter();
   /** For an SVC source: the spatial and temporal layers this subscriber takes. */
   readonly layers = new SvcLayerSelector();
-  readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0 };
+  readonly counters: SubscriptionCounters = { forwarded: 0, dropped: 0, retransmitted: 0, resendsRefused: 0 };
   /** Entry point of the forwarding chain. */
   readonly input: PacketSink;
   private readonly fields: RtpRewrite;
@@ -101,6 +105,10 @@ export class VideoSubscription {
     if (inSeq < 0) return false;
     const packet = load(inSeq);
     if (!packet) return false;
+    if (!this.ports.mayResend(packet.buffer.length)) {
+      this.counters.resendsRefused++;
+      return false;
+    }
     this.fields.sequenceNumber = outSeq;
     this.fields.timestamp = (packet.header.timestamp + this.rewriter.timestampOffsetFor(outSeq)) >>> 0;
     this.fields.marker = packet.vp9 ? this.sentMarkers[outSeq % this.sentMarkers.length] === 1 : undefined;
@@ -112,12 +120,13 @@ export class VideoSubscription {
   /**
    * Probing the subscriber's link: padding-only packets worth about `bytes` on this m-section, while
    * the server holds it paused (then nothing else goes out on it, so the padding takes the next
-   * sequence numbers and the video continues after them when it resumes). Returns the bytes sent.
+   * sequence numbers and the video continues after them when it resumes). Returns the packets sent.
    */
   sendPadding(bytes: number): number {
     if (!this.serverPaused || this.paused || !this.open) return 0;
     const { scratch } = this.ports;
     let sent = 0;
+    let packets = 0;
     while (bytes - sent > 0) {
       const sequenceNumber = this.rewriter.reserve();
       if (sequenceNumber < 0) break;
@@ -131,8 +140,9 @@ export class VideoSubscription {
       const length = writePaddingRtp(scratch, out, Math.min(MAX_RTP_PADDING, bytes - sent));
       if (!this.ports.send(this.ports.view(length))) break;
       sent += length;
+      packets++;
     }
-    return sent;
+    return packets;
   }
 
   /** Whether padding can go out on this m-section now (see sendPadding). */
