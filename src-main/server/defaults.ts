@@ -43,11 +43,11 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     // from 1 s on (a report covers the second before it; by then a router's queue, 200 ms deep here, has
     // overflowed if the link cannot take it), waited for up to 2.5 s after the padding, decide: loss up to
     // 2% resumes the video at once, and the next may be probed for straight away. The first probe comes 2 s
-    // after a pause or a cut; each failure doubles the wait, to 6 s, and its loss for 1.2 s after is the
-    // padding draining.
+    // after a pause or a cut; each failure doubles the wait, to 4 s (a link that got better is found within
+    // about 10 s), and its loss for 1.2 s after is the padding draining.
     // Retransmissions to a subscriber: up to a quarter of its figure (at least 150 kbps), in bursts of 300 ms.
     resend: { shareOfFigure: 0.25, minBps: 150_000, burstMs: 300 },
-    prober: { durationMs: 1500, reportDelayMs: 1000, verdictTimeoutMs: 2500, firstIntervalMs: 2000, maxIntervalMs: 6000, maxLossFraction: 0.02, drainMs: 1200 },
+    prober: { durationMs: 1500, reportDelayMs: 1000, verdictTimeoutMs: 2500, firstIntervalMs: 2000, maxIntervalMs: 4000, maxLossFraction: 0.02, drainMs: 1200 },
   },
 };
 
