@@ -78,7 +78,7 @@ async function joinChorus(server: BenchServer, scenario: Scenario, load: LoadCon
 }
 
 /** Waits until INDEX lists every publisher's camera. */
-async function waitForSources(client: HeadlessClient, count: number): Promise<void> {
+export async function waitForSources(client: HeadlessClient, count: number): Promise<void> {
   const deadline = Date.now() + 15_000;
   while ((client.latestIndex()?.sources.length ?? 0) < count) {
     if (Date.now() > deadline) throw new Error(`INDEX lists ${client.latestIndex()?.sources.length ?? 0} of ${count} cameras`);

@@ -32,6 +32,25 @@ export function janusSide(cpus: string | undefined): ServerSide {
   };
 }
 
+/** An AudioBridge room mixing at 16 kHz, buffered like Chorus's mixer. */
+export async function createAudioRoom(session: JanusSession, room: number): Promise<void> {
+  const admin = await session.attach('janus.plugin.audiobridge');
+  await session.message(admin, {
+    request: 'create', room, sampling_rate: 16000, audiolevel_ext: true,
+    default_prebuffering: AUDIOBRIDGE_PREBUFFERING, allow_rtp_participants: false,
+  });
+}
+
+/** A VP8 VideoRoom for `publishers` cameras. */
+export async function createVideoRoom(session: JanusSession, room: number, publishers: number): Promise<void> {
+  const admin = await session.attach('janus.plugin.videoroom');
+  await session.message(admin, {
+    request: 'create', room, publishers, videocodec: 'vp8', audiocodec: 'opus',
+    // REMB only, like Chorus; no periodic FIR, so keyframes come from the clip and from PLI.
+    transport_wide_cc_ext: false, bitrate: 0, fir_freq: 0, notify_joining: false,
+  });
+}
+
 async function joinJanus(apiUrl: string, scenario: Scenario, load: LoadContext): Promise<JoinedLoad> {
   const session = await JanusSession.create(apiUrl);
   const peers: JanusPeer[] = [];
@@ -44,21 +63,8 @@ async function joinJanus(apiUrl: string, scenario: Scenario, load: LoadContext):
     await session.destroy();
   };
   try {
-    const admin = await session.attach('janus.plugin.audiobridge');
-    const videoAdmin = await session.attach('janus.plugin.videoroom');
-    const audioRoom = async (): Promise<void> => {
-      await session.message(admin, {
-        request: 'create', room: AUDIO_ROOM, sampling_rate: 16000, audiolevel_ext: true,
-        default_prebuffering: AUDIOBRIDGE_PREBUFFERING, allow_rtp_participants: false,
-      });
-    };
-    const videoRoom = async (publishers: number): Promise<void> => {
-      await session.message(videoAdmin, {
-        request: 'create', room: VIDEO_ROOM, publishers, videocodec: 'vp8', audiocodec: 'opus',
-        // REMB only, like Chorus; no periodic FIR, so keyframes come from the clip and from PLI.
-        transport_wide_cc_ext: false, bitrate: 0, fir_freq: 0, notify_joining: false,
-      });
-    };
+    const audioRoom = (): Promise<void> => createAudioRoom(session, AUDIO_ROOM);
+    const videoRoom = (publishers: number): Promise<void> => createVideoRoom(session, VIDEO_ROOM, publishers);
     const joinAudio = (i: number): Promise<JanusPeer> => {
       const recorder = load.recorder(i);
       return joinAudioBridge(session, AUDIO_ROOM, {

@@ -10,7 +10,8 @@ import { startBenchServer } from '../bench-server.js';
 import { JanusSession } from '../compare/janus-api.js';
 import { janusPeerBinding, publishVideoRoom, type JanusPeer } from '../compare/janus-peers.js';
 import { startJanus } from '../compare/janus-process.js';
-import { AUDIOBRIDGE_PREBUFFERING } from '../compare/janus-side.js';
+import { waitForSources } from '../compare/chorus-side.js';
+import { createAudioRoom, createVideoRoom } from '../compare/janus-side.js';
 import { vp8Sender } from '../load/senders.js';
 import { loadVp8Clip, type Vp8Clip } from '../load/vp8-clip.js';
 import type { ViewerConfig, ViewerSummary } from './viewer.js';
@@ -103,11 +104,7 @@ async function runChorus(o: ConstrainedOptions, clip: Vp8Clip): Promise<ViewerRe
     publishers.push(...await joinInParallel(o.publishers, (i) => HeadlessClient.join(meeting!, attendees[i]!, {
       publishVideo: true, videoSender: vp8Sender(clip, i * 7), bindAddress: SERVER_ADDRESS, recordAudio: false, ignoreAudioMetadata: true, tls: server.tls?.pinned,
     })));
-    const deadline = Date.now() + 15_000;
-    while ((publishers[0]!.latestIndex()?.sources.length ?? 0) < o.publishers) {
-      if (Date.now() > deadline) throw new Error('INDEX never listed every camera');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForSources(publishers[0]!, o.publishers);
     return await runViewers(o, (k) => ({
       server: 'chorus', meeting: meeting!, attendee: attendees[o.publishers + k]!, cameras: o.publishers, serverUrl: server.url, fingerprint256: server.tls?.fingerprint256,
       bindAddress: viewerAddress(k), warmupS: o.warmupS, measureS: o.measureS,
@@ -129,15 +126,8 @@ async function runJanus(o: ConstrainedOptions, clip: Vp8Clip): Promise<ViewerRes
   let session: JanusSession | undefined;
   try {
     session = await JanusSession.create(janus.apiUrl);
-    const admin = await session.attach('janus.plugin.videoroom');
-    await session.message(admin, {
-      request: 'create', room: VIDEO_ROOM, publishers: Math.max(16, o.publishers), videocodec: 'vp8', audiocodec: 'opus',
-      transport_wide_cc_ext: false, bitrate: 0, fir_freq: 0, notify_joining: false,
-    });
-    const audioAdmin = await session.attach('janus.plugin.audiobridge');
-    await session.message(audioAdmin, {
-      request: 'create', room: AUDIO_ROOM, sampling_rate: 16000, audiolevel_ext: true, default_prebuffering: AUDIOBRIDGE_PREBUFFERING, allow_rtp_participants: false,
-    });
+    await createVideoRoom(session, VIDEO_ROOM, Math.max(16, o.publishers));
+    await createAudioRoom(session, AUDIO_ROOM);
     const live = session;
     peers.push(...await joinInParallel(o.publishers, (i) => publishVideoRoom(live, VIDEO_ROOM, { display: `cam-${i}`, sender: vp8Sender(clip, i * 7) })));
     const feeds = peers.map((p) => p.id);

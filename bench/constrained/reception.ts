@@ -1,4 +1,5 @@
 import { RtpHeader } from '../../src-main/server/media/rtp/rtp.js';
+import { isVp8KeyframeStart, vp8FrameStart } from '../../src-main/server/media/video/keyframes.js';
 
 /**
  * What a viewer would see and hear, judged from the RTP it receives (no decoder; the same rules
@@ -156,20 +157,10 @@ export class VideoReception {
 
 /** Width and height of a VP8 keyframe starting in this packet (RFC 6386 9.1), if it is one. */
 function keyframeSize(packet: Buffer, payload: number, length: number): { width: number; height: number } | undefined {
-  const end = payload + length;
-  let i = payload;
-  const x = (packet[i]! & 0x80) !== 0;
-  const start = (packet[i]! & 0x10) !== 0 && (packet[i]! & 0x0f) === 0;
-  i++;
-  if (x) {
-    const ext = packet[i++]!;
-    if (ext & 0x80) i += (packet[i]! & 0x80) ? 2 : 1;
-    if (ext & 0x40) i++;
-    if (ext & 0x30) i++;
-  }
-  // A keyframe: P bit clear in the frame tag, then the start code 9d 01 2a and two 14-bit sizes.
-  if (!start || i + 10 > end || (packet[i]! & 0x01) !== 0) return undefined;
-  if (packet[i + 3] !== 0x9d || packet[i + 4] !== 0x01 || packet[i + 5] !== 0x2a) return undefined;
+  if (!isVp8KeyframeStart(packet, payload, length)) return undefined;
+  // After the 3-byte frame tag: the start code 9d 01 2a, then two 14-bit sizes.
+  const i = vp8FrameStart(packet, payload, length);
+  if (i + 10 > payload + length || packet[i + 3] !== 0x9d || packet[i + 4] !== 0x01 || packet[i + 5] !== 0x2a) return undefined;
   return { width: packet.readUInt16LE(i + 6) & 0x3fff, height: packet.readUInt16LE(i + 8) & 0x3fff };
 }
 

@@ -100,8 +100,6 @@ export class HeadlessClient {
   readonly audioReceived: Uint8Array[] = [];
   /** Arrival time (performance.now) of each entry of audioReceived. */
   readonly audioArrivals: number[] = [];
-  /** Padding-only video packets received (the server probing the link). */
-  paddingReceived = 0;
   /** Mixed-audio packets received, recorded or not. */
   audioPackets = 0;
   /** Header extensions (id to bytes) of the latest video packet received. */
@@ -306,10 +304,7 @@ export class HeadlessClient {
         if (stats && msg.length >= 12 && !stats.onPacket(msg.readUInt32BE(8), msg.readUInt16BE(2))) return;
         const info = parseRtp(msg);
         // Padding-only packets (the server probing this link) count in receiver reports, not as video.
-        if (info && info.payloadLength === 0 && info.paddingLength > 0) {
-          this.paddingReceived++;
-          return;
-        }
+        if (info && info.payloadLength === 0 && info.paddingLength > 0) return;
         this.received.set(mid, (this.received.get(mid) ?? 0) + 1);
         this.options.onRtp?.('video', mid, msg);
         if (!info) return;

@@ -44,18 +44,4 @@ describe('DownlinkProber (bwe/downlink-prober.ts)', () => {
     expect(prober.finish(undefined)).toBe('inconclusive');
     expect(prober.active).toBe(false);
   });
-
-  it('drops a running probe on congestion and waits its first interval after it', () => {
-    let now = 2000;
-    const prober = new DownlinkProber(SETTINGS, () => now);
-    prober.start(1, 1);
-    now += 500;
-    prober.congested();
-    expect(prober.active).toBe(false);
-    expect(prober.paddingBps).toBe(0);
-    now += 1900;
-    expect(prober.start(1, 1)).toBe(false);
-    now += 100;
-    expect(prober.start(1, 1)).toBe(true);
-  });
 });

@@ -258,32 +258,44 @@ describe('VideoRouter bandwidth figures', () => {
     expect(router.downlinkEstimateBps('bob')).toBe(0);
   });
 
-  it('pauses for a subscriber the lower-priority video its downlink cannot carry, and resumes it on a keyframe once it fits again', () => {
-    const { router, advance, rtp } = setup();
+  /**
+   * bob subscribed to alice (mid 2) and carol (mid 3), each sending 800 kbps (100-byte packets every
+   * millisecond); `flow(ms, keyAt)` plays that, with the media clock ticking every 20 ms when asked.
+   */
+  const bobWatchesAliceAndCarol = (options: { mediaClock: boolean }) => {
+    const t = setup();
+    const { router, advance } = t;
     router.publish('alice', PUB);
     router.publish('carol', { ...PUB, ssrc: 3333 });
     router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
     router.subscriberTrackOpened('bob', '2');
     router.subscriberTrackOpened('bob', '3');
-    // Each publisher sends 800 kbps: 100-byte packets every millisecond.
     const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
     let seq = 0;
     const flow = (ms: number, keyAt = -1) => {
-      for (let t = 0; t < ms; t++, seq++) {
-        router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || t === keyAt));
-        router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || t === keyAt));
+      for (let i = 0; i < ms; i++, seq++) {
+        router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || i === keyAt));
+        router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || i === keyAt));
         advance(1);
+        if (options.mediaClock && i % 20 === 19) router.tick();
       }
     };
     const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+    const round = () => {
+      router.updateDownlinks();
+      return router.allocateDownlinks(rank);
+    };
+    return { ...t, flow, round };
+  };
+
+  it('pauses for a subscriber the lower-priority video its downlink cannot carry, and resumes it on a keyframe once it fits again', () => {
+    const { router, rtp, flow, round } = bobWatchesAliceAndCarol({ mediaClock: false });
     flow(1500);
-    router.updateDownlinks();
-    expect(router.allocateDownlinks(rank)).toEqual([]);
+    expect(round()).toEqual([]);
     // 40% loss on what bob gets from carol: its figure drops to 1.6 Mbps x 0.8 = 1.28 Mbps, 1.15 for video.
     router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
     flow(1500);
-    router.updateDownlinks();
-    expect(router.allocateDownlinks(rank)).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    expect(round()).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
     const before = rtp('bob').filter((p) => p.ssrc === 2002).length;
     flow(500);
     expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(before);
@@ -293,8 +305,7 @@ describe('VideoRouter bandwidth figures', () => {
     const resumedAt: number[] = [];
     for (let i = 0; i < 20 && resumedAt.length === 0; i++) {
       flow(1500);
-      router.updateDownlinks();
-      if (router.allocateDownlinks(rank).some((c) => c.resumed.includes('carol'))) resumedAt.push(i);
+      if (round().some((c) => c.resumed.includes('carol'))) resumedAt.push(i);
     }
     expect(resumedAt).toHaveLength(1);
     const paused = rtp('bob').filter((p) => p.ssrc === 2002).length;
@@ -307,29 +318,8 @@ describe('VideoRouter bandwidth figures', () => {
   describe('probing a paused video\'s link with padding', () => {
     /** bob gets alice and carol (800 kbps each); 40% loss on carol has just paused her. */
     const pausedCarol = () => {
-      const t = setup();
-      const { router, advance } = t;
-      router.publish('alice', PUB);
-      router.publish('carol', { ...PUB, ssrc: 3333 });
-      router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
-      router.subscriberTrackOpened('bob', '2');
-      router.subscriberTrackOpened('bob', '3');
-      const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
-      let seq = 0;
-      /** `ms` of media, the media clock ticking every 20 ms; a keyframe at `keyAt`. */
-      const flow = (ms: number, keyAt = -1) => {
-        for (let t2 = 0; t2 < ms; t2++, seq++) {
-          router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || t2 === keyAt));
-          router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || t2 === keyAt));
-          advance(1);
-          if (t2 % 20 === 19) router.tick();
-        }
-      };
-      const rank = (id: string) => ['alice', 'carol'].indexOf(id);
-      const round = () => {
-        router.updateDownlinks();
-        return router.allocateDownlinks(rank);
-      };
+      const t = bobWatchesAliceAndCarol({ mediaClock: true });
+      const { router, flow, round } = t;
       flow(1500);
       round();
       router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
@@ -337,7 +327,7 @@ describe('VideoRouter bandwidth figures', () => {
       expect(round()).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
       // The loss goes with her.
       router.onSubscriberRtcp('bob', '2', rr(1, 2002, 0));
-      return { ...t, flow, round };
+      return t;
     };
     const padding = <T extends { ssrc: number; payloadLength: number; paddingLength: number }>(packets: T[]) => packets.filter((p) => p.ssrc === 2002 && p.payloadLength === 0 && p.paddingLength > 0);
 

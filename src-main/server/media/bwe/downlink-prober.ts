@@ -20,7 +20,7 @@ export interface DownlinkProberSettings {
   reportDelayMs: number;
   /** No such report this long after the padding stopped: the probe failed. */
   verdictTimeoutMs: number;
-  /** Wait before the first probe, after a success, and after congestion. */
+  /** Wait before the first probe, and (the router's rule) after the figure was cut for congestion. */
   firstIntervalMs: number;
   /** The longest wait between failed probes. */
   maxIntervalMs: number;
@@ -103,11 +103,5 @@ export class DownlinkProber {
     this.intervalMs = Math.min(this.settings.maxIntervalMs, this.intervalMs * 2);
     this.nextAtMs = now + this.intervalMs;
     return worstLoss === undefined ? 'inconclusive' : 'failed';
-  }
-
-  /** The link was congested (the figure was cut): no probe for a while, and the running one is dropped. */
-  congested(): void {
-    this.probe = undefined;
-    this.nextAtMs = Math.max(this.nextAtMs, this.now() + this.settings.firstIntervalMs);
   }
 }

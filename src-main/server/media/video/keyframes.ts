@@ -7,29 +7,37 @@
 
 import type { VideoCodec } from './codecs.js';
 
-/** VP8 (RFC 7741): true when the packet starts a key frame. */
-export function isVp8KeyframeStart(packet: Buffer, offset = 0, length = packet.length - offset): boolean {
-  if (length < 1) return false;
+/**
+ * VP8 (RFC 7741): where the VP8 frame itself begins when the packet starts a frame (S set,
+ * partition 0), past the payload descriptor; -1 otherwise or when the packet is too short.
+ */
+export function vp8FrameStart(packet: Buffer, offset = 0, length = packet.length - offset): number {
+  if (length < 1) return -1;
   const end = offset + length;
   const b0 = packet[offset]!;
   const start = (b0 & 0x10) !== 0;
   const partition = b0 & 0x0f;
-  if (!start || partition !== 0) return false;
+  if (!start || partition !== 0) return -1;
   let i = offset + 1;
   if (b0 & 0x80) {
-    if (length < 2) return false;
+    if (length < 2) return -1;
     const x = packet[offset + 1]!;
     i = offset + 2;
     if (x & 0x80) {
-      if (i >= end) return false;
+      if (i >= end) return -1;
       i += packet[i]! & 0x80 ? 2 : 1;
     }
     if (x & 0x40) i += 1;
     if (x & 0x30) i += 1;
   }
-  if (i >= end) return false;
+  return i < end ? i : -1;
+}
+
+/** VP8 (RFC 7741): true when the packet starts a key frame. */
+export function isVp8KeyframeStart(packet: Buffer, offset = 0, length = packet.length - offset): boolean {
+  const i = vp8FrameStart(packet, offset, length);
   // The VP8 frame tag's P bit is 0 for key frames.
-  return (packet[i]! & 0x01) === 0;
+  return i >= 0 && (packet[i]! & 0x01) === 0;
 }
 
 /** H.264 (RFC 6184): true for an IDR slice or SPS, directly, in a STAP-A, or at the start of an FU-A. */

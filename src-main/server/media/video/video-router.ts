@@ -32,6 +32,14 @@ export interface VideoPreferenceSpec {
   targetBps: number;
 }
 
+/** One subscriber's downlink: its estimate, which videos and layers fit it, probes for more, and its resend budget. */
+interface SubscriberLink {
+  estimate: DownlinkEstimate;
+  allocator: DownlinkAllocator;
+  prober: DownlinkProber;
+  resends: ResendBudget;
+}
+
 /** Videos the allocator paused or resumed for one subscriber, by publisher. */
 export interface DownlinkChange {
   subscriberId: string;
@@ -76,11 +84,8 @@ export class VideoRouter {
   private readonly streams = new Map<string, IncomingVideoStream>();
   /** subscriberId -> mid -> subscription */
   private readonly subscriptions = new Map<string, Map<string, VideoSubscription>>();
-  /** subscriberId -> its downlink estimate, from its first subscription (or REMB) until it leaves. */
-  private readonly downlinks = new Map<string, DownlinkEstimate>();
-  private readonly allocators = new Map<string, DownlinkAllocator>();
-  private readonly probers = new Map<string, DownlinkProber>();
-  private readonly resendBudgets = new Map<string, ResendBudget>();
+  /** subscriberId -> what is known and decided about its downlink, from its first subscription (or REMB) until it leaves. */
+  private readonly links = new Map<string, SubscriberLink>();
   /** When padding was last sent (tick), to pace it by elapsed time. */
   private lastPaddingMs = 0;
   /** Subscribers whose layers the server chooses (Chime's server-side network adaptation). */
@@ -161,13 +166,12 @@ export class VideoRouter {
         }
       } else {
         if (previous) this.detach(previous);
-        const downlink = this.downlink(subscriberId);
-        const resends = this.resendBudget(subscriberId);
+        const link = this.link(subscriberId);
         subscription = new VideoSubscription(subscriberId, spec, {
-          mayResend: (bytes) => resends.take(bytes, downlink.bps),
+          mayResend: (bytes) => link.resends.take(bytes, link.estimate.bps),
           send: (packet) => {
             if (!this.transport.send(subscriberId, spec.mid, packet)) return false;
-            downlink.onSent(packet.length);
+            link.estimate.onSent(packet.length);
             return true;
           },
           requestKeyframe: () => this.streams.get(subscription.publisherId)?.requestKeyframe(this.now()),
@@ -188,10 +192,7 @@ export class VideoRouter {
   /** Stops everything `participantId` receives and, unless kept for a reconnect, what it publishes. */
   removeParticipant(participantId: string, options: { keepPublication?: boolean } = {}): void {
     this.setSubscriptions(participantId, []);
-    this.downlinks.delete(participantId);
-    this.allocators.delete(participantId);
-    this.probers.delete(participantId);
-    this.resendBudgets.delete(participantId);
+    this.links.delete(participantId);
     this.layerTargets.delete(participantId);
     this.serverAdapted.delete(participantId);
     this.serverLayers.delete(participantId);
@@ -265,7 +266,7 @@ export class VideoRouter {
     const stream = subscription && this.streams.get(subscription.publisherId);
     for (const message of parseRtcp(packet)) {
       if (message.kind === 'remb') {
-        this.downlink(subscriberId).onRemb(message.bitrate);
+        this.link(subscriberId).estimate.onRemb(message.bitrate);
         continue;
       }
       if (message.kind === 'receiver-report') {
@@ -294,18 +295,18 @@ export class VideoRouter {
 
   /** What `subscriberId` can take, in bps, as of the last updateDownlinks; 0 for one that never received video. */
   downlinkEstimateBps(subscriberId: string): number {
-    return this.downlinks.get(subscriberId)?.bps ?? 0;
+    return this.links.get(subscriberId)?.estimate.bps ?? 0;
   }
 
   /** The signals behind a subscriber's figure, for logs. */
   downlinkSignals(subscriberId: string): { rembBps: number; sentBps: number; lossFraction: number; holding: boolean } | undefined {
-    const d = this.downlinks.get(subscriberId);
+    const d = this.links.get(subscriberId)?.estimate;
     return d && { rembBps: d.rembBitrateBps, sentBps: d.sentBps, lossFraction: d.lossFraction, holding: d.holding };
   }
 
   /** Moves every subscriber's downlink figure on its REMB, loss and what it was sent; the media clock calls it. */
   updateDownlinks(): void {
-    for (const downlink of this.downlinks.values()) downlink.update();
+    for (const link of this.links.values()) link.estimate.update();
   }
 
   /** What `publisherId` has been sending lately (forwarded packets, headers included), in bps; 0 when nothing. */
@@ -322,11 +323,8 @@ export class VideoRouter {
     const changes: DownlinkChange[] = [];
     const now = this.now();
     for (const [subscriberId, byMid] of this.subscriptions) {
-      let allocator = this.allocators.get(subscriberId);
-      if (!allocator) {
-        allocator = new DownlinkAllocator(this.settings.allocator, this.now);
-        this.allocators.set(subscriberId, allocator);
-      }
+      const link = this.link(subscriberId);
+      const { allocator } = link;
       const adapt = this.serverAdapted.has(subscriberId);
       const prefs = this.preferences.get(subscriberId);
       const priority = (publisherId: string) => prefs?.get(publisherId)?.priority ?? 0;
@@ -343,11 +341,10 @@ export class VideoRouter {
           ladders.set(s.publisherId, ladder);
           return { id: s.publisherId, bps: ladder.at(-1)!.bps, steps: ladder.map((step) => step.bps) };
         });
-      const prober = this.prober(subscriberId);
-      const proven = this.judgeProbe(subscriberId, prober);
+      const proven = this.judgeProbe(subscriberId, link);
       const figure = this.allocationFigure(subscriberId, candidates);
       const { paused, resumed } = allocator.allocate(candidates, figure, { proven });
-      this.maybeProbe(subscriberId, prober, allocator, candidates, figure);
+      this.maybeProbe(subscriberId, link, candidates, figure);
       for (const subscription of byMid.values()) {
         // The flag follows the allocator's own set: a video it no longer holds paused (resumed, or
         // gone from its candidates while the subscriber paused it itself) is resumed, and said so.
@@ -376,34 +373,12 @@ export class VideoRouter {
     return changes;
   }
 
-  private resendBudget(subscriberId: string): ResendBudget {
-    let budget = this.resendBudgets.get(subscriberId);
-    if (!budget) {
-      budget = new ResendBudget(this.settings.resend, this.now);
-      this.resendBudgets.set(subscriberId, budget);
-    }
-    return budget;
-  }
-
-  private prober(subscriberId: string): DownlinkProber {
-    let prober = this.probers.get(subscriberId);
-    if (!prober) {
-      prober = new DownlinkProber(this.settings.prober, this.now);
-      this.probers.set(subscriberId, prober);
-    }
-    return prober;
-  }
-
   /** Judges a finished probe: true when it got through, and the figure now carries its rate. */
-  private judgeProbe(subscriberId: string, prober: DownlinkProber): boolean {
-    const downlink = this.downlinks.get(subscriberId);
-    if (!downlink || !prober.active) return false;
-    if (downlink.lastCutMs >= (prober.reportsFromMs ?? Infinity) - this.settings.prober.reportDelayMs) {
-      prober.congested();
-      return false;
-    }
-    if (!prober.due) return false;
-    const loss = downlink.worstLossSince(prober.reportsFromMs ?? 0);
+  private judgeProbe(subscriberId: string, { estimate: downlink, prober }: SubscriberLink): boolean {
+    // (No cut can come while a probe runs: the estimate is suspended until its verdict.)
+    const reportsFrom = prober.reportsFromMs;
+    if (reportsFrom === undefined || !prober.due) return false;
+    const loss = downlink.worstLossSince(reportsFrom);
     // Its reports come about once a second: wait for one that covers the padding.
     if (loss === undefined && !prober.overdue) return false;
     const target = prober.targetBps;
@@ -430,9 +405,8 @@ export class VideoRouter {
    * With videos paused for want of downlink (not of the host's egress budget), probes whether the
    * next one would fit: padding on one of the paused m-sections, up to the rate that video needs.
    */
-  private maybeProbe(subscriberId: string, prober: DownlinkProber, allocator: DownlinkAllocator, candidates: readonly AllocationCandidate[], figure: number): void {
-    const downlink = this.downlinks.get(subscriberId);
-    if (!downlink || prober.active || figure <= 0 || figure < downlink.bps) return;
+  private maybeProbe(subscriberId: string, { estimate: downlink, prober, allocator }: SubscriberLink, candidates: readonly AllocationCandidate[], figure: number): void {
+    if (prober.active || figure <= 0 || figure < downlink.bps) return;
     if (this.now() - downlink.lastCutMs < this.settings.prober.firstIntervalMs) return;
     const paused = candidates.filter((c) => allocator.pausedIds.has(c.id));
     if (paused.length === 0) return;
@@ -473,7 +447,7 @@ export class VideoRouter {
     const elapsedMs = Math.min(100, now - this.lastPaddingMs);
     this.lastPaddingMs = now;
     if (elapsedMs <= 0) return;
-    for (const [subscriberId, prober] of this.probers) {
+    for (const [subscriberId, { prober }] of this.links) {
       const bps = prober.paddingBps;
       if (bps <= 0) continue;
       this.paddingCarrier(subscriberId)?.sendPadding((bps * elapsedMs) / 8000);
@@ -548,13 +522,19 @@ export class VideoRouter {
     this.subscriptions.clear();
   }
 
-  private downlink(subscriberId: string): DownlinkEstimate {
-    let estimate = this.downlinks.get(subscriberId);
-    if (!estimate) {
-      estimate = new DownlinkEstimate(this.settings.downlink, this.now);
-      this.downlinks.set(subscriberId, estimate);
+  private link(subscriberId: string): SubscriberLink {
+    let link = this.links.get(subscriberId);
+    if (!link) {
+      const { settings, now } = this;
+      link = {
+        estimate: new DownlinkEstimate(settings.downlink, now),
+        allocator: new DownlinkAllocator(settings.allocator, now),
+        prober: new DownlinkProber(settings.prober, now),
+        resends: new ResendBudget(settings.resend, now),
+      };
+      this.links.set(subscriberId, link);
     }
-    return estimate;
+    return link;
   }
 
   /** Loss reports about the video SSRCs we send `subscriberId` (its reports on our audio are left out). */
@@ -563,7 +543,7 @@ export class VideoRouter {
     if (!byMid) return;
     for (const report of reports) {
       for (const subscription of byMid.values()) {
-        if (subscription.spec.ssrc === report.ssrc) this.downlink(subscriberId).onReceiverReport(report.ssrc, report.fractionLost);
+        if (subscription.spec.ssrc === report.ssrc) this.link(subscriberId).estimate.onReceiverReport(report.ssrc, report.fractionLost);
       }
     }
   }

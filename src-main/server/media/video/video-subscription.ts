@@ -123,7 +123,7 @@ export class VideoSubscription {
    * sequence numbers and the video continues after them when it resumes). Returns the packets sent.
    */
   sendPadding(bytes: number): number {
-    if (!this.serverPaused || this.paused || !this.open) return 0;
+    if (!this.canPad) return 0;
     const { scratch } = this.ports;
     let sent = 0;
     let packets = 0;
