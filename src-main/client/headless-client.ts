@@ -300,7 +300,10 @@ export class HeadlessClient {
     }
     track.onMessage((msg: Buffer) => {
       try {
-        if (isRtcpPacket(msg)) return this.onRtcp(msg);
+        if (isRtcpPacket(msg)) {
+          if (stats) for (const m of parseRtcp(msg)) if (m.kind === 'sender-report') stats.onSenderReport(m.ntpMsw, m.ntpLsw, performance.now());
+          return this.onRtcp(msg);
+        }
         if (stats && msg.length >= 12 && !stats.onPacket(msg.readUInt32BE(8), msg.readUInt16BE(2))) return;
         const info = parseRtp(msg);
         // Padding-only packets (the server probing this link) count in receiver reports, not as video.
@@ -409,7 +412,7 @@ export class HeadlessClient {
 
   private sendReceiverReports(): void {
     for (const { stats, track } of this.reception.values()) {
-      const rr = stats.report(this.videoSsrc);
+      const rr = stats.report(this.videoSsrc, performance.now());
       if (!rr) continue;
       try {
         if (track.isOpen()) track.sendMessageBinary(rr);

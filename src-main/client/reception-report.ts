@@ -1,3 +1,5 @@
+import { compactNtp } from '../server/media/rtp/ntp.js';
+
 /**
  * What a headless receiver reports about one incoming stream (RFC 3550 receiver report):
  * packets expected and received since the last report, and the RR packet that says so.
@@ -13,6 +15,9 @@ export class ReceptionStats {
   private reportedReceived = 0;
   private cumulativeLost = 0;
   private seen = 0;
+  /** The last sender report about this stream: its compact NTP time (echoed as LSR) and when it arrived. */
+  private lastSr = 0;
+  private lastSrAtMs = 0;
 
   constructor(public lossRate = 0) {}
 
@@ -35,8 +40,14 @@ export class ReceptionStats {
     return true;
   }
 
-  /** An RTCP RR about this stream since the last one, or undefined before any packet. */
-  report(senderSsrc: number): Buffer | undefined {
+  /** A sender report about this stream arrived at `atMs` (ms, the clock `report` is given). */
+  onSenderReport(ntpMsw: number, ntpLsw: number, atMs: number): void {
+    this.lastSr = compactNtp(ntpMsw, ntpLsw);
+    this.lastSrAtMs = atMs;
+  }
+
+  /** An RTCP RR about this stream since the last one (echoing the last sender report as of `nowMs`), or undefined before any packet. */
+  report(senderSsrc: number, nowMs = 0): Buffer | undefined {
     if (this.highest < 0) return undefined;
     const expected = this.highest - this.reportedHighest;
     const received = this.received - this.reportedReceived;
@@ -53,6 +64,10 @@ export class ReceptionStats {
     rr.writeUInt32BE(this.ssrc >>> 0, 8);
     rr.writeUInt32BE(((fraction << 24) | (Math.min(this.cumulativeLost, 0x7fffff) & 0xffffff)) >>> 0, 12);
     rr.writeUInt32BE(this.highest >>> 0, 16);
+    if (this.lastSr !== 0) {
+      rr.writeUInt32BE(this.lastSr, 24);
+      rr.writeUInt32BE(Math.max(0, Math.round(((nowMs - this.lastSrAtMs) * 65536) / 1000)) >>> 0, 28);
+    }
     return rr;
   }
 }

@@ -17,6 +17,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
   mixerStatsIntervalMs: 5000,
   // BITRATES to every subscriber: the SDK expects one every 2-4 s; its priority policy re-evaluates each second.
   bitratesIntervalMs: 1500,
+  // Downlink figures move, and videos are paused, resumed and probed for, every 500 ms.
+  allocationIntervalMs: 500,
   video: {
     // At most one PLI per publisher stream per 500 ms; another if no keyframe came within 1 s.
     keyframes: { minIntervalMs: 500, retryMs: 1000 },
@@ -34,20 +36,26 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     // REMB and holds 10 s. REMB and receiver reports older than 5 s are forgotten.
     downlink: {
       initialBps: 2_800_000, minBps: 100_000, maxBps: 15_000_000, increasePerSecond: 0.08, holdMs: 10_000, recutAfterMs: 3000,
-      rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
+      rembStaleMs: 5000, lossStaleMs: 5000, lossCutFraction: 0.1, queueCongestedMs: 80, rembCongestedRatio: 0.9, minSentBpsForRemb: 100_000,
       sentWindowMs: 2000, sentBucketMs: 100,
     },
-    // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s.
-    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000 },
-    // With videos paused, padding for 1.5 s up to what the next one needs. The receiver reports that arrive
-    // from 1 s on (a report covers the second before it; by then a router's queue, 200 ms deep here, has
-    // overflowed if the link cannot take it), waited for up to 2.5 s after the padding, decide: loss up to
-    // 2% resumes the video at once, and the next may be probed for straight away. The first probe comes 2 s
-    // after a pause or a cut; each failure doubles the wait, to 4 s (a link that got better is found within
-    // about 10 s), and its loss for 1.2 s after is the padding draining.
+    // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s;
+    // flowing ones are paused only when they overrun that by more than 20% (a resumed video's keyframes).
+    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1.2 },
     // Retransmissions to a subscriber: up to a quarter of its figure (at least 150 kbps), in bursts of 300 ms.
     resend: { shareOfFigure: 0.25, minBps: 150_000, burstMs: 300 },
-    prober: { durationMs: 1500, reportDelayMs: 1000, verdictTimeoutMs: 2500, firstIntervalMs: 2000, maxIntervalMs: 4000, maxLossFraction: 0.02, drainMs: 1200 },
+    // With videos paused, padding for 600 ms up to what the next one needs: short enough that a link 20%
+    // short of it queues 120 ms, not the 200 ms a router's queue holds on the test links before it drops
+    // (the videos' packets with the padding). The sender reports sent meanwhile (every 100 ms) decide, as
+    // the receiver echoes them: 80 ms over the round trip before the probe (twice) is the padding queueing,
+    // and the probe fails (stopping at once if still sending). Otherwise the receiver reports that arrive
+    // after it decide on loss: up to 2% resumes the video at once, and the next may be probed for straight
+    // away. Without echoes, after waiting 1.5 s, loss alone decides. The first probe comes 2 s after a pause
+    // or a cut; each failure doubles the wait, to 3 s (a link that got better is found within about 10 s),
+    // and loss reported in the 1.2 s after it is the padding draining.
+    prober: { durationMs: 600, reportDelayMs: 600, verdictTimeoutMs: 1500, firstIntervalMs: 2000, maxIntervalMs: 3000, maxLossFraction: 0.02, drainMs: 1200, maxQueueDelayMs: 80 },
+    // Sender reports every second on each video m-section, every 100 ms to a subscriber being probed.
+    senderReports: { intervalMs: 1000, probingIntervalMs: 100 },
   },
 };
 
@@ -68,6 +76,7 @@ export function mediaSettings(overrides: DeepPartial<MediaSettings> = {}): Media
       allocator: { ...d.video.allocator, ...v.allocator },
       prober: { ...d.video.prober, ...v.prober },
       resend: { ...d.video.resend, ...v.resend },
+      senderReports: { ...d.video.senderReports, ...v.senderReports },
     },
   } as MediaSettings;
 }

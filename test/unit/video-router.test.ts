@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEDIA_SETTINGS } from '../../src-main/server/defaults.js';
 import { createLogger } from '../../src-main/server/logger.js';
+import { compactNtp } from '../../src-main/server/media/rtp/ntp.js';
 import { buildNack, buildPli, buildRemb, parseRtcp, type RtcpMessage } from '../../src-main/server/media/rtp/rtcp.js';
 import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rtp/rtp.js';
 import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
@@ -19,12 +20,12 @@ function open(router: VideoRouter, who: string, ssrc: number): void {
   router.subscriberTrackOpened(who, '2');
 }
 
-function setup() {
+function setup(video = DEFAULT_MEDIA_SETTINGS.video) {
   let now = 0;
   const sent: { to: string; mid: string; packet: Buffer }[] = [];
   const router = new VideoRouter(
     { send: (to, mid, packet) => (sent.push({ to, mid, packet: Buffer.from(packet) }), true) },
-    DEFAULT_MEDIA_SETTINGS.video,
+    video,
     createLogger({ level: 'error', write: () => undefined }),
     () => now,
   );
@@ -209,7 +210,12 @@ describe('VideoRouter', () => {
 
 describe('VideoRouter bandwidth figures', () => {
   /** A compound RTCP packet as Chrome sends it: a receiver report on our SSRC, then REMB. */
-  const rr = (reporter: number, about: number, fractionLost: number): Buffer => {
+  /**
+   * A receiver report block about an interval that carried packets (its highest sequence number moves
+   * on each time); `lastSr` and `heldMs` echo a sender report as a receiver does.
+   */
+  let reportedHighest = 0;
+  const rr = (reporter: number, about: number, fractionLost: number, lastSr = 0, heldMs = 0): Buffer => {
     const b = Buffer.alloc(32);
     b[0] = 0x81;
     b[1] = 201;
@@ -217,6 +223,9 @@ describe('VideoRouter bandwidth figures', () => {
     b.writeUInt32BE(reporter, 4);
     b.writeUInt32BE(about, 8);
     b[12] = fractionLost;
+    b.writeUInt32BE((reportedHighest += 100), 16);
+    b.writeUInt32BE(lastSr, 24);
+    b.writeUInt32BE(Math.round((heldMs * 65536) / 1000), 28);
     return b;
   };
 
@@ -262,8 +271,8 @@ describe('VideoRouter bandwidth figures', () => {
    * bob subscribed to alice (mid 2) and carol (mid 3), each sending 800 kbps (100-byte packets every
    * millisecond); `flow(ms, keyAt)` plays that, with the media clock ticking every 20 ms when asked.
    */
-  const bobWatchesAliceAndCarol = (options: { mediaClock: boolean }) => {
-    const t = setup();
+  const bobWatchesAliceAndCarol = (options: { mediaClock: boolean; video?: typeof DEFAULT_MEDIA_SETTINGS.video }) => {
+    const t = setup(options.video);
     const { router, advance } = t;
     router.publish('alice', PUB);
     router.publish('carol', { ...PUB, ssrc: 3333 });
@@ -317,8 +326,10 @@ describe('VideoRouter bandwidth figures', () => {
 
   describe('probing a paused video\'s link with padding', () => {
     /** bob gets alice and carol (800 kbps each); 40% loss on carol has just paused her. */
+    /** Probes of 1.2 s, judged on reports from 1 s in: room for the echoes these tests stage. */
+    const video = { ...DEFAULT_MEDIA_SETTINGS.video, prober: { ...DEFAULT_MEDIA_SETTINGS.video.prober, durationMs: 1200, reportDelayMs: 1000 } };
     const pausedCarol = () => {
-      const t = bobWatchesAliceAndCarol({ mediaClock: true });
+      const t = bobWatchesAliceAndCarol({ mediaClock: true, video });
       const { router, flow, round } = t;
       flow(1500);
       round();
@@ -330,22 +341,48 @@ describe('VideoRouter bandwidth figures', () => {
       return t;
     };
     const padding = <T extends { ssrc: number; payloadLength: number; paddingLength: number }>(packets: T[]) => packets.filter((p) => p.ssrc === 2002 && p.payloadLength === 0 && p.paddingLength > 0);
+    /** Allocation rounds every 500 ms until a probe's padding goes out, then 100 ms more of it. */
+    const untilProbing = (t: ReturnType<typeof pausedCarol>) => {
+      const before = padding(t.rtp('bob')).length;
+      while (padding(t.rtp('bob')).length === before) {
+        t.flow(500);
+        t.round();
+        t.flow(20);
+      }
+      t.flow(100);
+    };
+    /**
+     * Waits for the router's next sender report on `ssrc` to bob, and has bob's report echo it as one that
+     * took `transitMs` there and back and was held `heldMs` before the answer: a round trip of the difference.
+     */
+    const echoNextSenderReport = (t: ReturnType<typeof pausedCarol>, mid: string, ssrc: number, transitMs: number, heldMs: number) => {
+      const reports = () => t.rtcp('bob').filter((m) => m.kind === 'sender-report' && m.ssrc === ssrc);
+      const count = reports().length;
+      while (reports().length === count) {
+        t.flow(1);
+        t.router.tick();
+      }
+      const sr = reports().at(-1) as Extract<RtcpMessage, { kind: 'sender-report' }>;
+      t.flow(transitMs);
+      t.router.onSubscriberRtcp('bob', mid, rr(1, ssrc, 0, compactNtp(sr.ntpMsw, sr.ntpLsw), heldMs));
+    };
 
     it('pads on the paused m-section, numbered on from its video, and resumes it at once when the padding got through', () => {
-      const { router, rtp, flow, round } = pausedCarol();
+      const t = pausedCarol();
+      const { router, rtp, flow, round } = t;
       const before = rtp('bob').filter((p) => p.ssrc === 2002);
       const figure = router.downlinkEstimateBps('bob');
-      // Rounds every 1.5 s: the first probe starts 2 s after the cut.
-      flow(1500);
-      expect(round()).toEqual([]);
-      flow(1500);
-      expect(round()).toEqual([]);
-      flow(1500);
+      // The first probe starts 2 s after the cut; bob's reports echo sender reports at the link's own round trip.
+      echoNextSenderReport(t, '2', 2001, 15, 10);
+      untilProbing(t);
+      echoNextSenderReport(t, '3', 2002, 15, 10);
+      echoNextSenderReport(t, '2', 2001, 15, 10);
+      flow(1200);
       const pads = padding(rtp('bob'));
-      // About what carol needs with margin, less what bob gets: 1.2 x 0.8 Mbps + 0.8, over 0.9, x1.05, minus 0.8.
+      // About what carol needs with margin, less what bob gets, for 1.2 s: (0.8 + 1.2 x 0.8 Mbps) / 0.9 x 1.15, minus 0.8.
       const bytes = pads.reduce((n, p) => n + 12 + p.paddingLength, 0);
-      expect(bytes * 8 / 1.5).toBeGreaterThan(1_000_000);
-      expect(bytes * 8 / 1.5).toBeLessThan(1_400_000);
+      expect(bytes * 8 / 1.2).toBeGreaterThan(1_200_000);
+      expect(bytes * 8 / 1.2).toBeLessThan(1_700_000);
       const numbers = [...before, ...pads].map((p) => p.sequenceNumber);
       expect(numbers.every((n, i) => i === 0 || n === ((numbers[i - 1]! + 1) & 0xffff))).toBe(true);
       // bob's report after the padding: nothing lost. Carol resumes in this round, not 5 s after fitting.
@@ -356,6 +393,58 @@ describe('VideoRouter bandwidth figures', () => {
       flow(100, 10);
       const after = rtp('bob').filter((p) => p.ssrc === 2002 && p.payloadLength > 0).slice(before.length);
       expect(after[0]!.sequenceNumber).toBe((pads.at(-1)!.sequenceNumber + 1) & 0xffff);
+    });
+
+    it('stops the padding as soon as a sender report comes back through the queue it built, and resumes nothing though no loss is reported', () => {
+      const t = pausedCarol();
+      const { router, rtp, flow, round } = t;
+      // The link's round trip with an empty queue: 5 ms.
+      echoNextSenderReport(t, '2', 2001, 15, 10);
+      untilProbing(t);
+      // Sender reports sent during the probe come back 200 ms later than the link's own round trip
+      // (a router 200 ms deep, filling with padding, as tbf's is in the e2e test): no loss yet, but queueing.
+      // One late echo could be the receiver's own hiccup: the padding goes on until a second one.
+      echoNextSenderReport(t, '3', 2002, 215, 10);
+      const afterOne = padding(rtp('bob')).length;
+      flow(50);
+      expect(padding(rtp('bob')).length).toBeGreaterThan(afterOne);
+      echoNextSenderReport(t, '2', 2001, 215, 10);
+      const stoppedAt = padding(rtp('bob')).length;
+      flow(500);
+      expect(padding(rtp('bob')).length).toBe(stoppedAt);
+      // Its reports then say nothing was lost: carol stays paused all the same.
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 0));
+      router.onSubscriberRtcp('bob', '2', rr(1, 2001, 0));
+      expect(round()).toEqual([]);
+      flow(1500);
+      expect(round()).toEqual([]);
+    });
+
+    it('goes on probing, and resumes the video, while sender reports come back at the link\'s own round trip', () => {
+      const t = pausedCarol();
+      const { router, rtp, flow, round } = t;
+      echoNextSenderReport(t, '2', 2001, 15, 10);
+      untilProbing(t);
+      echoNextSenderReport(t, '3', 2002, 40, 10);
+      echoNextSenderReport(t, '2', 2001, 40, 10);
+      const sofar = padding(rtp('bob')).length;
+      flow(200);
+      expect(padding(rtp('bob')).length).toBeGreaterThan(sofar);
+      flow(1000);
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 0));
+      expect(round()).toEqual([{ subscriberId: 'bob', paused: [], resumed: ['carol'] }]);
+    });
+
+    it('judges a client that echoes no sender report on its loss alone, once the round trips are overdue', () => {
+      const t = pausedCarol();
+      const { router, flow, round } = t;
+      untilProbing(t);
+      flow(1200);
+      router.onSubscriberRtcp('bob', '3', rr(1, 2002, 0));
+      // Nothing lost, but no round trip yet to say whether it queued: wait.
+      expect(round()).toEqual([]);
+      flow(2500);
+      expect(round()).toEqual([{ subscriberId: 'bob', paused: [], resumed: ['carol'] }]);
     });
 
     it('leaves the video paused and the figure where it was when the padding was lost, and probes again later', () => {

@@ -19,6 +19,11 @@ export interface MediaSettings {
   mixerStatsIntervalMs: number;
   /** How often each subscriber gets BITRATES: measured stream rates and its downlink estimate. */
   bitratesIntervalMs: number;
+  /**
+   * How often each subscriber's downlink figure moves and its videos are fitted to it (pauses,
+   * resumes, probe verdicts): more often than BITRATES, so a probe's verdict acts within half a second.
+   */
+  allocationIntervalMs: number;
   /** Per incoming video stream (keyframe merging, upstream NACK, retransmission buffer, bitrate cap and meter) and per subscriber (downlink estimate). */
   video: VideoRouterSettings;
 }

@@ -15,6 +15,7 @@ import { MediaPeer, type IceConfig, type MediaPeerPort, type SendAudioSpec } fro
 import type { ParsedSdp } from './peer/sdp.js';
 import type { VideoCodec } from './video/codecs.js';
 import { VideoRouter, type VideoPreferenceSpec, type VideoRouterStats } from './video/video-router.js';
+import { NtpClock } from './rtp/ntp.js';
 import type { LayerStructure } from './video/stream-layers.js';
 
 /**
@@ -154,6 +155,7 @@ export class MeetingMedia {
       () => clock.monotonic(),
       { layersChanged: (participantId) => this.events.emit('videoLayersChanged', { participantId }) },
       options.egress && { budget: options.egress, scope: options.id },
+      new NtpClock(clock.now() - clock.monotonic()),
     );
     this.mixer = (options.createMixer ?? defaultMixer)(logger);
   }
@@ -418,13 +420,15 @@ export class MeetingMedia {
         const levels = this.mixer.levels().map((l) => ({ participantId: l.id, level: l.level, muted: l.muted }));
         if (levels.length > 0) this.events.emit('audioLevels', { levels });
       }
+      if (this.ticks % Math.max(1, Math.round(settings.allocationIntervalMs / settings.frameMs)) === 0) this.allocateDownlinks();
       if (this.ticks % Math.max(1, Math.round(settings.bitratesIntervalMs / settings.frameMs)) === 0) this.reportBitrates();
     } catch (error) {
       logger.error('media_tick_failed', { meetingId: this.options.id, error });
     }
   }
 
-  private reportBitrates(): void {
+  /** Moves every subscriber's downlink figure and fits its videos to it (pausing, resuming, judging probes). */
+  private allocateDownlinks(): void {
     this.router.updateDownlinks();
     // Content shares first, then publishers in the order they joined.
     const order = [...this.participants.keys()];
@@ -432,6 +436,9 @@ export class MeetingMedia {
     for (const change of this.router.allocateDownlinks(rank)) {
       this.events.emit('videoPausedByServer', { participantId: change.subscriberId, paused: change.paused, resumed: change.resumed });
     }
+  }
+
+  private reportBitrates(): void {
     const streams: VideoBitratesReport['streams'] = [];
     const downlinks: VideoBitratesReport['downlinks'] = [];
     for (const id of this.participants.keys()) {

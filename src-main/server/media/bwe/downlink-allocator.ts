@@ -3,7 +3,8 @@
  * all: in priority order each video takes its measured rate from the budget, and one that
  * does not fit is paused (a cheaper, lower-priority one may still fit after it). A paused
  * video comes back only once it has fitted, with `resumeMargin` to spare, for `resumeAfterMs`
- * in a row: pausing is immediate, resuming is not, so a figure near the edge does not flap.
+ * in a row; a flowing one is paused only once the videos overrun the budget by more than
+ * `pauseTolerance`: so a figure near the edge, or a rate that jumps for a moment, does not flap.
  * Pure and clock-injected; the media layer applies its answer and tells the client.
  */
 
@@ -14,6 +15,12 @@ export interface DownlinkAllocatorSettings {
   resumeMargin: number;
   /** ...for this long in a row. */
   resumeAfterMs: number;
+  /**
+   * Videos already flowing may together overrun the budget by this factor before one is paused: a
+   * measured rate jumps for a moment (a keyframe, a resumed video's first second), and pausing on
+   * that would flap. Congestion cuts the figure itself, far below such an overrun.
+   */
+  pauseTolerance: number;
 }
 
 export interface AllocationCandidate {
@@ -77,12 +84,17 @@ export class DownlinkAllocator {
       return changes;
     }
     let left = figureBps * this.settings.budgetShare;
+    // What flowing videos may overrun by, shared among them.
+    let tolerance = left * (this.settings.pauseTolerance - 1);
     // First every video its cheapest form, in priority order: what does not fit even so is paused.
     for (const c of candidates) {
       const cost = c.steps?.[0] ?? c.bps;
       if (!this.paused.has(c.id)) {
         if (cost <= left) left -= cost;
-        else {
+        else if (cost <= left + tolerance) {
+          tolerance -= cost - left;
+          left = 0;
+        } else {
           this.paused.add(c.id);
           this.fittingSince.delete(c.id);
           this.chosenSteps.delete(c.id);

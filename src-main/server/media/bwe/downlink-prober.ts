@@ -8,7 +8,11 @@
  * receiver reports then say whether it got through: with loss at most `maxLossFraction` the
  * figure is raised to that rate, the video resumes at once and the next one may be probed for
  * right away; otherwise nothing is resumed and the next probe waits twice as long (up to
- * `maxIntervalMs`). The padding's own loss must not
+ * `maxIntervalMs`). Loss alone comes too late on a link with a deep queue: a router that buffers
+ * 200 ms takes a probe 20 % over its rate for a second before it drops anything, and the videos
+ * resumed on that success then overflow it. So the round trip of sender reports sent during the
+ * probe counts too: a queue over `maxQueueDelayMs` fails it, and stops its padding at once (the
+ * router calls `abandon`), before the queue overflows onto the videos. The padding's own loss must not
  * count as congestion of the videos: the estimate ignores loss during a probe and its reports.
  * Pure and clock-injected.
  */
@@ -28,15 +32,18 @@ export interface DownlinkProberSettings {
   maxLossFraction: number;
   /** After a failed probe, loss reported for this long is the padding's queue draining, not congestion. */
   drainMs: number;
+  /** Queueing delay (round trip over the link's base) during a probe above this fails it. */
+  maxQueueDelayMs: number;
 }
 
 /** `inconclusive`: no receiver report came (a client that sends none): nothing learned either way. */
 export type ProbeVerdict = 'succeeded' | 'failed' | 'inconclusive';
 
 export class DownlinkProber {
-  private probe: { startMs: number; endMs: number; targetBps: number; paddingBps: number } | undefined;
+  private probe: { startMs: number; endMs: number; targetBps: number; paddingBps: number; abandoned: boolean } | undefined;
   private intervalMs: number;
   private nextAtMs: number;
+  private lastVerdict: ProbeVerdict | undefined;
 
   constructor(
     private readonly settings: DownlinkProberSettings,
@@ -60,6 +67,21 @@ export class DownlinkProber {
   /** The rate the running probe tries. */
   get targetBps(): number {
     return this.probe?.targetBps ?? 0;
+  }
+
+  /** The last probe failed: the next one should ask for less (only the next video). */
+  get lastFailed(): boolean {
+    return this.lastVerdict === 'failed';
+  }
+
+  /** Until when the running probe sends (or sent) padding (undefined when none runs). */
+  get sendsUntilMs(): number | undefined {
+    return this.probe?.endMs;
+  }
+
+  /** When the running probe began (undefined when none runs). */
+  get startedAtMs(): number | undefined {
+    return this.probe?.startMs;
   }
 
   /** Since when reports describe the running probe (undefined when none runs). */
@@ -86,22 +108,44 @@ export class DownlinkProber {
   start(targetBps: number, paddingBps: number): boolean {
     const now = this.now();
     if (this.probe || now < this.nextAtMs || paddingBps <= 0) return false;
-    this.probe = { startMs: now, endMs: now + this.settings.durationMs, targetBps, paddingBps };
+    this.probe = { startMs: now, endMs: now + this.settings.durationMs, targetBps, paddingBps, abandoned: false };
     return true;
   }
 
-  /** Judges the finished probe on the worst loss reported since `reportsFromMs` (undefined: no report came). */
-  finish(worstLoss: number | undefined): ProbeVerdict {
+  /**
+   * The link is queueing the padding: it stops now (before the queue overflows onto the videos), and
+   * the probe has failed. Returns whether that changed anything (a running, still sending probe).
+   */
+  abandonIfQueued(queueDelayMs: number | undefined): boolean {
+    const p = this.probe;
+    if (!p || p.abandoned || queueDelayMs === undefined || queueDelayMs <= this.settings.maxQueueDelayMs) return false;
+    p.abandoned = true;
+    p.endMs = Math.min(p.endMs, this.now());
+    return true;
+  }
+
+  /** Whether the running probe was stopped early for queueing (its verdict is known: failed). */
+  get abandoned(): boolean {
+    return this.probe?.abandoned ?? false;
+  }
+
+  /**
+   * Judges the finished probe on the worst loss reported since `reportsFromMs` (undefined: no report
+   * came) and the worst queueing delay of the sender reports sent during it (undefined: none echoed).
+   */
+  finish(worstLoss: number | undefined, worstQueueDelayMs?: number): ProbeVerdict {
     const now = this.now();
+    const abandoned = this.probe?.abandoned ?? false;
     this.probe = undefined;
-    if (worstLoss !== undefined && worstLoss <= this.settings.maxLossFraction) {
+    const queued = abandoned || (worstQueueDelayMs !== undefined && worstQueueDelayMs > this.settings.maxQueueDelayMs);
+    if (!queued && worstLoss !== undefined && worstLoss <= this.settings.maxLossFraction) {
       // The next paused video may be probed for at once: a link that got better usually has room for all.
       this.intervalMs = this.settings.firstIntervalMs;
       this.nextAtMs = now;
-      return 'succeeded';
+      return (this.lastVerdict = 'succeeded');
     }
     this.intervalMs = Math.min(this.settings.maxIntervalMs, this.intervalMs * 2);
     this.nextAtMs = now + this.intervalMs;
-    return worstLoss === undefined ? 'inconclusive' : 'failed';
+    return (this.lastVerdict = worstLoss === undefined && !queued ? 'inconclusive' : 'failed');
   }
 }

@@ -17,6 +17,10 @@ export interface ReceptionReport {
   cumulativeLost: number;
   highestSequence: number;
   jitter: number;
+  /** Compact NTP time of the last sender report received about this SSRC (0: none yet). */
+  lastSr: number;
+  /** Since then, in 1/65536 s. */
+  delaySinceLastSr: number;
 }
 
 const RTCP_SR = 200;
@@ -36,6 +40,8 @@ function readReports(packet: Buffer, offset: number, count: number, end: number)
       cumulativeLost: cumulative,
       highestSequence: packet.readUInt32BE(offset + 8),
       jitter: packet.readUInt32BE(offset + 12),
+      lastSr: packet.readUInt32BE(offset + 16),
+      delaySinceLastSr: packet.readUInt32BE(offset + 20),
     });
   }
   return reports;
@@ -96,6 +102,28 @@ export function parseRtcp(packet: Buffer): RtcpMessage[] {
     offset = end;
   }
   return out;
+}
+
+/** Bytes of a sender report without report blocks. */
+export const SENDER_REPORT_BYTES = 28;
+
+/**
+ * Writes a sender report without report blocks into `out` (at least SENDER_REPORT_BYTES long; nothing
+ * is allocated), and returns its length.
+ */
+export function writeSenderReport(
+  out: Buffer, ssrc: number, ntp: { msw: number; lsw: number }, rtpTimestamp: number, packetCount: number, octetCount: number,
+): number {
+  out[0] = 0x80;
+  out[1] = RTCP_SR;
+  out.writeUInt16BE(SENDER_REPORT_BYTES / 4 - 1, 2);
+  out.writeUInt32BE(ssrc >>> 0, 4);
+  out.writeUInt32BE(ntp.msw >>> 0, 8);
+  out.writeUInt32BE(ntp.lsw >>> 0, 12);
+  out.writeUInt32BE(rtpTimestamp >>> 0, 16);
+  out.writeUInt32BE(packetCount >>> 0, 20);
+  out.writeUInt32BE(octetCount >>> 0, 24);
+  return SENDER_REPORT_BYTES;
 }
 
 function header(count: number, type: number, words: number): Buffer {

@@ -4,7 +4,8 @@ import { DownlinkEstimate, type DownlinkEstimateSettings } from '../bwe/downlink
 import { DownlinkProber, type DownlinkProberSettings } from '../bwe/downlink-prober.js';
 import type { EgressBudget } from '../bwe/egress-budget.js';
 import { ResendBudget, type ResendBudgetSettings } from '../bwe/resend-budget.js';
-import { parseRtcp } from '../rtp/rtcp.js';
+import { NtpClock, type NtpTime } from '../rtp/ntp.js';
+import { parseRtcp, type ReceptionReport } from '../rtp/rtcp.js';
 import { IncomingVideoStream, type IncomingStreamSettings, type PublicationSpec } from './incoming-stream.js';
 import type { VideoCodec } from './codecs.js';
 import type { LayerStructure } from './stream-layers.js';
@@ -22,6 +23,11 @@ export interface VideoRouterSettings extends IncomingStreamSettings {
   prober: DownlinkProberSettings;
   /** What each subscriber may be sent as retransmissions. */
   resend: ResendBudgetSettings;
+  /**
+   * Sender reports on every video m-section, every `intervalMs`; while a probe sends padding to a
+   * subscriber, every `probingIntervalMs` (the round trips they come back with are the probe's delay signal).
+   */
+  senderReports: { intervalMs: number; probingIntervalMs: number };
 }
 
 /** How much one subscriber wants one publisher's video (Chime's VideoPreference, as SUBSCRIBE and REMOTE_VIDEO_UPDATE carry it). */
@@ -38,6 +44,8 @@ interface SubscriberLink {
   allocator: DownlinkAllocator;
   prober: DownlinkProber;
   resends: ResendBudget;
+  /** When its video m-sections get their next sender reports. */
+  nextSenderReportsMs: number;
 }
 
 /** Videos the allocator paused or resumed for one subscriber, by publisher. */
@@ -108,7 +116,12 @@ export class VideoRouter {
     private readonly events: VideoRouterEvents = { layersChanged: () => undefined },
     /** The host's cap on all video it sends (shared with other meetings' routers), and this router's key prefix in it. */
     private readonly egress?: { budget: EgressBudget; scope: string },
+    /** NTP time for sender reports, over `now` (tests: any epoch; round trips only take differences). */
+    private readonly ntp: NtpClock = new NtpClock(0),
   ) {}
+
+  /** The NTP time of the sender report being written (reused). */
+  private readonly ntpTime: NtpTime = { msw: 0, lsw: 0 };
 
   /** Starts (or replaces) `publisherId`'s video. Its subscribers stay, and restart on the new source's next keyframe. */
   publish(publisherId: string, spec: PublicationSpec): void {
@@ -377,13 +390,22 @@ export class VideoRouter {
   private judgeProbe(subscriberId: string, { estimate: downlink, prober }: SubscriberLink): boolean {
     // (No cut can come while a probe runs: the estimate is suspended until its verdict.)
     const reportsFrom = prober.reportsFromMs;
-    if (reportsFrom === undefined || !prober.due) return false;
+    const startedAt = prober.startedAtMs;
+    if (reportsFrom === undefined || startedAt === undefined || !prober.due) return false;
     const loss = downlink.worstLossSince(reportsFrom);
-    // Its reports come about once a second: wait for one that covers the padding.
-    if (loss === undefined && !prober.overdue) return false;
+    // The sender reports that met the padding: sent while it went out (or just after its last packet).
+    // (A receiver reports each stream about once a second: by the verdict one echo may be all there is.)
+    const queueDelayMs = downlink.queueDelaySince(startedAt, (prober.sendsUntilMs ?? startedAt) + this.settings.senderReports.probingIntervalMs, 1);
+    // Its reports come about once a second: wait for one that covers the padding and, unless that one
+    // already shows loss, for the round trips that show whether it queued (unless it was stopped for
+    // queueing, or waited as long as it may: a client that echoes no sender report is judged on loss).
+    const lost = loss !== undefined && loss > this.settings.prober.maxLossFraction;
+    if ((loss === undefined || (!lost && queueDelayMs === undefined)) && !prober.overdue && !prober.abandoned) return false;
     const target = prober.targetBps;
-    const verdict = prober.finish(loss);
-    this.logger.debug('downlink_probe', { subscriberId, targetBps: Math.round(target), sentBps: Math.round(downlink.sentBps), loss, verdict });
+    const verdict = prober.finish(loss, queueDelayMs);
+    this.logger.debug('downlink_probe', {
+      subscriberId, targetBps: Math.round(target), sentBps: Math.round(downlink.sentBps), loss, queueDelayMs: queueDelayMs && Math.round(queueDelayMs), verdict,
+    });
     switch (verdict) {
       case 'succeeded':
         downlink.probeSucceeded(target);
@@ -419,17 +441,19 @@ export class VideoRouter {
       using += c.steps && step !== undefined ? c.steps[step]! : c.bps;
     }
     const { budgetShare, resumeMargin } = this.settings.allocator;
-    // What the videos need with the paused ones back, in priority order: at least the next one, and as
-    // many more as fit in twice what is sent now (a link that got better usually has room for several,
-    // and one probe per video would take seconds each). 5% over the bare need: measured rates move a
-    // little between rounds, and what a probe proved must still fit at the next one.
+    // What the videos need with the paused ones back, in priority order: at least the next one, and,
+    // unless the last probe failed, as many more as fit in three times what is sent now (a link that got
+    // better usually has room for several, and one probe per video would take a second each; a probe
+    // too high stops as soon as it queues). 15% over
+    // the bare need: measured rates move between rounds (a resumed video starts with a keyframe, and
+    // raises its publisher's rate), and what a probe proved must still fit when its videos resume.
     const sent = downlink.sentBps;
-    const need = (bps: number) => ((using + bps * resumeMargin) / budgetShare) * 1.05;
+    const need = (bps: number) => ((using + bps * resumeMargin) / budgetShare) * 1.15;
     let wanted = 0;
     let target = 0;
     for (const c of paused) {
       wanted += c.steps?.[0] ?? c.bps;
-      if (target > 0 && need(wanted) > 2 * sent) break;
+      if (target > 0 && (prober.lastFailed || need(wanted) > 3 * sent)) break;
       target = need(wanted);
     }
     const padding = target - sent;
@@ -488,6 +512,7 @@ export class VideoRouter {
     const now = this.now();
     for (const stream of this.streams.values()) stream.tick(now);
     this.pad(now);
+    this.sendSenderReports(now);
   }
 
   get stats(): VideoRouterStats {
@@ -531,19 +556,49 @@ export class VideoRouter {
         allocator: new DownlinkAllocator(settings.allocator, now),
         prober: new DownlinkProber(settings.prober, now),
         resends: new ResendBudget(settings.resend, now),
+        nextSenderReportsMs: -Infinity,
       };
       this.links.set(subscriberId, link);
     }
     return link;
   }
 
-  /** Loss reports about the video SSRCs we send `subscriberId` (its reports on our audio are left out). */
-  private noteReceiverReport(subscriberId: string, reports: readonly { ssrc: number; fractionLost: number }[]): void {
+  /**
+   * Reports about the video SSRCs we send `subscriberId` (its reports on our audio are left out): their
+   * loss, and the round trip of the sender report each echoes. A probe whose padding is queueing stops.
+   */
+  private noteReceiverReport(subscriberId: string, reports: readonly ReceptionReport[]): void {
     const byMid = this.subscriptions.get(subscriberId);
     if (!byMid) return;
+    const now = this.now();
     for (const report of reports) {
       for (const subscription of byMid.values()) {
-        if (subscription.spec.ssrc === report.ssrc) this.link(subscriberId).estimate.onReceiverReport(report.ssrc, report.fractionLost);
+        if (subscription.spec.ssrc !== report.ssrc) continue;
+        const { estimate, prober } = this.link(subscriberId);
+        estimate.onReceiverReport(report.ssrc, report.fractionLost, report.highestSequence);
+        const rtt = this.ntp.roundTripMs(now, report.lastSr, report.delaySinceLastSr);
+        if (rtt === undefined) continue;
+        estimate.onRoundTrip(rtt, now - rtt - (report.delaySinceLastSr * 1000) / 65536);
+        const started = prober.startedAtMs;
+        const queued = started === undefined ? undefined : estimate.queueDelaySince(started);
+        if (prober.abandonIfQueued(queued)) this.logger.debug('downlink_probe_queued', { subscriberId, queueDelayMs: Math.round(queued ?? 0) });
+      }
+    }
+  }
+
+  /** Sender reports on each subscriber's video m-sections, when theirs are due. */
+  private sendSenderReports(now: number): void {
+    const { intervalMs, probingIntervalMs } = this.settings.senderReports;
+    for (const [subscriberId, link] of this.links) {
+      if (now < link.nextSenderReportsMs) continue;
+      link.nextSenderReportsMs = now + (link.prober.paddingBps > 0 ? probingIntervalMs : intervalMs);
+      const byMid = this.subscriptions.get(subscriberId);
+      if (!byMid) continue;
+      const ntp = this.ntp.write(now, this.ntpTime);
+      for (const subscription of byMid.values()) {
+        if (!subscription.open) continue;
+        const report = subscription.senderReport(now, ntp);
+        if (report) this.transport.send(subscriberId, subscription.spec.mid, report);
       }
     }
   }

@@ -1,4 +1,6 @@
 import { ABS_SEND_TIME_URI, type HeaderExtension } from '../peer/sdp.js';
+import type { NtpTime } from '../rtp/ntp.js';
+import { SENDER_REPORT_BYTES, writeSenderReport } from '../rtp/rtcp.js';
 import { absSendTimeOf, MAX_RTP_PADDING, rewrittenRtpBound, writePaddingRtp, writeRewrittenRtp, type RtpRewrite } from '../rtp/rtp.js';
 import { SequenceRewriter } from './sequence-rewriter.js';
 import { LayerVerdict, SvcLayerSelector } from './svc-layer-selector.js';
@@ -66,6 +68,10 @@ export class VideoSubscription {
   private readonly paddingOut: Pick<RtpRewrite, 'ssrc' | 'payloadType' | 'sequenceNumber' | 'timestamp' | 'absSendTime'> = { ssrc: 0, payloadType: 0, sequenceNumber: 0, timestamp: 0, absSendTime: undefined };
   /** Marker bits as sent, by outgoing sequence number (mod size): a resend repeats what the subscriber was sent. */
   private readonly sentMarkers = new Uint8Array(1024);
+  /** What a sender report says: packets and payload octets sent on this SSRC, the last RTP timestamp and when it left. */
+  private readonly sent = { packets: 0, octets: 0, timestamp: 0, atMs: -1 };
+  /** The sender report, rewritten in place each time. */
+  private readonly report = Buffer.alloc(SENDER_REPORT_BYTES);
 
   constructor(
     readonly subscriberId: string,
@@ -139,10 +145,33 @@ export class VideoSubscription {
       out.absSendTime = this.fields.absSendTime;
       const length = writePaddingRtp(scratch, out, Math.min(MAX_RTP_PADDING, bytes - sent));
       if (!this.ports.send(this.ports.view(length))) break;
+      this.noteSent(out.timestamp, 0);
       sent += length;
       packets++;
     }
     return packets;
+  }
+
+  /**
+   * A sender report for this m-section's SSRC, stamped `ntp` (the NTP time of monotonic `nowMs`), or
+   * undefined before anything went out on it. The subscriber's next report block echoes it, which gives
+   * the round trip through its link (the router's delay signal). The buffer is reused: send it at once.
+   */
+  senderReport(nowMs: number, ntp: NtpTime): Buffer | undefined {
+    const { sent } = this;
+    if (sent.atMs < 0) return undefined;
+    // The RTP time now, on the 90 kHz clock every video codec uses, from the last packet's timestamp.
+    const rtpTimestamp = (sent.timestamp + Math.round((nowMs - sent.atMs) * 90)) >>> 0;
+    writeSenderReport(this.report, this.spec.ssrc, ntp, rtpTimestamp, sent.packets, sent.octets);
+    return this.report;
+  }
+
+  private noteSent(timestamp: number, payloadOctets: number): void {
+    const { sent } = this;
+    sent.packets++;
+    sent.octets += payloadOctets;
+    sent.timestamp = timestamp;
+    sent.atMs = this.ports.now();
   }
 
   /** Whether padding can go out on this m-section now (see sendPadding). */
@@ -230,7 +259,9 @@ export class VideoSubscription {
     if (rewrittenRtpBound(packet.buffer, packet.header) > scratch.length) return false;
     this.absSendTime.value = absSendTimeOf(this.ports.now());
     const length = writeRewrittenRtp(scratch, packet.buffer, packet.header, this.fields);
-    return this.ports.send(this.ports.view(length));
+    if (!this.ports.send(this.ports.view(length))) return false;
+    this.noteSent(this.fields.timestamp, packet.header.payloadLength);
+    return true;
   }
 
   private useExtensions(extensions: readonly HeaderExtension[]): void {
