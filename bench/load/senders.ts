@@ -23,7 +23,8 @@ export type MediaSenderFactory = (sink: RtpSink) => MediaSender;
 /**
  * Send times of tagged video packets (performance.now), shared by every sender and receiver
  * in this process. The tag overwrites a packet's last 4 bytes: the servers forward VP8
- * without decoding it, and nobody here decodes it either.
+ * without decoding it, and nobody here decodes it either (a sender for a browser that does
+ * is made with `latencyTags: false`: the tags corrupt the frames, fatally for some encodes).
  */
 export const videoSendTimes = new Map<number, number>();
 /** Packets sent by every sender in this process, by kind. */
@@ -43,9 +44,11 @@ export function readVideoTag(packet: Buffer, payloadOffset: number, payloadLengt
 /**
  * Plays `clip` in a loop from `startFrame` at its frame rate, every frame's packets in one
  * burst as an encoder would emit them. A keyframe request jumps to the clip's next keyframe
- * (at most twice a second), as a real encoder answers PLI with a fresh keyframe.
+ * (at most twice a second), as a real encoder answers PLI with a fresh keyframe. With
+ * `latencyTags` (the default) each packet carries a send-time tag in its last bytes.
  */
-export function vp8Sender(clip: Vp8Clip, startFrame = 0): MediaSenderFactory {
+export function vp8Sender(clip: Vp8Clip, startFrame = 0, options: { latencyTags?: boolean } = {}): MediaSenderFactory {
+  const tagging = options.latencyTags ?? true;
   return (sink) => {
     let frame = startFrame % clip.frames.length;
     let seq = Math.floor(Math.random() * 0xffff);
@@ -64,7 +67,7 @@ export function vp8Sender(clip: Vp8Clip, startFrame = 0): MediaSenderFactory {
       }
       const packets = packetizeVp8(clip.frames[frame]!.data, pictureId);
       packets.forEach((payload, i) => {
-        if (payload.length >= MIN_TAGGED_PAYLOAD) {
+        if (tagging && payload.length >= MIN_TAGGED_PAYLOAD) {
           const tag = nextTag++ >>> 0;
           payload.writeUInt32BE(tag, payload.length - TAG_BYTES);
           videoSendTimes.set(tag, performance.now());

@@ -44,4 +44,32 @@ describe('DownlinkProber (bwe/downlink-prober.ts)', () => {
     expect(prober.finish(undefined)).toBe('inconclusive');
     expect(prober.active).toBe(false);
   });
+
+  it('stops its padding at once when the link queues it, and fails whatever the loss; the next asks for less', () => {
+    let now = 0;
+    const prober = new DownlinkProber({ ...SETTINGS, maxQueueDelayMs: 80 }, () => now);
+    now = 2000;
+    expect(prober.start(1_800_000, 700_000)).toBe(true);
+    now += 200;
+    // No round trip yet, or one within the bound: it goes on.
+    expect(prober.abandonIfQueued(undefined)).toBe(false);
+    expect(prober.abandonIfQueued(60)).toBe(false);
+    expect(prober.paddingBps).toBe(700_000);
+    // 120 ms of queue: the padding stops now, and it is due for its verdict.
+    expect(prober.abandonIfQueued(120)).toBe(true);
+    expect(prober.abandoned).toBe(true);
+    expect(prober.paddingBps).toBe(0);
+    expect(prober.due).toBe(true);
+    expect(prober.abandonIfQueued(200)).toBe(false);
+    expect(prober.finish(0)).toBe('failed');
+    expect(prober.lastFailed).toBe(true);
+    // Judged afterwards on a queue over the bound, without loss: failed too.
+    while (!prober.start(1, 1)) now += 100;
+    now += 600;
+    expect(prober.finish(0, 95)).toBe('failed');
+    while (!prober.start(1, 1)) now += 100;
+    now += 600;
+    expect(prober.finish(0, 40)).toBe('succeeded');
+    expect(prober.lastFailed).toBe(false);
+  });
 });
