@@ -430,6 +430,11 @@ export class VideoRouter {
   private maybeProbe(subscriberId: string, { estimate: downlink, prober, allocator }: SubscriberLink, candidates: readonly AllocationCandidate[], figure: number): void {
     if (prober.active || figure <= 0 || figure < downlink.bps) return;
     if (this.now() - downlink.lastCutMs < this.settings.prober.firstIntervalMs) return;
+    // Not while the videos that play are still being lost or queued: the link is full already, and a
+    // probe's verdict there says nothing (measured: one "succeeded" over a full tbf queue, whose drops
+    // it could not add to). The figure comes down first; the next report that is clean allows one.
+    const queueing = downlink.queueingMs;
+    if (downlink.lossFraction > this.settings.prober.maxLossFraction || (queueing !== undefined && queueing > this.settings.prober.maxQueueDelayMs)) return;
     const paused = candidates.filter((c) => allocator.pausedIds.has(c.id));
     if (paused.length === 0) return;
     const carrier = this.paddingCarrier(subscriberId);
