@@ -29,10 +29,10 @@ const netnsAvailable = await NetnsLink.available();
 /** The cameras send a real VP8 clip that Chromium decodes: ffmpeg (with libvpx) encodes it once. */
 const ffmpegAvailable = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
 /**
- * Opt-in (CHORUS_CONSTRAINED_CHROMIUM=1): on this 2-core CI machine it still fails about one run in
- * three, on one bar or another (a camera in 21 of 25 s; all six back after 19 s, when a loaded
- * Chromium drops a burst of resumed keyframes itself and the server pauses two again). Kept runnable,
- * with its numbers in README, until it passes every time.
+ * Opt-in (CHORUS_CONSTRAINED_CHROMIUM=1): it passes on an idle machine, but failed both CI runs on
+ * fresh 2-core clones, on one bar or another (a camera in 21 of 25 s, since fixed; all six back after
+ * 19 s, when a loaded Chromium dropped a burst of resumed keyframes itself and the server paused two
+ * again). Kept runnable, with its numbers in README, until it passes every time.
  */
 const optedIn = process.env.CHORUS_CONSTRAINED_CHROMIUM === '1';
 const CAMERAS = 6;
