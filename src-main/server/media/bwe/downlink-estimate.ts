@@ -171,25 +171,13 @@ export class DownlinkEstimate {
    */
   queueDelaySince(sinceMs: number, untilMs = Infinity, minSamples = 2): number | undefined {
     let baseline = Infinity;
-    let worst = -Infinity;
-    let second = -Infinity;
-    let samples = 0;
     for (let i = 0; i < ROUND_TRIPS_KEPT; i++) {
       const sentAt = this.rttSentAtMs[i]!;
-      const rtt = this.rttMs[i]!;
-      if (sentAt < sinceMs) {
-        if (sentAt >= sinceMs - BASELINE_BEFORE_MS && rtt < baseline) baseline = rtt;
-        continue;
-      }
-      if (sentAt > untilMs) continue;
-      samples++;
-      if (rtt > worst) {
-        second = worst;
-        worst = rtt;
-      } else if (rtt > second) second = rtt;
+      if (sentAt < sinceMs && sentAt >= sinceMs - BASELINE_BEFORE_MS && this.rttMs[i]! < baseline) baseline = this.rttMs[i]!;
     }
     // Nothing came back just before (every video paused): the link's least round trip lately.
-    if (baseline === Infinity) baseline = Math.min(this.baseRtt.currentMs, this.baseRtt.previousMs);
+    if (baseline === Infinity) baseline = this.baseRttMs;
+    const { samples, worst, second } = this.longestRoundTrips(sinceMs, untilMs);
     if (samples < minSamples || baseline === Infinity) return undefined;
     return (samples >= 2 ? second : worst) - baseline;
   }
@@ -199,19 +187,32 @@ export class DownlinkEstimate {
    * longest) over the least one lately seen. Undefined until two came back.
    */
   get queueingMs(): number | undefined {
-    const since = this.now() - RECENT_RTT_MS;
+    const { samples, second } = this.longestRoundTrips(this.now() - RECENT_RTT_MS, Infinity);
+    const base = this.baseRttMs;
+    return samples < 2 || base === Infinity ? undefined : second - base;
+  }
+
+  /** The least round trip in this window and the one before: the link with an empty queue. */
+  private get baseRttMs(): number {
+    return Math.min(this.baseRtt.currentMs, this.baseRtt.previousMs);
+  }
+
+  /** How many sender reports sent from `fromMs` to `untilMs` came back, and their longest and second longest round trips. */
+  private longestRoundTrips(fromMs: number, untilMs: number): { samples: number; worst: number; second: number } {
+    let samples = 0;
     let worst = -Infinity;
     let second = -Infinity;
     for (let i = 0; i < ROUND_TRIPS_KEPT; i++) {
-      if (this.rttSentAtMs[i]! < since) continue;
+      const sentAt = this.rttSentAtMs[i]!;
+      if (sentAt < fromMs || sentAt > untilMs) continue;
+      samples++;
       const rtt = this.rttMs[i]!;
       if (rtt > worst) {
         second = worst;
         worst = rtt;
       } else if (rtt > second) second = rtt;
     }
-    const base = Math.min(this.baseRtt.currentMs, this.baseRtt.previousMs);
-    return second === -Infinity || base === Infinity ? undefined : second - base;
+    return { samples, worst, second };
   }
 
   /** Hot path: a packet of `bytes` went to this subscriber. */
