@@ -22,6 +22,29 @@ async function main(): Promise<void> {
     });
   }
   const server = await startChorusServer(options.config, { logger });
+  // Before the banner: a supervisor may signal as soon as it reads the listening line, and
+  // until a handler exists SIGTERM's default action kills the process without closing anything.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutdown_requested', { signal });
+    // A hard deadline: shutdown must never hang on a stuck handle.
+    setTimeout(() => {
+      logger.error('shutdown_timeout', {});
+      process.exit(1);
+    }, 5_000).unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown_failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  watchNpmParent(() => stop('SIGTERM'));
   // What the process holds once started (the idle-memory benchmark reads this).
   logger.debug('runtime_memory', { ...process.memoryUsage() });
 
@@ -58,27 +81,6 @@ async function main(): Promise<void> {
     console.log(`Meeting app: ${server.publicUrl}/ ; create a meeting with --meeting NAME`);
   }
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutdown_requested', { signal });
-    // A hard deadline: shutdown must never hang on a stuck handle.
-    setTimeout(() => {
-      logger.error('shutdown_timeout', {});
-      process.exit(1);
-    }, 5_000).unref();
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown_failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  watchNpmParent(() => stop('SIGTERM'));
 }
 
 /**

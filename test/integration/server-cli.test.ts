@@ -67,6 +67,16 @@ describe('the headless server process', () => {
     expect(server.stderr.some((line) => line.includes('"reason":"server-shutdown"'))).toBe(true);
   });
 
+  it('a SIGTERM the moment it says it is listening still stops it cleanly (exit 0)', async () => {
+    // The listening line is the first thing a supervisor sees; a signal sent on it must not
+    // meet the default disposition while the rest of the banner (here a meeting) is still printing.
+    for (let i = 0; i < 3; i++) {
+      const dataDir = await tempDir();
+      const server = await start(['--port', '0', '--data-dir', dataDir, '--meeting', 'standup'], { env: { CHORUS_ACCESS_KEY_ID: 'CHORUSSIGKEY', CHORUS_SECRET_ACCESS_KEY: 'sig-secret' } });
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('--tls on loopback serves HTTPS with a persistent self-signed certificate whose fingerprint it prints', async () => {
     const dataDir = await tempDir();
     const env = { CHORUS_ACCESS_KEY_ID: 'CHORUSTLSKEY', CHORUS_SECRET_ACCESS_KEY: 'tls-secret' };
