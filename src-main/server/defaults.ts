@@ -41,7 +41,8 @@ export const DEFAULT_MEDIA_SETTINGS: MediaSettings = {
     },
     // Videos may use 90% of a subscriber's figure; a paused one returns after fitting 1.2 times over for 5 s;
     // flowing ones are paused only when they overrun that by more than 20% (a resumed video's keyframes).
-    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1.2 },
+    // One resumes per 400 ms at most (one per allocation round), so resumed keyframes never come as one burst.
+    allocator: { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1.2, resumeSpacingMs: 400 },
     // Retransmissions to a subscriber: up to a quarter of its figure (at least 150 kbps), in bursts of 300 ms.
     resend: { shareOfFigure: 0.25, minBps: 150_000, burstMs: 300 },
     // With videos paused, padding for 600 ms up to what the next one needs: short enough that a link 20%

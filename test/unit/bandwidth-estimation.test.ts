@@ -26,7 +26,7 @@ function fixture(settings = SETTINGS) {
       if (clock.monotonic() % 1500 === 0) e.update();
     }
   };
-  return { e, run, send: (bps: number) => (sendBps = bps) };
+  return { e, run, clock, send: (bps: number) => (sendBps = bps) };
 }
 
 describe('DownlinkEstimate', () => {
@@ -126,9 +126,9 @@ describe('DownlinkEstimate', () => {
     expect(e.lossFraction).toBeCloseTo(255 / 256);
   });
 
-  it('reads loss by the round trips: with a queue, cuts to what got through; without one, never below it; whatever the REMB says', () => {
-    const lossBurst = (o: { remb: number; lossOf256: number; rttMs: number }) => {
-      const { e, run, send } = fixture();
+  it('reads loss by the round trips: with a queue, cuts to what got through; without one, only once reported twice, and never below it; whatever the REMB says', () => {
+    const lossBurst = (o: { remb: number; lossOf256: number; rttMs: number; lossesOf256?: number[]; reports?: number }) => {
+      const { e, run, send, clock } = fixture();
       send(3_000_000);
       e.onRemb(o.remb - 80_000);
       // Sender reports echoed at 5 ms, then (the queue of a bottleneck, or none) at rttMs.
@@ -141,22 +141,37 @@ describe('DownlinkEstimate', () => {
         e.onRoundTrip(o.rttMs, 2000 + i);
         run(100);
       }
-      e.onReceiverReport(1, o.lossOf256);
-      run(1500);
-      expect(e.holding).toBe(true);
-      return e.bps;
+      for (let r = 0; r < (o.reports ?? 1); r++) {
+        if (r > 0) for (let k = 0; k < 2; k++) e.onRoundTrip(o.rttMs, clock.monotonic() - o.rttMs - k);
+        for (const [i, lossOf256] of (o.lossesOf256 ?? [o.lossOf256]).entries()) e.onReceiverReport(1 + i, lossOf256);
+        run(1500);
+      }
+      return { bps: e.bps, holding: e.holding };
     };
     // A 20% burst with no queue (a resumed video's keyframes on a browser that read them late), and a
     // REMB trailing far below what arrives whole (measured with Chromium on a loaded machine): 3 Mbps
     // less 20%, not the REMB cut by half the loss (837 kbps), which would pause every video.
-    const burst = lossBurst({ remb: 930_000, lossOf256: 51, rttMs: 20 });
-    expect(burst).toBeGreaterThan(2_300_000);
-    expect(burst).toBeLessThan(2_500_000);
+    // Reported once, it is held for a report more (it was a loaded Chromium's own drop, measured, more
+    // often than not): no cut yet. Reported again, it counts.
+    const once = lossBurst({ remb: 930_000, lossOf256: 51, rttMs: 20 });
+    expect(once.holding).toBe(false);
+    expect(once.bps).toBeGreaterThanOrEqual(2_800_000);
+    const burst = lossBurst({ remb: 930_000, lossOf256: 51, rttMs: 20, reports: 2 });
+    expect(burst.holding).toBe(true);
+    expect(burst.bps).toBeGreaterThan(2_300_000);
+    expect(burst.bps).toBeLessThan(2_500_000);
     // 87% lost behind a queue 150 ms deep (3 Mbps into a 1 Mbit/s link), the REMB not yet fallen:
     // about what got through (400 kbps), not the REMB cut (about 1.7 Mbps), which keeps the link flooded.
     const flooded = lossBurst({ remb: 3_100_000, lossOf256: 223, rttMs: 155 });
-    expect(flooded).toBeGreaterThan(300_000);
-    expect(flooded).toBeLessThan(500_000);
+    expect(flooded.holding).toBe(true);
+    expect(flooded.bps).toBeGreaterThan(300_000);
+    expect(flooded.bps).toBeLessThan(500_000);
+    // Six videos into that link lose 60-75% each: what got through is sent less their mean loss (about
+    // 980 kbps), not less the worst stream's (750 kbps: one video of 480 kbps fewer than fits).
+    // (Two more streams' last reports came before the congestion, and say nothing about it.)
+    const six = lossBurst({ remb: 3_100_000, lossOf256: 0, rttMs: 155, lossesOf256: [154, 166, 179, 192, 179, 166, 0, 0] });
+    expect(six.bps).toBeGreaterThan(850_000);
+    expect(six.bps).toBeLessThan(1_000_000);
   });
 
   it('never cuts for loss reported while a failed probe\'s padding drains, even once the drain is over', () => {
@@ -186,6 +201,41 @@ describe('DownlinkEstimate', () => {
     expect(e.lossFraction).toBe(0.5);
     e.onReceiverReport(1, 0, 700);
     expect(e.lossFraction).toBe(0);
+  });
+
+  it('forgets the loss of a stream it stopped sending: no second cut, 3 s later, for loss already acted on', () => {
+    const { e, run, send, clock } = fixture();
+    send(3_000_000);
+    run(3000);
+    // A flood: 90% lost on both videos. The figure is cut once.
+    e.onReceiverReport(1, 230, 1000);
+    e.onReceiverReport(2, 230, 1000);
+    run(1500);
+    const cut = e.bps;
+    expect(cut).toBeLessThan(2_000_000);
+    // Video 2 is paused for it, and video 1 arrives whole from then on. Video 2's next report still
+    // counts packets (sent before the pause) and their loss: acted on already, so no evidence.
+    e.setSending(2, false);
+    send(500_000);
+    e.onReceiverReport(2, 230, 1050);
+    for (let i = 0; i < 4; i++) {
+      run(1000);
+      e.onReceiverReport(1, 0, 1100 + i * 100);
+      e.onReceiverReport(2, 0, 1050);
+    }
+    expect(e.lossFraction).toBe(0);
+    expect(e.bps).toBe(cut);
+    // While a probe pads on it, its reports describe the padding, and count.
+    e.suspendUntil(clock.monotonic() + 2000);
+    e.onReceiverReport(2, 64, 1200);
+    expect(e.worstLossSince(clock.monotonic())).toBe(0.25);
+    e.probeInconclusive();
+    // Sent again (resumed): its reports count again.
+    e.onReceiverReport(2, 64, 1300);
+    expect(e.lossFraction).toBe(0);
+    e.setSending(2, true);
+    e.onReceiverReport(2, 64, 1400);
+    expect(e.lossFraction).toBe(0.25);
   });
 
   it('forgets a REMB after 5 s and ignores nonsense', () => {
@@ -231,7 +281,7 @@ describe('BitrateMeter', () => {
 });
 
 describe('DownlinkAllocator', () => {
-  const ALLOC = { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1 };
+  const ALLOC = { budgetShare: 0.9, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1, resumeSpacingMs: 0 };
   const videos = (...kbps: number[]) => kbps.map((k, i) => ({ id: `v${i}`, bps: k * 1000 }));
 
   it('keeps everything that fits and pauses, lowest priority first, what does not; a cheaper lower one may still fit', () => {
@@ -285,10 +335,40 @@ describe('DownlinkAllocator', () => {
     a.allocate(videos(300), 500_000);
     expect([...a.pausedIds]).toEqual([]);
   });
+
+  it('resumes one video at a time, spaced, so resumed keyframes never arrive as one burst; what a probe cleared waits its turn', () => {
+    const clock = new ManualClock();
+    const a = new DownlinkAllocator({ ...ALLOC, resumeSpacingMs: 400 }, () => clock.monotonic());
+    expect(a.allocate(videos(300, 300, 300, 300), 400_000)).toEqual({ paused: ['v1', 'v2', 'v3'], resumed: [] });
+    expect(a.resuming).toBe(false);
+    // A probe proves 1.5 Mbps: room for all four, but only v1 comes back now.
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000, { proven: true })).toEqual({ paused: [], resumed: ['v1'] });
+    expect(a.resuming).toBe(true);
+    // The others were cleared by that probe: no 5 s wait, only their turn.
+    clock.advance(300);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toEqual([]);
+    clock.advance(100);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toEqual(['v2']);
+    clock.advance(400);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toEqual(['v3']);
+    expect(a.resuming).toBe(false);
+    // A cleared video that stops fitting before its turn loses its clearance (and waits 5 s again).
+    expect(a.allocate(videos(300, 300, 300, 300), 400_000).paused).toEqual(['v1', 'v2', 'v3']);
+    clock.advance(400);
+    a.allocate(videos(300, 300, 300, 300), 1_500_000, { proven: true });
+    a.allocate(videos(300, 300, 300, 300), 700_000);
+    clock.advance(400);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toEqual([]);
+    expect(a.resuming).toBe(false);
+    // Videos that fitted for 5 s are spaced too.
+    clock.advance(5000);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toHaveLength(1);
+    expect(a.allocate(videos(300, 300, 300, 300), 1_500_000).resumed).toEqual([]);
+  });
 });
 
 describe('DownlinkAllocator with layered (SVC) videos', () => {
-  const ALLOC = { budgetShare: 1, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1 };
+  const ALLOC = { budgetShare: 1, resumeMargin: 1.2, resumeAfterMs: 5000, pauseTolerance: 1, resumeSpacingMs: 0 };
   // A camera's ladder: base layer 100 kbps, then 200, 400, 900, 1500 in all.
   const ladder = [100_000, 200_000, 400_000, 900_000, 1_500_000];
   const layered = (id: string, steps = ladder) => ({ id, bps: steps.at(-1)!, steps });

@@ -24,7 +24,7 @@ describe('DownlinkProber (bwe/downlink-prober.ts)', () => {
     expect(prober.overdue).toBe(true);
   });
 
-  it('after a success may probe again at once; each failure doubles the wait up to the longest; no report learns nothing', () => {
+  it('after a success may probe again at once; a failure then waits the first interval, each further one twice as long up to the longest; no report learns nothing', () => {
     let now = 2000;
     const prober = new DownlinkProber(SETTINGS, () => now);
     prober.start(1, 1);
@@ -39,7 +39,7 @@ describe('DownlinkProber (bwe/downlink-prober.ts)', () => {
       while (!prober.start(1, 1)) now += 100;
       waits.push(now - failedAt);
     }
-    expect(waits).toEqual([4000, 6000, 6000, 6000]);
+    expect(waits).toEqual([2000, 4000, 6000, 6000]);
     now += 1500;
     expect(prober.finish(undefined)).toBe('inconclusive');
     expect(prober.active).toBe(false);

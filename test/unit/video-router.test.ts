@@ -271,25 +271,24 @@ describe('VideoRouter bandwidth figures', () => {
    * bob subscribed to alice (mid 2) and carol (mid 3), each sending 800 kbps (100-byte packets every
    * millisecond); `flow(ms, keyAt)` plays that, with the media clock ticking every 20 ms when asked.
    */
-  const bobWatchesAliceAndCarol = (options: { mediaClock: boolean; video?: typeof DEFAULT_MEDIA_SETTINGS.video }) => {
+  const bobWatchesAliceAndCarol = (options: { mediaClock: boolean; video?: typeof DEFAULT_MEDIA_SETTINGS.video; andDave?: boolean }) => {
     const t = setup(options.video);
     const { router, advance } = t;
-    router.publish('alice', PUB);
-    router.publish('carol', { ...PUB, ssrc: 3333 });
-    router.setSubscriptions('bob', [sub('alice', 2001, '2'), sub('carol', 2002, '3')]);
-    router.subscriberTrackOpened('bob', '2');
-    router.subscriberTrackOpened('bob', '3');
+    // alice 1111 -> bob 2001 on mid 2, carol 3333 -> 2002 on 3, and (andDave) dave 5555 -> 2003 on 4.
+    const publishers = options.andDave ? ['alice', 'carol', 'dave'] : ['alice', 'carol'];
+    publishers.forEach((id, i) => router.publish(id, { ...PUB, ssrc: 1111 + 2222 * i }));
+    router.setSubscriptions('bob', publishers.map((id, i) => sub(id, 2001 + i, String(2 + i))));
+    publishers.forEach((_, i) => router.subscriberTrackOpened('bob', String(2 + i)));
     const packet = (ssrc: number, seq: number, key = false) => buildRtp({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: seq * 90, ssrc, marker: true, payload: Buffer.concat([Buffer.from([0x10, key ? 0 : 1]), Buffer.alloc(86)]) });
     let seq = 0;
     const flow = (ms: number, keyAt = -1) => {
       for (let i = 0; i < ms; i++, seq++) {
-        router.onPublisherRtp('alice', packet(1111, seq, seq === 0 || i === keyAt));
-        router.onPublisherRtp('carol', packet(3333, seq, seq === 0 || i === keyAt));
+        publishers.forEach((id, p) => router.onPublisherRtp(id, packet(1111 + 2222 * p, seq, seq === 0 || i === keyAt)));
         advance(1);
         if (options.mediaClock && i % 20 === 19) router.tick();
       }
     };
-    const rank = (id: string) => ['alice', 'carol'].indexOf(id);
+    const rank = (id: string) => publishers.indexOf(id);
     const round = () => {
       router.updateDownlinks();
       return router.allocateDownlinks(rank);
@@ -322,6 +321,23 @@ describe('VideoRouter bandwidth figures', () => {
     expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused);
     flow(100, 10);
     expect(rtp('bob').filter((p) => p.ssrc === 2002).length).toBe(paused + 90);
+  });
+
+  it('forgets the loss of a video it paused: the figure is not cut a second time for loss already acted on', () => {
+    const { router, flow, round } = bobWatchesAliceAndCarol({ mediaClock: false });
+    flow(1500);
+    round();
+    router.onSubscriberRtcp('bob', '3', rr(1, 2002, 102));
+    flow(1500);
+    expect(round()).toEqual([{ subscriberId: 'bob', paused: ['carol'], resumed: [] }]);
+    const cut = router.downlinkEstimateBps('bob');
+    // No report since (carol carries nothing to report on; alice's next one is late): 3 s on, the
+    // 40% that paused carol is not taken for new congestion.
+    for (let i = 0; i < 3; i++) {
+      flow(1500);
+      expect(round()).toEqual([]);
+    }
+    expect(router.downlinkEstimateBps('bob')).toBe(cut);
   });
 
   describe('probing a paused video\'s link with padding', () => {

@@ -223,6 +223,7 @@ export class VideoRouter {
         this.streams.get(subscription.publisherId)?.requestKeyframe(this.now());
       }
       subscription.paused = paused;
+      this.link(subscriberId).estimate.setSending(subscription.spec.ssrc, !subscription.paused && !subscription.serverPaused);
     }
   }
 
@@ -362,9 +363,12 @@ export class VideoRouter {
         // The flag follows the allocator's own set: a video it no longer holds paused (resumed, or
         // gone from its candidates while the subscriber paused it itself) is resumed, and said so.
         const held = allocator.pausedIds.has(subscription.publisherId);
-        if (held) subscription.serverPaused = true;
-        else if (subscription.serverPaused) {
+        if (held) {
+          if (!subscription.serverPaused) link.estimate.setSending(subscription.spec.ssrc, false);
+          subscription.serverPaused = true;
+        } else if (subscription.serverPaused) {
           subscription.serverPaused = false;
+          link.estimate.setSending(subscription.spec.ssrc, !subscription.paused);
           if (!resumed.includes(subscription.publisherId)) resumed.push(subscription.publisherId);
           if (!subscription.paused) {
             subscription.waitingKeyframe = true;
@@ -435,6 +439,8 @@ export class VideoRouter {
     // it could not add to). The figure comes down first; the next report that is clean allows one.
     const queueing = downlink.queueingMs;
     if (downlink.lossFraction > this.settings.prober.maxLossFraction || (queueing !== undefined && queueing > this.settings.prober.maxQueueDelayMs)) return;
+    // Nor while videos the last probe cleared still wait their turn to resume: that figure is spoken for.
+    if (allocator.resuming) return;
     const paused = candidates.filter((c) => allocator.pausedIds.has(c.id));
     if (paused.length === 0) return;
     const carrier = this.paddingCarrier(subscriberId);
