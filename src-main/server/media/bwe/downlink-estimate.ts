@@ -354,7 +354,7 @@ export class DownlinkEstimate {
     // Loss with no queue behind it is a burst the browser dropped itself (a loaded one, as several resumed
     // videos' keyframes arrive), or a policer: counted only once a report after the first says it again.
     const unqueued = lossy && queueing !== undefined && queueing <= s.queueCongestedMs;
-    const firstUnqueued = unqueued && (this.unqueuedLossAtMs === -Infinity || !((this.worstLossSince(this.unqueuedLossAtMs + 1) ?? 0) > s.lossCutFraction));
+    const firstUnqueued = unqueued && !this.unqueuedLossRecurred();
     if (!unqueued) this.unqueuedLossAtMs = -Infinity;
     else if (this.unqueuedLossAtMs === -Infinity) this.unqueuedLossAtMs = now;
     if ((lossy || rembLow) && now - this.congestedAtMs < s.recutAfterMs) {
@@ -382,6 +382,12 @@ export class DownlinkEstimate {
     }
     this.figure = Math.round(Math.min(s.maxBps, Math.max(s.minBps, this.figure)));
     return this.figure;
+  }
+
+  /** Whether a report that arrived after loss with no queue was first seen says it again. */
+  private unqueuedLossRecurred(): boolean {
+    if (this.unqueuedLossAtMs === -Infinity) return false;
+    return (this.worstLossSince(this.unqueuedLossAtMs + 1) ?? 0) > this.settings.lossCutFraction;
   }
 
   private forgetStale(): void {

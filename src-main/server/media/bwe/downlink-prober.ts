@@ -8,7 +8,8 @@
  * receiver reports then say whether it got through: with loss at most `maxLossFraction` the
  * figure is raised to that rate, the video resumes at once and the next one may be probed for
  * right away; otherwise nothing is resumed and the next probe waits twice as long (up to
- * `maxIntervalMs`; the first failure after a success waits only `firstIntervalMs`). Loss alone comes too late on a link with a deep queue: a router that buffers
+ * `maxIntervalMs`; the first failure after a success waits only `firstIntervalMs`). Loss alone
+ * comes too late on a link with a deep queue: a router that buffers
  * 200 ms takes a probe 20 % over its rate for a second before it drops anything, and the videos
  * resumed on that success then overflow it. So the round trip of sender reports sent during the
  * probe counts too: a queue over `maxQueueDelayMs` fails it, and stops its padding at once (the
