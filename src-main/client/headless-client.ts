@@ -300,10 +300,7 @@ export class HeadlessClient {
     }
     track.onMessage((msg: Buffer) => {
       try {
-        if (isRtcpPacket(msg)) {
-          if (stats) for (const m of parseRtcp(msg)) if (m.kind === 'sender-report') stats.onSenderReport(m.ntpMsw, m.ntpLsw, performance.now());
-          return this.onRtcp(msg);
-        }
+        if (isRtcpPacket(msg)) return this.onRtcp(msg, stats);
         if (stats && msg.length >= 12 && !stats.onPacket(msg.readUInt32BE(8), msg.readUInt16BE(2))) return;
         const info = parseRtp(msg);
         // Padding-only packets (the server probing this link) count in receiver reports, not as video.
@@ -330,11 +327,13 @@ export class HeadlessClient {
     if (this.options.absSendTimeId !== undefined) video.parseSdpLine(`a=extmap:${this.options.absSendTimeId} http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time`);
   }
 
-  private onRtcp(msg: Buffer): void {
+  /** RTCP from the server; `stats`, on a receive slot, hears its sender reports (echoed in the next RR). */
+  private onRtcp(msg: Buffer, stats?: ReceptionStats): void {
     try {
       if (!isRtcpPacket(msg)) return;
       for (const message of parseRtcp(msg)) {
-        if (message.kind === 'pli' || message.kind === 'fir') {
+        if (message.kind === 'sender-report') stats?.onSenderReport(message.ntpMsw, message.ntpLsw, performance.now());
+        else if (message.kind === 'pli' || message.kind === 'fir') {
           this.pliReceived++;
           this.videoSource?.requestKeyframe();
         } else if (message.kind === 'nack' && message.mediaSsrc === this.videoSsrc) {

@@ -13,10 +13,10 @@ import { BitrateMeter } from './bitrate-meter.js';
  * So REMB and loss are taken as congestion signals, as a sender-side controller would:
  * - congested (loss over `lossCutFraction`; or a REMB that fell, which Chrome's estimator does
  *   only on over-use, to under `rembCongestedRatio` of what was sent, while some loss is
- *   reported): the figure drops to what got through (sent, less the loss) when the round trips
- *   of sender reports show a queue; to no less than that when they show none (loss without a
- *   queue is no bottleneck); to the REMB cut by half the loss when there are none; and holds for
- *   `holdMs`. A REMB still climbing toward what is sent
+ *   reported): the figure drops to what got through (sent, less the streams' mean loss) when the
+ *   round trips of sender reports show a queue; when they show none, only once a later report
+ *   repeats the loss (a loaded browser drops bursts itself), and to no less than that; to the REMB
+ *   cut by half the loss when there are no round trips; and holds for `holdMs`. A REMB still climbing toward what is sent
  *   is only lagging; a loss-free drop is not trusted either, as the SDK's own policy does not
  *   trust one: on a loaded machine Chrome's delay-based estimator falls to a few kbps on
  *   loopback (measured with four Chromium pages on two cores: REMB 5-250 kbps while 1.2 Mbps
@@ -53,7 +53,7 @@ export interface DownlinkEstimateSettings {
   /**
    * Round trips this much over the link's least one lately (sender reports echoed in receiver reports)
    * mean a queue at a bottleneck. Loss without such a queue (a burst a loaded browser dropped itself)
-   * cuts the figure no lower than what got through.
+   * cuts only once a later report repeats it, and no lower than what got through.
    */
   queueCongestedMs: number;
   /** A falling REMB below this fraction of what was sent (over the meter's window) is congestion. */
@@ -251,9 +251,7 @@ export class DownlinkEstimate {
   get lossFraction(): number {
     const now = this.now();
     let worst = 0;
-    for (const entry of this.losses.values()) {
-      if (now - entry.atMs <= this.settings.lossStaleMs && entry.atMs >= this.drainedAtMs && entry.fraction > worst) worst = entry.fraction;
-    }
+    for (const entry of this.losses.values()) if (this.isCurrent(entry, now) && entry.fraction > worst) worst = entry.fraction;
     return worst;
   }
 
@@ -268,11 +266,16 @@ export class DownlinkEstimate {
     let sum = 0;
     let n = 0;
     for (const entry of this.losses.values()) {
-      if (entry.fraction === 0 || now - entry.atMs > this.settings.lossStaleMs || entry.atMs < this.drainedAtMs) continue;
+      if (entry.fraction === 0 || !this.isCurrent(entry, now)) continue;
       sum += entry.fraction;
       n++;
     }
     return n === 0 ? 0 : sum / n;
+  }
+
+  /** A loss report is evidence until it goes stale, unless it described a failed probe's padding draining. */
+  private isCurrent(entry: { atMs: number }, now: number): boolean {
+    return now - entry.atMs <= this.settings.lossStaleMs && entry.atMs >= this.drainedAtMs;
   }
 
   /** What was sent to it lately, in bps. */

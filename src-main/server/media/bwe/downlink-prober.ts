@@ -9,12 +9,12 @@
  * figure is raised to that rate, the video resumes at once and the next one may be probed for
  * right away; otherwise nothing is resumed and the next probe waits twice as long (up to
  * `maxIntervalMs`; the first failure after a success waits only `firstIntervalMs`). Loss alone
- * comes too late on a link with a deep queue: a router that buffers
- * 200 ms takes a probe 20 % over its rate for a second before it drops anything, and the videos
- * resumed on that success then overflow it. So the round trip of sender reports sent during the
- * probe counts too: a queue over `maxQueueDelayMs` fails it, and stops its padding at once (the
- * router calls `abandon`), before the queue overflows onto the videos. The padding's own loss must not
- * count as congestion of the videos: the estimate ignores loss during a probe and its reports.
+ * comes too late on a link with a deep queue: a router that buffers 200 ms takes a probe 20 % over
+ * its rate for a second before it drops anything, and the videos resumed on that success then
+ * overflow it. So the round trip of sender reports sent during the probe counts too: a queue over
+ * `maxQueueDelayMs` fails it, and stops its padding at once (the router calls `abandonIfQueued`),
+ * before the queue overflows onto the videos. The padding's own loss must not count as congestion
+ * of the videos: the estimate ignores loss during a probe and its reports.
  * Pure and clock-injected.
  */
 

@@ -22,6 +22,9 @@ export interface NtpTime {
  * the monotonic clock read 0 (taken once, so NTP time never jumps with the wall clock).
  */
 export class NtpClock {
+  /** Scratch for `compact` (nothing allocated per call). */
+  private readonly scratch: NtpTime = { msw: 0, lsw: 0 };
+
   constructor(private readonly epochMs: number) {}
 
   /** Fills `out` with the NTP time of monotonic `ms`. */
@@ -35,10 +38,8 @@ export class NtpClock {
 
   /** The middle 32 bits of the NTP time of monotonic `ms` (units of 1/65536 s, wrapping). */
   compact(ms: number): number {
-    const unixMs = this.epochMs + ms;
-    const seconds = Math.floor(unixMs / 1000);
-    const fraction = Math.floor(((unixMs - seconds * 1000) / 1000) * 65536);
-    return ((((seconds + NTP_UNIX_OFFSET_S) & 0xffff) << 16) | fraction) >>> 0;
+    const t = this.write(ms, this.scratch);
+    return compactNtp(t.msw, t.lsw);
   }
 
   /**

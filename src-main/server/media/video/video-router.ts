@@ -455,9 +455,9 @@ export class VideoRouter {
     // What the videos need with the paused ones back, in priority order: at least the next one, and,
     // unless the last probe failed, as many more as fit in three times what is sent now (a link that got
     // better usually has room for several, and one probe per video would take a second each; a probe
-    // too high stops as soon as it queues). 15% over
-    // the bare need: measured rates move between rounds (a resumed video starts with a keyframe, and
-    // raises its publisher's rate), and what a probe proved must still fit when its videos resume.
+    // too high stops as soon as it queues). 15% over the bare need: measured rates move between rounds
+    // (a resumed video starts with a keyframe, and raises its publisher's rate), and what a probe proved
+    // must still fit when its videos resume.
     const sent = downlink.sentBps;
     const need = (bps: number) => ((using + bps * resumeMargin) / budgetShare) * 1.15;
     let wanted = 0;
