@@ -6,6 +6,7 @@ import { buildRtp, isRtcpPacket, parseRtp } from '../../src-main/server/media/rt
 import { EgressBudget } from '../../src-main/server/media/bwe/egress-budget.js';
 import { VideoRouter } from '../../src-main/server/media/video/video-router.js';
 import { Vp9Descriptor } from '../../src-main/server/media/video/vp9-descriptor.js';
+import { recordingRouter } from '../helpers/recording-router.js';
 import { l3t3, type SvcPacket } from '../helpers/synthetic-vp9.js';
 
 /** The video router forwarding a VP9 L3T3 camera to subscribers that take different layers: no sockets, a hand-moved clock. */
@@ -15,15 +16,7 @@ const rtpOf = (p: SvcPacket) => buildRtp({ payloadType: 98, sequenceNumber: p.se
 
 function setup() {
   let now = 1_000;
-  const sent: { to: string; packet: Buffer }[] = [];
-  const layerChanges: string[] = [];
-  const router = new VideoRouter(
-    { send: (to, _mid, packet) => (sent.push({ to, packet: Buffer.from(packet) }), true) },
-    DEFAULT_MEDIA_SETTINGS.video,
-    createLogger({ level: 'error', write: () => undefined }),
-    () => now,
-    { layersChanged: (id) => layerChanges.push(id) },
-  );
+  const { router, sent, layerChanges } = recordingRouter(() => now);
   const d = new Vp9Descriptor();
   const received = (to: string) =>
     sent

@@ -89,9 +89,12 @@ export interface HarnessSnapshot {
 
 export interface VolumeSample { attendeeId: string; volume: number | null; muted: boolean | null; at: number }
 
+type VideoCodecName = 'vp8' | 'h264' | 'h264High' | 'vp9' | 'av1';
+
 type HarnessApi = {
-  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[]; downlinkPolicy?: 'priority' | 'priority-client' }): Promise<void>;
+  join(m: unknown, a: unknown, o: { video: boolean; toneHz?: number; dataTopics?: string[]; logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; simulcast?: boolean; svc?: boolean; sendCodecs?: VideoCodecName[]; downlinkPolicy?: 'priority' | 'priority-client'; contentSendCodecs?: VideoCodecName[]; contentSvc?: boolean }): Promise<void>;
   rtcStats(): Promise<Record<string, unknown>[]>;
+  sentVideo(): Promise<{ codec?: string; scalabilityMode?: string; framesEncoded?: number }[]>;
   preferVideos(preferences: { attendeeId: string; priority: number; size: 'Low' | 'Medium' | 'High' | 'Maximum' }[]): void;
   sendData(topic: string, prefix: string, lifetimeMs: number, count?: number): void;
   dataMessages(): import('./harness-data.js').ReceivedDataMessage[];
@@ -101,7 +104,7 @@ type HarnessApi = {
   now(): number;
   startVideo(): void;
   stopVideo(): void;
-  shareCanvas(): Promise<void>;
+  shareCanvas(options?: { busy?: boolean }): Promise<void>;
   stopContentShare(): void;
   leave(): Promise<void>;
   negotiation(): { peerConnections: number; signalingState: string; stoppingTransceivers: number };

@@ -102,6 +102,10 @@ interface JoinOptions {
    * simulcast or SVC), which asks for server-side adaptation; 'priority-client' is the same policy set to choose layers itself.
    */
   downlinkPolicy?: 'priority' | 'priority-client';
+  /** Content share: audioVideo.setContentShareVideoCodecPreferences, in order. */
+  contentSendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
+  /** Content share: audioVideo.enableSVCForContentShare (the SDK then encodes content in L1T3). */
+  contentSvc?: boolean;
 }
 
 const CODEC_CAPABILITIES = {
@@ -138,6 +142,8 @@ async function join(
   session = new DefaultMeetingSession(configuration, logger, deviceController);
   const av = session.audioVideo;
   if (options.sendCodecs) av.setVideoCodecSendPreferences!(options.sendCodecs.map((c) => CODEC_CAPABILITIES[c]()));
+  if (options.contentSendCodecs) av.setContentShareVideoCodecPreferences!(options.contentSendCodecs.map((c) => CODEC_CAPABILITIES[c]()));
+  if (options.contentSvc) av.enableSVCForContentShare!(true);
   const observer: AudioVideoObserver = {
     audioVideoDidStartConnecting: (reconnecting: boolean) => {
       if (reconnecting) state.events.push('reconnecting');
@@ -221,7 +227,11 @@ function stopVideo(): void {
   session?.audioVideo.stopLocalVideoTile();
 }
 
-async function shareCanvas(): Promise<void> {
+/**
+ * Shares a canvas that changes every frame. `busy` scatters small random squares over it each
+ * frame, so the encoder spends its whole budget (as on a shared video), not a trickle.
+ */
+async function shareCanvas(options: { busy?: boolean } = {}): Promise<void> {
   const canvas = document.createElement('canvas');
   canvas.width = 640;
   canvas.height = 360;
@@ -230,6 +240,12 @@ async function shareCanvas(): Promise<void> {
   setInterval(() => {
     ctx.fillStyle = `hsl(${(n++ * 7) % 360} 70% 50%)`;
     ctx.fillRect(0, 0, 640, 360);
+    if (options.busy) {
+      for (let i = 0; i < 300; i++) {
+        ctx.fillStyle = `hsl(${Math.floor(Math.random() * 360)} 80% ${Math.floor(Math.random() * 100)}%)`;
+        ctx.fillRect(Math.floor(Math.random() * 620), Math.floor(Math.random() * 340), 20, 20);
+      }
+    }
     ctx.fillStyle = '#fff';
     ctx.font = '48px sans-serif';
     ctx.fillText(`content ${n}`, 40, 180);
@@ -287,6 +303,24 @@ async function rtcStats(): Promise<Record<string, unknown>[]> {
   return out;
 }
 
+/** The video every open peer connection of the page sends (a content share's own connection included). */
+async function sentVideo(): Promise<{ codec?: string; scalabilityMode?: string; framesEncoded?: number }[]> {
+  const out: { codec?: string; scalabilityMode?: string; framesEncoded?: number }[] = [];
+  for (const pc of peerConnections.filter((p) => p.connectionState !== 'closed')) {
+    const report = await pc.getStats();
+    const codecs = new Map<string, string>();
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'codec') codecs.set(String(s.id), String(s.mimeType));
+    });
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && Number(s.packetsSent ?? 0) > 0) {
+        out.push({ codec: codecs.get(String(s.codecId)), scalabilityMode: s.scalabilityMode as string | undefined, framesEncoded: s.framesEncoded as number | undefined });
+      }
+    });
+  }
+  return out;
+}
+
 /** How many peer connections the page has made (content share sessions included), and the state of the newest open one. */
 function negotiation(): { peerConnections: number; signalingState: string; stoppingTransceivers: number } {
   const pc = peerConnections.filter((p) => p.connectionState !== 'closed').at(-1);
@@ -322,4 +356,4 @@ const measureAudio = (frequencies: number[], ms: number) => received.measure(fre
 const volumeSamples = (since: number) => volumes.filter((v) => v.at >= since);
 const now = () => performance.now();
 
-(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, preferVideos, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sendData, dataMessages, encoderUpdateRace };
+(window as unknown as Record<string, unknown>).harness = { setMuted, measureAudio, volumeSamples, now, join, preferVideos, startVideo, stopVideo, shareCanvas, stopContentShare, leave, snapshot, negotiation, rtcStats, sentVideo, sendData, dataMessages, encoderUpdateRace };

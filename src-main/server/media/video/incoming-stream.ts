@@ -55,7 +55,7 @@ export class IncomingVideoStream {
   readonly keyframes: KeyframeRequester;
   /** What the publisher sends that is forwarded (media packets, headers included). */
   readonly meter: BitrateMeter;
-  /** SVC (VP9 with layer indices): the layers this stream carries and their rates. */
+  /** SVC (VP9 with layer indices, AV1 with OBU extensions): the layers this stream carries and their rates. */
   readonly layers: StreamLayers;
   private readonly packet: VideoPacket;
   private readonly resent: VideoPacket;
@@ -72,7 +72,7 @@ export class IncomingVideoStream {
     private readonly layersChanged: () => void = () => undefined,
   ) {
     this.packet = new VideoPacket(spec.codec);
-    this.resent = new VideoPacket(spec.codec);
+    this.resent = new VideoPacket(spec.codec, false);
     this.history = new RetransmissionBuffer(settings.retransmitSlots, settings.retransmitWindowMs);
     this.nacks = new NackGenerator(settings.nack);
     this.meter = new BitrateMeter(settings.meter.windowMs, settings.meter.bucketMs);
@@ -91,8 +91,9 @@ export class IncomingVideoStream {
       return;
     }
     this.meter.add(buffer.length, nowMs);
-    const vp9 = packet.vp9;
-    if (vp9 && this.layers.observe(vp9, buffer.length, nowMs)) this.layersChanged();
+    // Read for every packet accepted, in arrival order (the AV1 reader follows the stream).
+    const svc = packet.svc;
+    if (svc && this.layers.observe(svc, buffer.length, nowMs)) this.layersChanged();
     if (!this.nacks.onPacket(header.sequenceNumber, nowMs)) this.keyframes.request(nowMs);
     this.history.store(header.sequenceNumber, buffer, nowMs);
     if (this.keyframes.waiting && packet.keyframe) this.keyframes.keyframeArrived();

@@ -1,5 +1,5 @@
 import { BitrateMeter } from '../bwe/bitrate-meter.js';
-import type { Vp9Descriptor } from './vp9-descriptor.js';
+import type { LayerDescriptor } from './layer-descriptor.js';
 
 /** Layers tracked per stream: Chime's cameras use at most L3T3; a publisher sending more is counted in the top layers. */
 export const MAX_TRACKED_LAYERS = 3;
@@ -18,7 +18,8 @@ export interface LayerStructure {
  * (from the scalability structure each keyframe carries, with their resolutions)
  * and temporal layers (the highest seen; lowered only when a whole keyframe
  * interval went without the top one, as when the SDK steps down from L3T3 to L1T3),
- * and the rate of each layer. A stream without layer indices stays `layered === false`.
+ * and the rate of each layer. A stream without layer indices stays `layered === false`, and a
+ * keyframe without them makes it so again.
  */
 export class StreamLayers {
   layered = false;
@@ -35,8 +36,15 @@ export class StreamLayers {
   }
 
   /** Counts one packet; true when the structure changed (subscribers should be told). */
-  observe(d: Vp9Descriptor, bytes: number, nowMs: number): boolean {
-    if (!d.valid || !d.hasLayerIndices) return false;
+  observe(d: LayerDescriptor, bytes: number, nowMs: number): boolean {
+    if (!d.valid) return false;
+    const keyframe = d.beginsPicture && !d.interPicturePredicted;
+    if (!d.hasLayerIndices) {
+      // A keyframe without layers on a layered stream: the publisher went down to one layer (the SDK's L1T1).
+      if (!this.layered || !keyframe) return false;
+      this.reset();
+      return true;
+    }
     let changed = !this.layered;
     this.layered = true;
     const sid = Math.min(d.spatialId, MAX_TRACKED_LAYERS - 1);
@@ -53,18 +61,18 @@ export class StreamLayers {
           this.heights[s] = d.heights[s]!;
         }
       }
-      if (d.beginsPicture && !d.interPicturePredicted) {
-        // A keyframe: if the interval before it never reached the top temporal layer, there is one fewer.
-        const seen = this.highestTemporalSinceKeyframe + 1;
-        if (seen < this.temporal) {
-          this.temporal = seen;
-          changed = true;
-        }
-        this.highestTemporalSinceKeyframe = tid;
-      }
     } else if (sid + 1 > this.spatial) {
       this.spatial = sid + 1;
       changed = true;
+    }
+    if (keyframe) {
+      // If the interval before this keyframe never reached the top temporal layer, there is one fewer.
+      const seen = this.highestTemporalSinceKeyframe + 1;
+      if (seen < this.temporal) {
+        this.temporal = seen;
+        changed = true;
+      }
+      this.highestTemporalSinceKeyframe = tid;
     }
     if (tid > this.highestTemporalSinceKeyframe) this.highestTemporalSinceKeyframe = tid;
     if (tid + 1 > this.temporal) {
@@ -72,6 +80,15 @@ export class StreamLayers {
       changed = true;
     }
     return changed;
+  }
+
+  private reset(): void {
+    this.layered = false;
+    this.spatial = 1;
+    this.temporal = 1;
+    this.widths.fill(0);
+    this.heights.fill(0);
+    this.highestTemporalSinceKeyframe = 0;
   }
 
   /** The rate a subscriber taking layers up to (spatial, temporal) receives, bits per second. */

@@ -1,9 +1,9 @@
-import type { Vp9Descriptor } from './vp9-descriptor.js';
+import type { LayerDescriptor } from './layer-descriptor.js';
 
 /** A packet this many pictures behind the one under way is a reordered one; further behind, the count started over. */
 const LATE_PICTURES = 32;
 
-/** VP9 has at most 8 spatial and 8 temporal layers: "all of them". */
+/** VP9 has at most 8 spatial and 8 temporal layers (AV1 fewer): "all of them". */
 export const MAX_LAYER = 7;
 
 /** What to do with one packet of a layered stream. */
@@ -17,9 +17,10 @@ export type LayerVerdict = (typeof LayerVerdict)[keyof typeof LayerVerdict];
 
 /**
  * One subscriber's choice of spatial and temporal layers in one SVC stream (VP9
- * with layer indices, one SSRC), applied only where the codec allows a switch:
+ * with layer indices, or AV1 with OBU extensions; one SSRC), applied only where the codec allows a switch:
  * - a lower spatial or temporal layer at the start of any picture (nothing below depends on what is dropped);
- * - a higher temporal layer at a switching-up point (U) of that layer;
+ * - a higher temporal layer at a switching-up point (VP9's U) of that layer, or every temporal
+ *   layer up to the target from a temporal sync point on (an AV1 base-layer frame);
  * - a higher spatial layer at a layer frame that is not inter-picture predicted
  *   (a keyframe, or a layer sync frame), since its own earlier frames never reached
  *   this subscriber. Until one comes, `wantsKeyframe` says the subscriber needs one.
@@ -62,7 +63,7 @@ export class SvcLayerSelector {
     return this.currentSpatial >= 0 && this.currentSpatial < this.targetSpatial && this.currentSpatial < this.highestSpatial;
   }
 
-  select(d: Vp9Descriptor, marker: boolean): LayerVerdict {
+  select(d: LayerDescriptor, marker: boolean): LayerVerdict {
     if (!d.valid || !d.hasLayerIndices) return marker ? LayerVerdict.ForwardEndOfPicture : LayerVerdict.Forward;
     const sid = d.spatialId;
     if (d.ssSpatialLayers > 0) this.highestSpatial = d.ssSpatialLayers - 1;
@@ -91,14 +92,14 @@ export class SvcLayerSelector {
    * Whether `d` belongs to one of the few pictures before the one under way (15-bit picture ids,
    * with wraparound). A keyframe, or an id far behind (an encoder that started its count over), is not late.
    */
-  private isLate(d: Vp9Descriptor): boolean {
+  private isLate(d: LayerDescriptor): boolean {
     if (d.pictureId < 0 || this.picture < 0 || d.pictureId === this.picture) return false;
     if (d.beginsPicture && !d.interPicturePredicted) return false;
     const behind = (this.picture - d.pictureId) & 0x7fff;
     return behind > 0 && behind <= LATE_PICTURES;
   }
 
-  private startPicture(d: Vp9Descriptor): void {
+  private startPicture(d: LayerDescriptor): void {
     const tid = d.temporalId;
     this.picture = d.pictureId;
     this.pictureEnded = false;
@@ -112,5 +113,7 @@ export class SvcLayerSelector {
       else if (tid > this.currentTemporal && tid <= this.targetTemporal && d.switchingUp) this.currentTemporal = tid;
     }
     this.pictureTaken = tid <= this.currentTemporal;
+    // The pictures after this one refer to nothing above it from before it: every layer may start with them.
+    if (d.temporalSyncPoint && this.pictureTaken && this.targetTemporal > this.currentTemporal) this.currentTemporal = this.targetTemporal;
   }
 }

@@ -117,7 +117,7 @@ export class VideoSubscription {
     }
     this.fields.sequenceNumber = outSeq;
     this.fields.timestamp = (packet.header.timestamp + this.rewriter.timestampOffsetFor(outSeq)) >>> 0;
-    this.fields.marker = packet.vp9 ? this.sentMarkers[outSeq % this.sentMarkers.length] === 1 : undefined;
+    this.fields.marker = packet.layerCodec ? this.sentMarkers[outSeq % this.sentMarkers.length] === 1 : undefined;
     if (!this.emit(packet)) return false;
     this.counters.retransmitted++;
     return true;
@@ -214,15 +214,15 @@ export class VideoSubscription {
    */
   private layerGate(next: PacketSink): PacketSink {
     return (packet) => {
-      const vp9 = packet.vp9;
-      if (!vp9) {
+      const svc = packet.svc;
+      if (!svc) {
         this.fields.marker = undefined;
         next(packet);
         return;
       }
-      const verdict = this.layers.select(vp9, packet.header.marker);
+      const verdict = this.layers.select(svc, packet.header.marker);
       // A higher layer that only a keyframe can start: ask (merged and rate-limited per source).
-      if (vp9.beginsPicture && this.layers.wantsKeyframe) this.ports.requestKeyframe();
+      if (svc.beginsPicture && this.layers.wantsKeyframe) this.ports.requestKeyframe();
       if (verdict === LayerVerdict.Drop) {
         this.rewriter.skip(packet.header.sequenceNumber);
         return;

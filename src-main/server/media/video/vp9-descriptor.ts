@@ -16,10 +16,12 @@
  *  V: scalability structure (SS)
  */
 
+import type { LayerDescriptor } from './layer-descriptor.js';
+
 /** At most 8 spatial layers (N_S is 3 bits). */
 const MAX_SPATIAL = 8;
 
-export class Vp9Descriptor {
+export class Vp9Descriptor implements LayerDescriptor {
   valid = false;
   /** Inter-picture predicted (P): not a switching point for a spatial layer. */
   interPicturePredicted = false;
@@ -35,6 +37,8 @@ export class Vp9Descriptor {
   temporalId = 0;
   /** U: a switching-up point, where a receiver may start taking this temporal layer. */
   switchingUp = false;
+  /** VP9 says where each temporal layer may start (U), frame by frame. */
+  readonly temporalSyncPoint = false;
   spatialId = 0;
   /** D: this layer frame depends on the lower spatial layer of the same picture. */
   interLayerDependent = false;

@@ -1,0 +1,158 @@
+import type { LayerDescriptor } from './layer-descriptor.js';
+
+/** Temporal units remembered, so a late packet finds the picture and layer of its own. */
+const RECENT = 32;
+/** No OBU header of the temporal unit seen yet (its first packet lost or late). */
+const UNKNOWN = 0xff;
+
+/**
+ * The layers of an AV1 stream, read from its RTP packets (the AV1 RTP payload format): what the
+ * Chime SDK's content share sends with SVC on (L1T3, one frame per temporal unit).
+ *
+ *     aggregation header  |Z|Y| W |N|-|-|-|   Z: the first element continues an OBU;
+ *                                             W: elements (0: each has a length); N: a new sequence (keyframe)
+ *     OBU header          |F| type  |X|S|R|   X: an extension follows
+ *     OBU extension       | tid |sid| res |
+ *
+ * Unlike VP9's descriptor, only the packet that starts an OBU carries its layer, and nothing
+ * says where a picture begins. So this reader keeps state across the packets of one stream
+ * (one instance per stream, refilled per packet, allocating nothing):
+ * - a packet whose RTP timestamp is newer than any before begins a picture (the temporal unit),
+ *   numbered by a 15-bit counter as VP9 numbers its pictures;
+ * - the layer is the first OBU extension in the packet, or the one already seen for its
+ *   temporal unit (continuation packets, and late ones among the last RECENT units);
+ * - a temporal unit whose layer is not known (its first packet lost) reads as without layer
+ *   indices: forwarded whole, since dropping a base-layer frame would break every frame after it.
+ *
+ * AV1 temporal structures have no switching-up flag; a base-layer (T0) frame is where every
+ * higher layer may start, since frames after it refer to nothing above it from before it. A
+ * stream that shows a spatial layer above 0 (the SDK never sends one) is reported as one layer
+ * from then on, and forwarded whole: its layer frames' ends are not marked in RTP.
+ */
+export class Av1Descriptor implements LayerDescriptor {
+  valid = false;
+  hasLayerIndices = false;
+  pictureId = -1;
+  spatialId = 0;
+  temporalId = 0;
+  readonly switchingUp = false;
+  temporalSyncPoint = false;
+  interPicturePredicted = false;
+  beginsFrame = false;
+  endsFrame = false;
+  readonly ssSpatialLayers = 0;
+  readonly ssHasResolutions = false;
+  readonly widths = new Uint16Array(0);
+  readonly heights = new Uint16Array(0);
+  /** The newest temporal unit's RTP timestamp, and the picture number it was given (-1: none yet). */
+  private newestTimestamp = 0;
+  private picture = -1;
+  private readonly recentTimestamps = new Uint32Array(RECENT);
+  private readonly recentPictures = new Uint16Array(RECENT);
+  /** (tid << 2) | sid of each recent unit, or UNKNOWN. */
+  private readonly recentLayers = new Uint8Array(RECENT);
+  private readonly recentValid = new Uint8Array(RECENT);
+  private spatialSeen = false;
+
+  get beginsPicture(): boolean {
+    return this.beginsFrame && this.spatialId === 0;
+  }
+
+  /**
+   * Reads the packet whose payload lies at `offset` (`length` bytes), with its RTP timestamp and
+   * marker bit; false (and `valid` false) when the payload is malformed.
+   */
+  read(packet: Uint8Array, offset: number, length: number, timestamp: number, marker: boolean): boolean {
+    this.valid = false;
+    this.hasLayerIndices = false;
+    this.pictureId = -1;
+    this.spatialId = 0;
+    this.temporalId = 0;
+    this.temporalSyncPoint = false;
+    this.beginsFrame = false;
+    this.endsFrame = marker;
+    const end = offset + length;
+    if (length < 1 || end > packet.length) return false;
+    const aggregation = packet[offset]!;
+    this.interPicturePredicted = (aggregation & 0x08) === 0;
+    const layer = firstExtension(packet, offset + 1, end, (aggregation & 0x80) !== 0, (aggregation >> 4) & 0x03);
+    if (layer < 0) return false;
+    if (layer !== UNKNOWN && (layer & 0x03) !== 0) this.spatialSeen = true;
+    let slot: number;
+    if (this.picture < 0 || ((timestamp - this.newestTimestamp) | 0) > 0) {
+      this.picture = (this.picture + 1) & 0x7fff;
+      this.newestTimestamp = timestamp >>> 0;
+      slot = this.picture % RECENT;
+      this.recentTimestamps[slot] = timestamp >>> 0;
+      this.recentPictures[slot] = this.picture;
+      this.recentLayers[slot] = layer;
+      this.recentValid[slot] = 1;
+      this.beginsFrame = true;
+    } else {
+      slot = this.find(timestamp >>> 0);
+      // Older than every unit remembered: nothing is known of it (the selector forwards it as it is).
+      if (slot < 0) {
+        this.valid = true;
+        return true;
+      }
+      if (this.recentLayers[slot] === UNKNOWN) this.recentLayers[slot] = layer;
+    }
+    this.pictureId = this.recentPictures[slot]!;
+    const known = this.recentLayers[slot]!;
+    if (known !== UNKNOWN && !this.spatialSeen) {
+      this.hasLayerIndices = true;
+      this.temporalId = known >> 2;
+      this.spatialId = known & 0x03;
+      this.temporalSyncPoint = this.temporalId === 0;
+    }
+    this.valid = true;
+    return true;
+  }
+
+  /** The ring slot of the recent temporal unit with `timestamp`, or -1. */
+  private find(timestamp: number): number {
+    for (let slot = 0; slot < RECENT; slot++) {
+      if (this.recentValid[slot] && this.recentTimestamps[slot] === timestamp) return slot;
+    }
+    return -1;
+  }
+}
+
+/**
+ * The layer of the first OBU in the payload that starts with a header carrying an extension, as
+ * (tid << 2) | sid; UNKNOWN when none does (a continuation, or OBUs without extensions); -1 when
+ * the elements overrun the packet.
+ */
+function firstExtension(packet: Uint8Array, start: number, end: number, continues: boolean, count: number): number {
+  let i = start;
+  for (let element = 0; i < end; element++) {
+    let size: number;
+    if (count !== 0 && element === count - 1) {
+      size = end - i;
+    } else {
+      // leb128: seven bits per byte, low first; at most 8 bytes.
+      size = 0;
+      let shift = 1;
+      for (let n = 0; ; n++) {
+        if (i >= end || n >= 8) return -1;
+        const byte = packet[i++]!;
+        size += (byte & 0x7f) * shift;
+        shift *= 128;
+        if ((byte & 0x80) === 0) break;
+      }
+    }
+    if (i + size > end) return -1;
+    if (size > 0 && !(element === 0 && continues)) {
+      const header = packet[i]!;
+      if (header & 0x80) return -1; // the forbidden bit
+      if (header & 0x04) {
+        if (size < 2) return -1;
+        const extension = packet[i + 1]!;
+        return ((extension >> 5) << 2) | ((extension >> 3) & 0x03);
+      }
+    }
+    i += size;
+    if (count !== 0 && element === count - 1) break;
+  }
+  return UNKNOWN;
+}
