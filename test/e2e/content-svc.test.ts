@@ -45,9 +45,9 @@ describe('content share with SVC (AV1 L1T3)', () => {
       for (const page of pages) await waitForSnapshot(page, (s) => s.started && Object.values(s.presence).filter(Boolean).length >= 3, 30_000);
       await harness(sharer, 'shareCanvas', { busy: true });
       for (const page of [low, full]) await waitForSnapshot(page, (s) => (contentTile(s)?.frames ?? 0) > 10, 60_000);
-      // The sharer encodes content in AV1 with three temporal layers, and the server saw them.
+      // The sharer encodes content in AV1 with three temporal layers, and the server saw them (and the size its sequence header gives).
       await expect.poll(async () => (await harness(sharer, 'sentVideo')).some((v) => v.codec === 'video/AV1' && v.scalabilityMode === 'L1T3'), { timeout: 30_000 }).toBe(true);
-      await expect.poll(() => suite.server.logs.some((l) => l.includes('"video_layers"') && l.includes(contentId) && l.includes('"temporal":3')), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => suite.server.logs.some((l) => l.includes('"video_layers"') && l.includes(contentId) && l.includes('"temporal":3') && l.includes('"widths":[640]')), { timeout: 15_000 }).toBe(true);
 
       await harness(low, 'preferVideos', [{ attendeeId: contentId, priority: 1, size: 'Low' }]);
       await harness(full, 'preferVideos', [{ attendeeId: contentId, priority: 1, size: 'High' }]);

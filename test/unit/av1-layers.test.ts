@@ -4,7 +4,8 @@ import { Av1Descriptor } from '../../src-main/server/media/video/av1-descriptor.
 import { StreamLayers } from '../../src-main/server/media/video/stream-layers.js';
 import { LayerVerdict, SvcLayerSelector } from '../../src-main/server/media/video/svc-layer-selector.js';
 import { recordingRouter } from '../helpers/recording-router.js';
-import { av1Frame, l1t3, type Av1Packet } from '../helpers/synthetic-av1.js';
+import { av1Frame, l1t3, sequenceHeaderPayload, type Av1Packet } from '../helpers/synthetic-av1.js';
+import { Av1SequenceHeader } from '../../src-main/server/media/video/av1-sequence-header.js';
 
 /** AV1 temporal layers (the SDK's content share with SVC on: L1T3): read, counted, and thinned per subscriber. */
 
@@ -75,6 +76,26 @@ describe('AV1 layer descriptor', () => {
     const payload = Buffer.from([0x00, 0x82, 0x01, ...padding, 0x03, 0x34, 0x20, 0x11]);
     expect(d.read(payload, 0, payload.length, 90_000, true)).toBe(true);
     expect(d).toMatchObject({ hasLayerIndices: true, temporalId: 1, spatialId: 0 });
+  });
+
+  it('gives the frame size from a keyframe\'s sequence header, whatever fields precede it; a cut-short header gives none', () => {
+    const header = new Av1SequenceHeader();
+    for (const [w, h, o] of [[640, 360, {}], [1280, 720, { timing: true }], [1920, 1080, { reduced: true }], [1, 1, {}], [65_536, 2160, {}]] as const) {
+      const bytes = Buffer.from(sequenceHeaderPayload(w, h, o));
+      expect(header.read(bytes, 0, bytes.length)).toBe(true);
+      expect([header.width, header.height]).toEqual([w, h]);
+    }
+    const bytes = Buffer.from(sequenceHeaderPayload(1280, 720, { timing: true }));
+    // The size ends 15 bits before the end (the fields after it are not read): any shorter cut loses it.
+    for (let n = 0; n < bytes.length - 2; n++) expect(header.read(bytes, 0, n)).toBe(false);
+    // In a packet: the descriptor reports it as a one-layer structure with its size, on the keyframe's first packet only.
+    const d = new Av1Descriptor();
+    const [first, second] = av1Frame({ frame: 0, tid: 0, keyframe: true, parts: 2, firstSeq: 1 });
+    read(d, first!);
+    expect(d).toMatchObject({ ssSpatialLayers: 1, ssHasResolutions: true, hasLayerIndices: true });
+    expect([d.widths[0], d.heights[0]]).toEqual([640, 360]);
+    read(d, second!);
+    expect(d.ssSpatialLayers).toBe(0);
   });
 
   it('calls malformed payloads malformed, and never throws on random bytes', () => {
@@ -150,7 +171,7 @@ describe('AV1 stream layers', () => {
       if (p.payload.at(-1) === 0) now += 66;
       if (layers.observe(d, p.payload.length, now)) changes++;
     }
-    expect(layers.structure()).toEqual({ spatial: 1, temporal: 3, widths: [0], heights: [0] });
+    expect(layers.structure()).toEqual({ spatial: 1, temporal: 3, widths: [640], heights: [360] });
     expect(changes).toBeGreaterThan(0);
     const t0 = layers.bitrateBps(0, 0, now);
     expect(t0).toBeGreaterThan(0);
@@ -177,7 +198,7 @@ describe('VideoRouter with an AV1 L1T3 publisher', () => {
       if (p.payload.at(-1) === 0) now += 66;
       router.onPublisherRtp('alice#content', buildRtp({ payloadType: 45, sequenceNumber: p.seq, timestamp: p.timestamp, ssrc: 4444, marker: p.marker, payload: p.payload }));
     }
-    expect(router.layersOf('alice#content')).toEqual({ spatial: 1, temporal: 3, widths: [0], heights: [0] });
+    expect(router.layersOf('alice#content')).toEqual({ spatial: 1, temporal: 3, widths: [640], heights: [360] });
     expect(layerChanges.length).toBeGreaterThan(0);
     const received = (to: string) => sent.filter((s) => s.to === to && !isRtcpPacket(s.packet)).map((s) => parseRtp(s.packet)!);
     const contiguous = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === ((seqs[i - 1]! + 1) & 0xffff));

@@ -1,9 +1,11 @@
+import { Av1SequenceHeader } from './av1-sequence-header.js';
 import type { LayerDescriptor } from './layer-descriptor.js';
 
 /** Temporal units remembered, so a late packet finds the picture and layer of its own. */
 const RECENT = 32;
 /** No OBU header of the temporal unit seen yet (its first packet lost or late). */
 const UNKNOWN = 0xff;
+const OBU_SEQUENCE_HEADER = 1;
 
 /**
  * The layers of an AV1 stream, read from its RTP packets (the AV1 RTP payload format): what the
@@ -24,6 +26,9 @@ const UNKNOWN = 0xff;
  * - a temporal unit whose layer is not known (its first packet lost) reads as without layer
  *   indices: forwarded whole, since dropping a base-layer frame would break every frame after it.
  *
+ * A keyframe's first packet carries the sequence header, whose frame size is reported as VP9's
+ * scalability structure reports its own (one spatial layer), for INDEX.
+ *
  * AV1 temporal structures have no switching-up flag; a base-layer (T0) frame is where every
  * higher layer may start, since frames after it refer to nothing above it from before it. A
  * stream that shows a spatial layer above 0 (the SDK never sends one) is reported as one layer
@@ -40,10 +45,12 @@ export class Av1Descriptor implements LayerDescriptor {
   interPicturePredicted = false;
   beginsFrame = false;
   endsFrame = false;
-  readonly ssSpatialLayers = 0;
-  readonly ssHasResolutions = false;
-  readonly widths = new Uint16Array(0);
-  readonly heights = new Uint16Array(0);
+  /** 1 with the frame size when this packet carries a whole sequence header (a keyframe's first packet), else 0. */
+  ssSpatialLayers = 0;
+  ssHasResolutions = false;
+  readonly widths = new Uint16Array(1);
+  readonly heights = new Uint16Array(1);
+  private readonly sequenceHeader = new Av1SequenceHeader();
   /** The newest temporal unit's RTP timestamp, and the picture number it was given (-1: none yet). */
   private newestTimestamp = 0;
   private picture = -1;
@@ -71,11 +78,13 @@ export class Av1Descriptor implements LayerDescriptor {
     this.temporalSyncPoint = false;
     this.beginsFrame = false;
     this.endsFrame = marker;
+    this.ssSpatialLayers = 0;
+    this.ssHasResolutions = false;
     const end = offset + length;
     if (length < 1 || end > packet.length) return false;
     const aggregation = packet[offset]!;
     this.interPicturePredicted = (aggregation & 0x08) === 0;
-    const layer = firstExtension(packet, offset + 1, end, (aggregation & 0x80) !== 0, (aggregation >> 4) & 0x03);
+    const layer = this.readElements(packet, offset + 1, end, aggregation);
     if (layer < 0) return false;
     if (layer !== UNKNOWN && (layer & 0x03) !== 0) this.spatialSeen = true;
     let slot: number;
@@ -116,43 +125,66 @@ export class Av1Descriptor implements LayerDescriptor {
     }
     return -1;
   }
-}
 
-/**
- * The layer of the first OBU in the payload that starts with a header carrying an extension, as
- * (tid << 2) | sid; UNKNOWN when none does (a continuation, or OBUs without extensions); -1 when
- * the elements overrun the packet.
- */
-function firstExtension(packet: Uint8Array, start: number, end: number, continues: boolean, count: number): number {
-  let i = start;
-  for (let element = 0; i < end; element++) {
-    let size: number;
-    if (count !== 0 && element === count - 1) {
-      size = end - i;
-    } else {
-      // leb128: seven bits per byte, low first; at most 8 bytes.
-      size = 0;
-      let shift = 1;
-      for (let n = 0; ; n++) {
-        if (i >= end || n >= 8) return -1;
-        const byte = packet[i++]!;
-        size += (byte & 0x7f) * shift;
-        shift *= 128;
-        if ((byte & 0x80) === 0) break;
+  /**
+   * Walks the OBU elements after the aggregation header: the layer of the first OBU whose header
+   * carries an extension, as (tid << 2) | sid; UNKNOWN when none does (a continuation, or OBUs
+   * without extensions); -1 when the elements overrun the packet. A whole sequence header on the
+   * way gives the frame size.
+   */
+  private readElements(packet: Uint8Array, start: number, end: number, aggregation: number): number {
+    const continues = (aggregation & 0x80) !== 0;
+    const lastContinues = (aggregation & 0x40) !== 0;
+    const count = (aggregation >> 4) & 0x03;
+    let i = start;
+    for (let element = 0; i < end; element++) {
+      const counted = count !== 0 && element === count - 1;
+      let size: number;
+      if (counted) {
+        size = end - i;
+      } else {
+        // leb128: seven bits per byte, low first; at most 8 bytes.
+        size = 0;
+        let shift = 1;
+        for (let n = 0; ; n++) {
+          if (i >= end || n >= 8) return -1;
+          const byte = packet[i++]!;
+          size += (byte & 0x7f) * shift;
+          shift *= 128;
+          if ((byte & 0x80) === 0) break;
+        }
       }
-    }
-    if (i + size > end) return -1;
-    if (size > 0 && !(element === 0 && continues)) {
-      const header = packet[i]!;
-      if (header & 0x80) return -1; // the forbidden bit
-      if (header & 0x04) {
-        if (size < 2) return -1;
-        const extension = packet[i + 1]!;
-        return ((extension >> 5) << 2) | ((extension >> 3) & 0x03);
+      if (i + size > end) return -1;
+      if (size > 0 && !(element === 0 && continues)) {
+        const header = packet[i]!;
+        if (header & 0x80) return -1; // the forbidden bit
+        if (header & 0x04) {
+          if (size < 2) return -1;
+          const extension = packet[i + 1]!;
+          return ((extension >> 5) << 2) | ((extension >> 3) & 0x03);
+        }
+        const whole = !(lastContinues && i + size === end);
+        if (((header >> 3) & 0x0f) === OBU_SEQUENCE_HEADER && whole) this.readSequenceHeader(packet, i, i + size);
       }
+      i += size;
+      if (counted) break;
     }
-    i += size;
-    if (count !== 0 && element === count - 1) break;
+    return UNKNOWN;
   }
-  return UNKNOWN;
+
+  /** The sequence header OBU at [start, end) (no extension: it applies to every layer), past its optional size field. */
+  private readSequenceHeader(packet: Uint8Array, start: number, end: number): void {
+    let i = start + 1;
+    if (packet[start]! & 0x02) {
+      // obu_has_size_field: a leb128 size (the element's length already bounds it).
+      while (i < end && packet[i]! & 0x80) i++;
+      i++;
+    }
+    if (i >= end || !this.sequenceHeader.read(packet, i, end)) return;
+    if (this.sequenceHeader.width > 0xffff || this.sequenceHeader.height > 0xffff) return;
+    this.ssSpatialLayers = 1;
+    this.ssHasResolutions = true;
+    this.widths[0] = this.sequenceHeader.width;
+    this.heights[0] = this.sequenceHeader.height;
+  }
 }
