@@ -58,15 +58,50 @@ describe('AV1 layer descriptor', () => {
     expect(d).toMatchObject({ valid: true, hasLayerIndices: false });
   });
 
-  it('a frame whose first packet was lost has no known layer; its first packet arriving late teaches it', () => {
+  it('the first packet to arrive of a frame decides its layer: after a lost or late first packet the frame stays unknown, and is no picture start', () => {
     const d = new Av1Descriptor();
     const [first, second, third] = av1Frame({ frame: 3, tid: 2, keyframe: false, parts: 3, firstSeq: 10 });
     read(d, second!);
-    expect(d).toMatchObject({ valid: true, hasLayerIndices: false, beginsPicture: true });
+    expect(d).toMatchObject({ valid: true, hasLayerIndices: false, beginsPicture: false });
     read(d, first!);
-    expect(d).toMatchObject({ hasLayerIndices: true, temporalId: 2, beginsPicture: false });
+    expect(d).toMatchObject({ valid: true, hasLayerIndices: false, beginsPicture: false });
     read(d, third!);
-    expect(d).toMatchObject({ hasLayerIndices: true, temporalId: 2 });
+    expect(d).toMatchObject({ valid: true, hasLayerIndices: false });
+    // A keyframe's first packet (N) is on the base layer even when it starts no frame OBU (a sequence header alone).
+    const key = Buffer.from([0x18, 0x08, 0x00, 0x00, 0x00]);
+    expect(d.read(key, 0, key.length, 4 * 6000, false)).toBe(true);
+    expect(d).toMatchObject({ hasLayerIndices: true, temporalId: 0, beginsPicture: true, interPicturePredicted: false });
+  });
+
+  it('a frame OBU without an extension means one layer; an OBU header whose extension byte is in the next packet means not known yet', () => {
+    const d = new Av1Descriptor();
+    const single = Buffer.from([0x10, 0x30, 0xaa]);
+    expect(d.read(single, 0, single.length, 6000, true)).toBe(true);
+    expect(d).toMatchObject({ hasLayerIndices: false, beginsPicture: true });
+    // W = 1, Y set: the only element is the frame OBU's header byte, its extension continues in the next packet.
+    const split = Buffer.from([0x50, 0x34]);
+    expect(d.read(split, 0, split.length, 12_000, false)).toBe(true);
+    expect(d).toMatchObject({ valid: true, hasLayerIndices: false, beginsPicture: false });
+    // Not continued, the same bytes are malformed.
+    const cut = Buffer.from([0x10, 0x34]);
+    expect(d.read(cut, 0, cut.length, 18_000, true)).toBe(false);
+  });
+
+  it('starts over when the timestamps jump back (a publisher restarting on the same SSRC), at once on a keyframe', () => {
+    const d = new Av1Descriptor();
+    for (const p of l1t3(8)) read(d, p);
+    // Far behind (over 10 s), not among the recent frames: a new picture.
+    const [back] = av1Frame({ frame: 0, tid: 1, keyframe: false, parts: 1, firstSeq: 100 });
+    expect(d.read(back!.payload, 0, back!.payload.length, 8 * 6000 - 1_000_000, true)).toBe(true);
+    expect(d).toMatchObject({ hasLayerIndices: true, temporalId: 1, beginsPicture: true });
+    // Behind by less, but a keyframe: a new picture too.
+    const [key] = av1Frame({ frame: 0, tid: 0, keyframe: true, parts: 1, firstSeq: 101 });
+    expect(d.read(key!.payload, 0, key!.payload.length, 8 * 6000 - 1_000_000 - 300_000, true)).toBe(true);
+    expect(d).toMatchObject({ hasLayerIndices: true, beginsPicture: true, interPicturePredicted: false });
+    // And what follows it is newer than it.
+    const [next] = av1Frame({ frame: 1, tid: 2, keyframe: false, parts: 1, firstSeq: 102 });
+    expect(d.read(next!.payload, 0, next!.payload.length, 8 * 6000 - 1_000_000 - 300_000 + 6000, true)).toBe(true);
+    expect(d).toMatchObject({ temporalId: 2, beginsPicture: true });
   });
 
   it('finds the extension past OBUs without one (a keyframe\'s sequence header), and elements of every length form', () => {
@@ -151,6 +186,17 @@ describe('AV1 temporal layer selection', () => {
     expect(frames).toEqual([0, 1, 2, 3, 4, 8, 12, 16, 17, 18, 19, 20, 21, 22, 23]);
   });
 
+  it('a base-layer frame whose first packet comes last is forwarded whole to a base-layer subscriber', () => {
+    const selector = new SvcLayerSelector();
+    selector.setTarget(0, 0);
+    const packets = l1t3(12, { keyEvery: 100 });
+    const frame4 = packets.filter((p) => p.frame === 4);
+    const reordered = [...packets.filter((p) => p.frame < 4), frame4[1]!, frame4[2]!, frame4[0]!, ...packets.filter((p) => p.frame > 4)];
+    const sent = select(selector, reordered);
+    expect(sent.filter((p) => p.frame === 4)).toHaveLength(3);
+    expect([...new Set(sent.map((p) => p.frame))]).toEqual([0, 4, 8]);
+  });
+
   it('a frame of unknown layer (its first packet lost) is forwarded: dropping a base frame would break the rest', () => {
     const selector = new SvcLayerSelector();
     selector.setTarget(0, 0);
@@ -177,7 +223,12 @@ describe('AV1 stream layers', () => {
     expect(t0).toBeGreaterThan(0);
     expect(layers.bitrateBps(0, 1, now)).toBeGreaterThan(t0);
     expect(layers.bitrateBps(0, 2, now)).toBeGreaterThan(layers.bitrateBps(0, 1, now));
-    const [key] = av1Frame({ frame: 32, tid: 0, keyframe: true, parts: 1, firstSeq: 9000, extension: false });
+    // A keyframe whose first packet holds only its sequence header still has layers (it is on the base layer).
+    const headerOnly = Buffer.from([0x18, 0x08, 0x00, 0x00, 0x00]);
+    d.read(headerOnly, 0, headerOnly.length, 32 * 6000, false);
+    expect(layers.observe(d, headerOnly.length, now)).toBe(false);
+    expect(layers.layered).toBe(true);
+    const [key] = av1Frame({ frame: 33, tid: 0, keyframe: true, parts: 1, firstSeq: 9000, extension: false });
     read(d, key!);
     expect(layers.observe(d, key!.payload.length, now)).toBe(true);
     expect(layers.layered).toBe(false);

@@ -3,9 +3,16 @@ import type { LayerDescriptor } from './layer-descriptor.js';
 
 /** Temporal units remembered, so a late packet finds the picture and layer of its own. */
 const RECENT = 32;
-/** No OBU header of the temporal unit seen yet (its first packet lost or late). */
+/** The first packet seen of a temporal unit started no frame OBU (it was lost or is late): its layer is not known. */
 const UNKNOWN = 0xff;
+/** A frame OBU started without an extension: the stream has one layer (the SDK's L1T1, or no SVC). */
+const NO_LAYERS = 0xfe;
+/** A timestamp this far behind the newest (10 s at 90 kHz), and not among the recent units, is the stream starting over. */
+const RESTART_TICKS = 900_000;
 const OBU_SEQUENCE_HEADER = 1;
+const OBU_FRAME_HEADER = 3;
+const OBU_TILE_GROUP = 4;
+const OBU_FRAME = 6;
 
 /**
  * The layers of an AV1 stream, read from its RTP packets (the AV1 RTP payload format): what the
@@ -20,11 +27,15 @@ const OBU_SEQUENCE_HEADER = 1;
  * says where a picture begins. So this reader keeps state across the packets of one stream
  * (one instance per stream, refilled per packet, allocating nothing):
  * - a packet whose RTP timestamp is newer than any before begins a picture (the temporal unit),
- *   numbered by a 15-bit counter as VP9 numbers its pictures;
- * - the layer is the first OBU extension in the packet, or the one already seen for its
- *   temporal unit (continuation packets, and late ones among the last RECENT units);
- * - a temporal unit whose layer is not known (its first packet lost) reads as without layer
- *   indices: forwarded whole, since dropping a base-layer frame would break every frame after it.
+ *   numbered by a 15-bit counter as VP9 numbers its pictures (so does a keyframe, or a timestamp
+ *   far behind, that is not among the recent units: the publisher started over);
+ * - the first packet to arrive of a temporal unit decides its layer, from the first frame OBU that
+ *   starts in it: its extension's layer, or none without one; the packets that continue the unit,
+ *   and late ones among the last RECENT units, take that layer;
+ * - a unit whose first packet to arrive started no frame OBU (the real first one lost or late)
+ *   reads as without layer indices, and not as a picture start, for all its packets: forwarded
+ *   whole, since a late base-layer packet dropped on the picture before's verdict would break
+ *   every frame after it. A keyframe's unit is known anyway: a keyframe is on the base layer.
  *
  * A keyframe's first packet carries the sequence header, whose frame size is reported as VP9's
  * scalability structure reports its own (one spatial layer), for INDEX.
@@ -83,32 +94,33 @@ export class Av1Descriptor implements LayerDescriptor {
     const end = offset + length;
     if (length < 1 || end > packet.length) return false;
     const aggregation = packet[offset]!;
-    this.interPicturePredicted = (aggregation & 0x08) === 0;
-    const layer = this.readElements(packet, offset + 1, end, aggregation);
+    const newSequence = (aggregation & 0x08) !== 0;
+    this.interPicturePredicted = !newSequence;
+    let layer = this.readElements(packet, offset + 1, end, aggregation);
     if (layer < 0) return false;
-    if (layer !== UNKNOWN && (layer & 0x03) !== 0) this.spatialSeen = true;
-    let slot: number;
-    if (this.picture < 0 || ((timestamp - this.newestTimestamp) | 0) > 0) {
+    // N marks the first packet of a keyframe, which is on the base layer whatever the packet holds.
+    if (layer === UNKNOWN && newSequence) layer = 0;
+    if (layer < NO_LAYERS && (layer & 0x03) !== 0) this.spatialSeen = true;
+    const ts = timestamp >>> 0;
+    const newer = this.picture < 0 || ((ts - this.newestTimestamp) | 0) > 0;
+    let slot = newer ? -1 : this.find(ts);
+    if (newer || (slot < 0 && (newSequence || ((this.newestTimestamp - ts) >>> 0) > RESTART_TICKS))) {
       this.picture = (this.picture + 1) & 0x7fff;
-      this.newestTimestamp = timestamp >>> 0;
+      this.newestTimestamp = ts;
       slot = this.picture % RECENT;
-      this.recentTimestamps[slot] = timestamp >>> 0;
+      this.recentTimestamps[slot] = ts;
       this.recentPictures[slot] = this.picture;
       this.recentLayers[slot] = layer;
       this.recentValid[slot] = 1;
-      this.beginsFrame = true;
-    } else {
-      slot = this.find(timestamp >>> 0);
+      this.beginsFrame = layer !== UNKNOWN;
+    } else if (slot < 0) {
       // Older than every unit remembered: nothing is known of it (the selector forwards it as it is).
-      if (slot < 0) {
-        this.valid = true;
-        return true;
-      }
-      if (this.recentLayers[slot] === UNKNOWN) this.recentLayers[slot] = layer;
+      this.valid = true;
+      return true;
     }
     this.pictureId = this.recentPictures[slot]!;
     const known = this.recentLayers[slot]!;
-    if (known !== UNKNOWN && !this.spatialSeen) {
+    if (known < NO_LAYERS && !this.spatialSeen) {
       this.hasLayerIndices = true;
       this.temporalId = known >> 2;
       this.spatialId = known & 0x03;
@@ -118,8 +130,10 @@ export class Av1Descriptor implements LayerDescriptor {
     return true;
   }
 
-  /** The ring slot of the recent temporal unit with `timestamp`, or -1. */
+  /** The ring slot of the recent temporal unit with `timestamp`, or -1 (the newest is looked at first). */
   private find(timestamp: number): number {
+    const newest = this.picture % RECENT;
+    if (this.recentValid[newest] && this.recentTimestamps[newest] === timestamp) return newest;
     for (let slot = 0; slot < RECENT; slot++) {
       if (this.recentValid[slot] && this.recentTimestamps[slot] === timestamp) return slot;
     }
@@ -127,10 +141,11 @@ export class Av1Descriptor implements LayerDescriptor {
   }
 
   /**
-   * Walks the OBU elements after the aggregation header: the layer of the first OBU whose header
-   * carries an extension, as (tid << 2) | sid; UNKNOWN when none does (a continuation, or OBUs
-   * without extensions); -1 when the elements overrun the packet. A whole sequence header on the
-   * way gives the frame size.
+   * Walks the OBU elements after the aggregation header to the first frame OBU (frame, frame header
+   * or tile group) that starts in the packet: its layer as (tid << 2) | sid, or NO_LAYERS when it has
+   * no extension; UNKNOWN when none starts here (a continuation, or the extension byte itself in the
+   * next packet); -1 when the elements overrun the packet. A whole sequence header on the way gives
+   * the frame size.
    */
   private readElements(packet: Uint8Array, start: number, end: number, aggregation: number): number {
     const continues = (aggregation & 0x80) !== 0;
@@ -158,13 +173,16 @@ export class Av1Descriptor implements LayerDescriptor {
       if (size > 0 && !(element === 0 && continues)) {
         const header = packet[i]!;
         if (header & 0x80) return -1; // the forbidden bit
-        if (header & 0x04) {
-          if (size < 2) return -1;
+        const type = (header >> 3) & 0x0f;
+        const whole = !(lastContinues && i + size === end);
+        if (type === OBU_FRAME || type === OBU_FRAME_HEADER || type === OBU_TILE_GROUP) {
+          if ((header & 0x04) === 0) return NO_LAYERS;
+          // The extension byte may be the next packet's first (a fragment of the header alone).
+          if (size < 2) return whole ? -1 : UNKNOWN;
           const extension = packet[i + 1]!;
           return ((extension >> 5) << 2) | ((extension >> 3) & 0x03);
         }
-        const whole = !(lastContinues && i + size === end);
-        if (((header >> 3) & 0x0f) === OBU_SEQUENCE_HEADER && whole) this.readSequenceHeader(packet, i, i + size);
+        if (type === OBU_SEQUENCE_HEADER && whole) this.readSequenceHeader(packet, i, i + size);
       }
       i += size;
       if (counted) break;
