@@ -85,6 +85,8 @@ function videoElementFor(tileId: number): HTMLVideoElement {
   return el;
 }
 
+type CodecName = 'vp8' | 'h264' | 'h264High' | 'vp9' | 'av1';
+
 /** How the harness page configures the SDK: the Chime options an app would set. */
 interface JoinOptions {
   video?: boolean;
@@ -96,19 +98,19 @@ interface JoinOptions {
   /** MeetingSessionConfiguration.enableSVC. */
   svc?: boolean;
   /** audioVideo.setVideoCodecSendPreferences, in order. */
-  sendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
+  sendCodecs?: CodecName[];
   /**
    * MeetingSessionConfiguration.videoDownlinkBandwidthPolicy: 'priority' is VideoPriorityBasedPolicy (the default with
    * simulcast or SVC), which asks for server-side adaptation; 'priority-client' is the same policy set to choose layers itself.
    */
   downlinkPolicy?: 'priority' | 'priority-client';
   /** Content share: audioVideo.setContentShareVideoCodecPreferences, in order. */
-  contentSendCodecs?: ('vp8' | 'h264' | 'h264High' | 'vp9' | 'av1')[];
+  contentSendCodecs?: CodecName[];
   /** Content share: audioVideo.enableSVCForContentShare (the SDK then encodes content in L1T3). */
   contentSvc?: boolean;
 }
 
-const CODEC_CAPABILITIES = {
+const CODEC_CAPABILITIES: Record<CodecName, () => VideoCodecCapability> = {
   vp8: () => VideoCodecCapability.vp8(),
   h264: () => VideoCodecCapability.h264ConstrainedBaselineProfile(),
   h264High: () => VideoCodecCapability.h264HighProfile(),

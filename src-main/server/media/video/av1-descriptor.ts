@@ -67,7 +67,7 @@ export class Av1Descriptor implements LayerDescriptor {
   private picture = -1;
   private readonly recentTimestamps = new Uint32Array(RECENT);
   private readonly recentPictures = new Uint16Array(RECENT);
-  /** (tid << 2) | sid of each recent unit, or UNKNOWN. */
+  /** (tid << 2) | sid of each recent unit, or NO_LAYERS, or UNKNOWN. */
   private readonly recentLayers = new Uint8Array(RECENT);
   private readonly recentValid = new Uint8Array(RECENT);
   private spatialSeen = false;

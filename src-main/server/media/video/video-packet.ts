@@ -32,7 +32,7 @@ export class VideoPacket {
    */
   constructor(
     private readonly codec: VideoCodec,
-    private readonly tracksLayers = true,
+    tracksLayers = true,
   ) {
     this.vp9Descriptor = codec === 'VP9' ? new Vp9Descriptor() : undefined;
     this.av1Descriptor = codec === 'AV1' && tracksLayers ? new Av1Descriptor() : undefined;
